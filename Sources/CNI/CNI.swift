@@ -1,0 +1,2 @@
+// The CNI module; filled in by its issue.
+public enum CNIModule { public static let name = "CNI" }

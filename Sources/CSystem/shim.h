@@ -1,0 +1,48 @@
+#ifndef CALICO_CSYSTEM_SHIM_H
+#define CALICO_CSYSTEM_SHIM_H
+
+// The C libraries calico-node links: nftables netlink (libnftnl over libmnl),
+// kernel routing tables (libnl-route-3), and HTTP to the Kubernetes API (libcurl).
+// glibc's socket headers first: linux/libc-compat.h then suppresses the kernel's duplicate
+// definitions (IPPROTO_*, in_addr) that libnl and libnftnl pull in.
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/table.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/common.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/version.h>
+#include <netlink/route/route.h>
+#include <netlink/route/link.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/neighbour.h>
+#include <curl/curl.h>
+
+// libcurl's curl_easy_setopt/getinfo are variadic and so not callable from Swift;
+// these typed wrappers are.
+static inline CURLcode cs_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode cs_curl_setopt_ptr(CURL *h, CURLoption o, const void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode cs_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode cs_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+typedef size_t (*cs_curl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
+static inline CURLcode cs_curl_setopt_write(CURL *h, cs_curl_data_cb f) { return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f); }
+static inline CURLcode cs_curl_setopt_header(CURL *h, cs_curl_data_cb f) { return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f); }
+static inline CURLcode cs_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode cs_curl_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLMcode cs_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+// Versions for `calico-node version`.
+static inline const char *cs_nl_version(void) { return LIBNL_VERSION; }
+static inline const char *cs_curl_version(void) { return curl_version(); }
+
+#endif

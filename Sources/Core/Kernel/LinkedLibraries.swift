@@ -1,0 +1,49 @@
+import CCalicoSystem
+import Foundation
+
+/// Versions of the C libraries this process has loaded, read from the shared objects the dynamic
+/// linker mapped (libnftnl and libmnl export no version call; their file names carry it).
+public enum LinkedLibraries {
+    public struct Library: Sendable, Equatable {
+        public var name: String
+        public var version: String
+    }
+
+    public static func versions() -> [Library] {
+        // Touch each library so it is surely mapped before we look.
+        _ = nftnl_table_alloc().map { nftnl_table_free($0) }
+        _ = mnl_socket_get_portid
+        let paths = loadedObjectPaths()
+        var out: [Library] = []
+        for name in ["libnftnl", "libmnl", "libnl-route-3", "libnl-3", "libcurl"] {
+            let file = paths.first { ($0.split(separator: "/").last.map(String.init) ?? "").hasPrefix(name + ".so") }
+            out.append(Library(name: name, version: file.map(versionFromSoname) ?? "not loaded"))
+        }
+        if let i = out.firstIndex(where: { $0.name == "libcurl" }) {
+            out[i].version = String(cString: curl_version_info(CURLVERSION_ELEVENTH).pointee.version)
+        }
+        if let i = out.firstIndex(where: { $0.name == "libnl-route-3" }), out[i].version == "not loaded" {
+            out[i].version = String(cString: cs_nl_version())
+        }
+        return out
+    }
+
+    /// `…/libnftnl.so.11.6.0` gives `11.6.0`.
+    static func versionFromSoname(_ path: String) -> String {
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        guard let r = file.range(of: ".so.") else { return "unknown" }
+        return String(file[r.upperBound...])
+    }
+
+    /// Paths of the shared objects mapped into this process, from /proc/self/maps (already
+    /// resolved to the real files, so the version suffix is there).
+    private static func loadedObjectPaths() -> [String] {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
+        var seen = Set<String>()
+        for line in maps.split(separator: "\n") {
+            guard let slash = line.firstIndex(of: "/") else { continue }
+            seen.insert(String(line[slash...]))
+        }
+        return Array(seen)
+    }
+}
