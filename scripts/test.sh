@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The one test command: installs what is missing (Debian 12, as root), builds every product so the
+# integration tests find the executables, then runs every test. Safe to run again and again.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+section() { printf '\n==== %s ====\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+# Build-time libraries, and the tools the integration tests drive (nft, ip, ping, bird, gobgp,
+# the reference CNI plugins, openssl for certificates, a netcat for raw sockets).
+PACKAGES=(
+    libnftnl-dev libmnl-dev libnl-route-3-dev libnl-3-dev libcurl4-openssl-dev pkg-config
+    nftables iproute2 iputils-ping bird2 gobgpd containernetworking-plugins openssl
+)
+
+installed() { dpkg -s "$1" >/dev/null 2>&1; }
+
+section "System packages"
+missing=()
+for package in "${PACKAGES[@]}"; do
+    installed "$package" || missing+=("$package")
+done
+# Either netcat will do; ncat is preferred.
+if ! installed ncat && ! installed netcat-openbsd; then
+    missing+=(ncat)
+fi
+if ((${#missing[@]} == 0)); then
+    echo "all present"
+else
+    echo "installing: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || die "packages missing (${missing[*]}) and not root: run as root or install them"
+        SUDO=sudo
+    else
+        SUDO=
+    fi
+    $SUDO apt-get update
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+section "Tools"
+command -v swift >/dev/null || die "swift is not on PATH: install a Swift 6 toolchain (https://swift.org/install)"
+command -v kubectl >/dev/null || die "kubectl is not on PATH: install kubectl (the demo and integration tests use it)"
+swift --version 2>&1 | head -n 1
+echo "kubectl: $(kubectl version --client 2>/dev/null | head -n 1)"
+
+section "swift build"
+swift build
+
+section "swift test"
+status=0
+swift test "$@" || status=$?
+
+section "Result"
+if ((status == 0)); then
+    echo "all tests passed"
+else
+    echo "tests FAILED (exit $status)"
+fi
+exit "$status"
