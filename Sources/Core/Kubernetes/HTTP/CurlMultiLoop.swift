@@ -1,0 +1,134 @@
+import CCalicoSystem
+import Foundation
+
+/// One libcurl multi handle driven by one dedicated thread. Any number of requests and
+/// long-lived watch streams share that thread and the multi handle's connection cache
+/// (keep-alive reuse, HTTP/2 multiplexing when the server offers it).
+///
+/// Other threads talk to the loop only through `pending` (under `lock`) plus
+/// `curl_multi_wakeup`; the multi handle and `active` are touched by the loop thread alone.
+final class CurlMultiLoop: @unchecked Sendable {
+    private enum Command {
+        case add(CurlTransfer)
+        case remove(CurlTransfer)
+    }
+
+    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var pending: [Command] = []
+    private var stopping = false
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(name: String = "calico-http") throws {
+        guard Self.globalInit == CURLE_OK, let multi = curl_multi_init() else {
+            throw HTTPTransportError(message: "cannot initialise libcurl")
+        }
+        self.multi = multi
+        let thread = Thread { [self] in run() }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Hands `transfer` (with its sink attached) to the loop.
+    func submit(_ transfer: CurlTransfer) {
+        if !enqueue(.add(transfer)) { transfer.fail(HTTPTransportError(message: "the Kubernetes client has been shut down")) }
+    }
+
+    /// Removes `transfer` from the loop and fails it with CancellationError (no-op once done).
+    func cancel(_ transfer: CurlTransfer) {
+        _ = enqueue(.remove(transfer))
+    }
+
+    /// False once shut down.
+    private func enqueue(_ command: Command) -> Bool {
+        let accepted = lock.withLock { () -> Bool in
+            if stopping { return false }
+            pending.append(command)
+            return true
+        }
+        if accepted { curl_multi_wakeup(multi) }
+        return accepted
+    }
+
+    /// Fails everything in flight, stops the thread and waits for it. Idempotent.
+    func shutdown() {
+        let first = lock.withLock { () -> Bool in
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        curl_multi_wakeup(multi)
+        finished.wait()
+    }
+
+    /// How many transfers the loop drove at the end of its last turn (for tests and metrics).
+    var activeCount: Int { lock.withLock { lastActiveCount } }
+    private var lastActiveCount = 0  // guarded by `lock`
+
+    // MARK: Loop thread
+
+    private func run() {
+        while true {
+            let (commands, stop) = lock.withLock { () -> ([Command], Bool) in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return (pending, stopping)
+            }
+            for command in commands { apply(command) }
+            if stop { break }
+            var running: Int32 = 0
+            _ = curl_multi_perform(multi, &running)
+            collectFinished()
+            let count = active.count
+            lock.withLock { lastActiveCount = count }
+            var ready: Int32 = 0
+            // libcurl shortens the wait to its own next timeout; wakeup interrupts it.
+            _ = curl_multi_poll(multi, nil, 0, 1000, &ready)
+        }
+        let closed = HTTPTransportError(message: "the Kubernetes client has been shut down")
+        for transfer in active.values {
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.fail(closed)
+        }
+        active.removeAll()
+        // Adds that raced with shutdown.
+        for case .add(let transfer) in lock.withLock({ pending }) { transfer.fail(closed) }
+        curl_multi_cleanup(multi)
+        finished.signal()
+    }
+
+    private func apply(_ command: Command) {
+        switch command {
+        case .add(let transfer):
+            if transfer.cancelRequested {
+                transfer.fail(CancellationError())
+                return
+            }
+            let code = curl_multi_add_handle(multi, transfer.easy)
+            guard code == CURLM_OK else {
+                transfer.fail(HTTPTransportError(message: "cannot start request: " + String(cString: curl_multi_strerror(code))))
+                return
+            }
+            active[transfer.easy] = transfer
+        case .remove(let transfer):
+            guard active.removeValue(forKey: transfer.easy) != nil else {
+                transfer.cancelRequested = true
+                return
+            }
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.fail(CancellationError())
+        }
+    }
+
+    private func collectFinished() {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let code = message.pointee.data.result
+            curl_multi_remove_handle(multi, easy)
+            active.removeValue(forKey: easy)?.complete(code)
+        }
+    }
+}

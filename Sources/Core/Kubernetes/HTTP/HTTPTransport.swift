@@ -1,0 +1,51 @@
+import Foundation
+
+/// The HTTP client the Kubernetes client sends through: buffered exchanges and streamed bodies,
+/// all on one `CurlMultiLoop` thread. Dropping the last reference stops that thread; open
+/// streams keep the transport alive until they end.
+final class HTTPTransport: Sendable {
+    let config: HTTPClientConfig
+    private let loop: CurlMultiLoop
+
+    init(config: HTTPClientConfig) throws {
+        self.config = config
+        loop = try CurlMultiLoop()
+    }
+
+    deinit { loop.shutdown() }
+
+    /// Exchanges the loop is driving right now.
+    var activeTransfers: Int { loop.activeCount }
+
+    /// The whole answer, whatever its status. Cancelling the task aborts the exchange.
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = try CurlTransfer(request: request, config: config)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.attach(.buffered(continuation))
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+    }
+
+    /// The body of a 2xx answer chunk by chunk as it arrives; any other status fails the stream
+    /// with `HTTPStatusError`. Ending the iteration (or cancelling its task) aborts the exchange.
+    func stream(_ request: HTTPRequest) -> AsyncThrowingStream<Data, Error> {
+        AsyncThrowingStream { continuation in
+            let transfer: CurlTransfer
+            do {
+                transfer = try CurlTransfer(request: request, config: config)
+            } catch {
+                continuation.finish(throwing: error)
+                return
+            }
+            transfer.attach(.streaming(continuation))
+            continuation.onTermination = { [self] reason in
+                if case .cancelled = reason { loop.cancel(transfer) }
+            }
+            loop.submit(transfer)
+        }
+    }
+}

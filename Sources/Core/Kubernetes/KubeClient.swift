@@ -1,0 +1,135 @@
+import Foundation
+
+/// Tunables of `KubeClient`; the defaults suit calico-node.
+public struct KubeClientOptions: Sendable {
+    /// Seconds allowed for TCP connect plus TLS handshake.
+    public var connectTimeout: Double
+    /// Seconds allowed for one non-watch request, answer included.
+    public var requestTimeout: Double
+
+    public init(connectTimeout: Double = 10, requestTimeout: Double = 60) {
+        self.connectTimeout = connectTimeout
+        self.requestTimeout = requestTimeout
+    }
+}
+
+/// The Kubernetes API over libcurl. Every request and watch of one client shares one libcurl
+/// multi handle driven by one thread, and its connections (keep-alive, HTTP/2 when offered).
+/// Share one client between all roles of the process.
+public final class KubeClient: KubeAPI {
+    let connection: ClusterConnection
+    let options: KubeClientOptions
+    let transport: HTTPTransport
+
+    public init(connection: ClusterConnection, options: KubeClientOptions = KubeClientOptions()) throws {
+        guard KubeURL.isValidServer(connection.server) else {
+            throw DatastoreConfigError.invalidServerURL(source: "cluster connection", value: connection.server)
+        }
+        if connection.clientCertPEM != nil, connection.clientKeyPEM == nil {
+            throw DatastoreConfigError.certificateWithoutKey(source: "cluster connection")
+        }
+        if connection.clientKeyPEM != nil, connection.clientCertPEM == nil {
+            throw DatastoreConfigError.keyWithoutCertificate(source: "cluster connection")
+        }
+        self.connection = connection
+        self.options = options
+        do {
+            transport = try HTTPTransport(config: HTTPClientConfig(connection: connection, connectTimeout: options.connectTimeout))
+        } catch {
+            throw KubeErrorMapping.error(from: error)
+        }
+    }
+
+    public func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
+        let path = KubeURL.path(T.resource, namespace: namespace, name: name)
+        let body = try await send("GET", path: path)
+        return try object(T.self, body, what: name)
+    }
+
+    public func listPage<T: KubeResource>(_ type: T.Type, options: ListOptions) async throws -> ResourceList<T> {
+        let path = KubeURL.path(T.resource, namespace: options.namespace, name: nil)
+        let body = try await send("GET", path: path, query: KubeURL.listQuery(options))
+        return try KubeListDecoder.decode(T.self, from: body)
+    }
+
+    public func create<T: KubeResource>(_ object: T) async throws -> T {
+        let path = KubeURL.path(T.resource, namespace: namespaceOf(object), name: nil)
+        let body = try await send("POST", path: path, body: try writeBody(object))
+        return try self.object(T.self, body, what: object.metadata.name)
+    }
+
+    public func update<T: KubeResource>(_ object: T) async throws -> T {
+        let path = KubeURL.path(T.resource, namespace: namespaceOf(object), name: object.metadata.name)
+        let body = try await send("PUT", path: path, body: try writeBody(object))
+        return try self.object(T.self, body, what: object.metadata.name)
+    }
+
+    public func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
+        let path = KubeURL.path(T.resource, namespace: namespace, name: name)
+        let patch: Data
+        do { patch = try mergePatch.data() } catch { throw KubeError.decode("cannot encode the merge patch: \(error)") }
+        let body = try await send("PATCH", path: path, body: patch, contentType: "application/merge-patch+json")
+        return try object(T.self, body, what: name)
+    }
+
+    public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
+        _ = try await send("DELETE", path: KubeURL.path(T.resource, namespace: namespace, name: name))
+    }
+
+    /// Any request, for tools (`calico-node ctl`): the status and body as the server sent them,
+    /// whatever the status. Only a transport failure throws (`KubeError.transport`).
+    /// `path` starts with `/api` or `/apis`; `query` values are percent-encoded here.
+    public func raw(method: String, path: String, query: [String: String] = [:], body: Data? = nil,
+                    contentType: String? = nil) async throws -> (status: Int, body: Data) {
+        let q = query.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        var headers: [String: String] = [:]
+        if body != nil {
+            headers["Content-Type"] = contentType
+                ?? (method.uppercased() == "PATCH" ? "application/merge-patch+json" : "application/json")
+        }
+        let request = HTTPRequest(method: method.uppercased(), url: KubeURL.url(server: connection.server, path: path, query: q),
+                                  headers: headers, body: body, timeout: options.requestTimeout)
+        do {
+            let response = try await transport.send(request)
+            return (response.status, response.body)
+        } catch {
+            throw KubeErrorMapping.error(from: error)
+        }
+    }
+
+    // MARK: Plumbing
+
+    /// Sends one request; a 2xx answer's body is returned, anything else throws its KubeError.
+    private func send(_ method: String, path: String, query: KubeURL.Query = [], body: Data? = nil,
+                      contentType: String = "application/json") async throws -> Data {
+        let request = HTTPRequest(method: method, url: KubeURL.url(server: connection.server, path: path, query: query),
+                                  headers: body == nil ? [:] : ["Content-Type": contentType],
+                                  body: body, timeout: options.requestTimeout)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            throw KubeErrorMapping.error(from: error)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw KubeErrorMapping.error(code: response.status, body: response.body)
+        }
+        return response.body
+    }
+
+    private func object<T: KubeResource>(_ type: T.Type, _ body: Data, what: String) throws -> T {
+        do { return try T.decode(from: body) } catch {
+            throw KubeError.decode("\(T.resource.kind) \(what): \(error)")
+        }
+    }
+
+    private func writeBody<T: KubeResource>(_ object: T) throws -> Data {
+        do { return try object.encodedForWrite().data() } catch {
+            throw KubeError.decode("cannot encode \(T.resource.kind) \(object.metadata.name): \(error)")
+        }
+    }
+
+    private func namespaceOf<T: KubeResource>(_ object: T) -> String? {
+        T.resource.namespaced ? (object.metadata.namespace ?? "default") : nil
+    }
+}
