@@ -90,7 +90,10 @@ extension UpdateMessage {
             for m in missing where !decoder.problems.contains(where: { $0.action == .treatAsWithdraw }) {
                 try decoder.report(.treatAsWithdraw, .missingWellKnownAttribute, data: [m.rawValue])
             }
-            if context.externalPeer, let peerAS = context.peerAS, let path = attrs.asPath, path.firstAS != peerAS {
+            // RFC 7606 7.2: an eBGP peer's path must start with its AS and carry no confederation segments.
+            if context.externalPeer, let path = attrs.asPath,
+               (context.peerAS.map { path.firstAS != $0 } ?? false)
+                || path.segments.contains(where: { $0.type == .confedSequence || $0.type == .confedSet }) {
                 try decoder.report(.treatAsWithdraw, .malformedASPath)
             }
         }
