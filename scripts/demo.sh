@@ -59,11 +59,11 @@ for _ in $(seq 300); do
 done
 grep -q "listening on https://" "$WORK/apiserver.out" || die "the apiserver did not report 'listening on' within 30s"
 grep "listening on" "$WORK/apiserver.out"
-export KUBECONFIG=$WORK/admin.kubeconfig
-[[ -f $KUBECONFIG ]] || die "the apiserver wrote no $KUBECONFIG"
+KCFG=$WORK/admin.kubeconfig
+[[ -f $KCFG ]] || die "the apiserver wrote no $KCFG"
 
 section "Register two Nodes with kubectl"
-kubectl create --validate=false -f - <<'EOF'
+kubectl --kubeconfig "$KCFG" create --validate=false -f - <<'EOF'
 apiVersion: v1
 kind: Node
 metadata:
@@ -85,10 +85,10 @@ status:
   addresses: [{type: InternalIP, address: 10.0.0.12}, {type: Hostname, address: node-b}]
 EOF
 
-section "kubectl get nodes"
-kubectl get nodes -o wide
+section "kubectl --kubeconfig $KCFG get nodes"
+kubectl --kubeconfig "$KCFG" get nodes -o wide
 
-section "calico-node ctl get nodes (DATASTORE_TYPE=kubernetes, KUBECONFIG=$KUBECONFIG)"
-if ! DATASTORE_TYPE=kubernetes "$BIN/calico-node" ctl get nodes; then
+section "calico-node ctl get nodes (DATASTORE_TYPE=kubernetes KUBECONFIG=$KCFG)"
+if ! DATASTORE_TYPE=kubernetes KUBECONFIG=$KCFG "$BIN/calico-node" ctl get nodes; then
     echo "(calico-node ctl is not available yet; the kubectl listing above is the reference)"
 fi
