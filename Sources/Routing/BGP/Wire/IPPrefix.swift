@@ -117,7 +117,15 @@ public struct IPPrefix: Hashable, Sendable, Comparable, CustomStringConvertible 
     public func encode(into w: inout WireWriter) {
         w.u8(length)
         let octets = (Int(length) + 7) / 8
-        w.append(address.bytes.prefix(octets))
+        switch address {
+        case .v4(let a):
+            for i in 0..<octets { w.u8(UInt8(truncatingIfNeeded: a >> UInt32(24 - 8 * i))) }
+        case .v6(let hi, let lo):
+            for i in 0..<octets {
+                let word = i < 8 ? hi : lo
+                w.u8(UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * (i % 8))))
+            }
+        }
     }
 
     /// Decodes one prefix of the given family; nil when the length octet is too large or the
@@ -128,9 +136,13 @@ public struct IPPrefix: Hashable, Sendable, Comparable, CustomStringConvertible 
         guard Int(len) <= width else { return nil }
         let octets = (Int(len) + 7) / 8
         guard r.remaining >= octets else { return nil }
-        var full = [UInt8](repeating: 0, count: width / 8)
-        for i in 0..<octets { full[i] = r.u8()! }
-        guard let addr = IPAddress(bytes: full) else { return nil }
+        // Built in integers, not arrays: a full table is millions of these.
+        var hi: UInt64 = 0, lo: UInt64 = 0
+        for i in 0..<octets {
+            let octet = UInt64(r.u8()!)
+            if i < 8 { hi |= octet << UInt64(56 - 8 * i) } else { lo |= octet << UInt64(56 - 8 * (i - 8)) }
+        }
+        let addr: IPAddress = width == 32 ? .v4(UInt32(truncatingIfNeeded: hi >> 32)) : .v6(hi, lo)
         return IPPrefix(address: addr, length: Int(len))
     }
 
