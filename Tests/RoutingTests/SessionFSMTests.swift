@@ -264,4 +264,13 @@ final class SessionFSMTests: XCTestCase {
         XCTAssertEqual(fsm.handle(.tcpConnectionFails), [])
         XCTAssertEqual(fsm.state, .idle)
     }
+
+    func testAutomaticStopSendsItsNotificationAndRestartsLater() {
+        var fsm = established()
+        let n = NotificationMessage(.cease(.maximumPrefixesReached))
+        let actions = fsm.handle(.automaticStop(n))
+        XCTAssertEqual(actions.first, .send(.notification(n)))
+        XCTAssertTrue(actions.contains(.down(.notificationSent(n))))
+        XCTAssertEqual(actions.last, .startTimer(.idleHold, seconds: 5))
+    }
 }

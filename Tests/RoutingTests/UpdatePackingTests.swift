@@ -63,4 +63,17 @@ final class UpdatePackingTests: XCTestCase {
         XCTAssertTrue(u?.treatAsWithdraw ?? false)
         XCTAssertEqual(decodeUpdate(updateBody(attributes: attrs, nlri: sampleNLRI))?.problems, [], "fine over iBGP")
     }
+
+    func testRouteReflectionAttributesAndLoops() {
+        let learned = PathAttributes(origin: .igp, asPath: ASPath(), nextHop: ip("10.0.0.2"), localPref: 100)
+        let once = learned.reflected(originator: 0x0A00_0002, clusterID: 0x0A00_00FE)
+        XCTAssertEqual(once.originatorID, 0x0A00_0002)
+        XCTAssertEqual(once.clusterList, [0x0A00_00FE])
+        let twice = once.reflected(originator: 0x0A00_0003, clusterID: 0x0A00_00FD)
+        XCTAssertEqual(twice.originatorID, 0x0A00_0002, "the first reflector's ORIGINATOR_ID is kept")
+        XCTAssertEqual(twice.clusterList, [0x0A00_00FD, 0x0A00_00FE])
+        XCTAssertTrue(twice.isReflectionLoop(routerID: 0x0A00_0002, clusterID: nil))
+        XCTAssertTrue(twice.isReflectionLoop(routerID: 9, clusterID: 0x0A00_00FE))
+        XCTAssertFalse(twice.isReflectionLoop(routerID: 9, clusterID: 0x0A00_00FC))
+    }
 }

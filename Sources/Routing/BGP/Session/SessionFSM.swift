@@ -62,6 +62,9 @@ public struct SessionFSM: Sendable {
         case .manualStop(let n):
             connectRetryCounter = 0
             return toIdle(.manualStop(n ?? Self.adminShutdown), sending: nil, automaticRestart: false)
+        case .automaticStop(let n):
+            connectRetryCounter += 1
+            return toIdle(.notificationSent(n), sending: nil)
         case .timerExpired(.connectRetry):
             state = .connect
             return [.closeConnection, .startTimer(.connectRetry, seconds: config.connectRetrySeconds), .connect]
@@ -150,6 +153,9 @@ public struct SessionFSM: Sendable {
             let notification = n ?? Self.adminShutdown
             connectRetryCounter = 0
             return toIdle(.manualStop(notification), sending: notification, automaticRestart: false)
+        case .automaticStop(let n):
+            connectRetryCounter += 1
+            return toIdle(.notificationSent(n), sending: n)
         case .timerExpired(.hold):
             connectRetryCounter += 1
             return toIdle(.holdTimerExpired, sending: NotificationMessage(.holdTimerExpired))

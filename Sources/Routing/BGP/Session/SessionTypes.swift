@@ -34,6 +34,9 @@ public enum SessionEvent: Hashable, Sendable {
     case manualStop(NotificationMessage?)
     /// 3: start after an idle-hold timeout (same as manualStart, but counts as automatic).
     case automaticStart
+    /// 8: stop because of a local condition (e.g. Cease / Maximum Number of Prefixes Reached);
+    /// unlike manualStop the session restarts after the idle-hold time.
+    case automaticStop(NotificationMessage)
     /// 4: start, waiting for the peer to connect.
     case manualStartPassive
     /// 9, 10, 11 and the idle-hold timer.

@@ -181,3 +181,22 @@ public struct PathAttributes: Hashable, Sendable {
         for raw in unknown { Self.writeAttribute(raw.flags, raw.type, raw.value, into: &w) }
     }
 }
+
+extension PathAttributes {
+    /// RFC 4456 8: a reflected route that carries our router ID as ORIGINATOR_ID, or our cluster
+    /// ID in CLUSTER_LIST, has looped and must be ignored.
+    public func isReflectionLoop(routerID: UInt32, clusterID: UInt32?) -> Bool {
+        if originatorID == routerID { return true }
+        if let clusterID, clusterList?.contains(clusterID) == true { return true }
+        return false
+    }
+
+    /// RFC 4456 8: what a route reflector adds when reflecting a route learned from `originator`
+    /// (the peer's BGP identifier): ORIGINATOR_ID if absent, and its cluster ID prepended.
+    public func reflected(originator: UInt32, clusterID: UInt32) -> PathAttributes {
+        var copy = self
+        if copy.originatorID == nil { copy.originatorID = originator }
+        copy.clusterList = [clusterID] + (clusterList ?? [])
+        return copy
+    }
+}
