@@ -14,6 +14,14 @@ public struct Pod: KubeResource, Hashable {
         self.spec = spec
         self.status = status
     }
+
+    /// A missing spec (a watch bookmark) decodes as an empty one.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        spec = try c.decodeIfPresent(PodSpec.self, forKey: .spec) ?? PodSpec()
+        status = try c.decodeIfPresent(PodStatus.self, forKey: .status)
+    }
 }
 
 public struct PodSpec: Codable, Sendable, Hashable {

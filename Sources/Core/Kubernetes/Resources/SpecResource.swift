@@ -1,3 +1,5 @@
+import Foundation
+
 /// Names a kind at the type level, so one generic struct can serve every kind that is just
 /// metadata plus a spec.
 public protocol ResourceKindTag: Sendable {
@@ -18,6 +20,18 @@ public struct SpecResource<Kind: ResourceKindTag, Spec: Codable & Sendable & Has
     public init(metadata: ObjectMeta, spec: Spec) {
         self.metadata = metadata
         self.spec = spec
+    }
+
+    /// A missing spec decodes as `{}` when the spec type allows it (all fields optional), so that
+    /// watch bookmarks, which carry only metadata, decode too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metadata = try c.decode(ObjectMeta.self, forKey: .metadata)
+        if let spec = try c.decodeIfPresent(Spec.self, forKey: .spec) {
+            self.spec = spec
+        } else {
+            self.spec = try JSONDecoder().decode(Spec.self, from: Data("{}".utf8))
+        }
     }
 }
 

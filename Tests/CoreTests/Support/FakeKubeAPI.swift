@@ -1,0 +1,179 @@
+import Foundation
+@testable import Core
+
+/// An in-memory API server for unit tests: objects stored as JSON per kind, a global
+/// resourceVersion counter, an event log that watches replay from, and fault injection
+/// (failing calls, dropped watches, compaction that makes old versions answer 410).
+final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
+    private struct Logged { var rv: Int; var plural: String; var type: String; var object: JSONValue }
+    private struct Watcher { var plural: String; var namespace: String?; var yield: @Sendable (String, JSONValue) -> Void; var finish: @Sendable (Error?) -> Void }
+
+    private let lock = NSLock()
+    private var rv = 100
+    private var store: [String: [String: JSONValue]] = [:]
+    private var log: [Logged] = []
+    private var compactedBelow = 0
+    private var watchers: [Int: Watcher] = [:]
+    private var nextWatcher = 0
+    private var failures: [Error] = []
+    private(set) var listCalls = 0
+    /// The resourceVersion of every watch request, failed ones included.
+    private(set) var watchFrom: [String] = []
+
+    private func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private static func key(_ json: JSONValue) -> String {
+        let name = json["metadata"]?["name"]?.stringValue ?? ""
+        if let ns = json["metadata"]?["namespace"]?.stringValue, !ns.isEmpty { return "\(ns)/\(name)" }
+        return name
+    }
+
+    private static func status(_ code: Int, _ message: String) -> APIStatus {
+        APIStatus(message: message, reason: nil, code: code)
+    }
+
+    // MARK: fault injection
+
+    /// The next `count` list or watch calls fail with `error`.
+    func failNext(_ count: Int, with error: Error) { locked { failures += Array(repeating: error, count: count) } }
+
+    /// Ends every open watch normally, as a dropped connection looks to the client.
+    func dropWatches() {
+        let open = locked { () -> [Watcher] in defer { watchers.removeAll() }; return Array(watchers.values) }
+        for w in open { w.finish(nil) }
+    }
+
+    /// Forgets history: watches from any version before now answer 410.
+    func compact() { locked { compactedBelow = rv; log.removeAll() } }
+
+    /// Sends a bookmark at the current version to every watch.
+    func bookmark() {
+        locked {
+            for w in watchers.values { w.yield("BOOKMARK", .object(["metadata": .object(["resourceVersion": .string(String(rv))])])) }
+        }
+    }
+
+    var currentVersion: String { locked { String(rv) } }
+    var watcherCount: Int { locked { watchers.count } }
+
+    private var partitioned = false
+
+    /// Drops every watch and fails every call with a transport error until `heal()`.
+    func partition() {
+        locked { partitioned = true }
+        dropWatches()
+    }
+
+    func heal() { locked { partitioned = false } }
+
+    private func takeFailure() -> Error? {
+        locked {
+            if partitioned { return KubeError.transport("connection refused (test partition)") }
+            return failures.isEmpty ? nil : failures.removeFirst()
+        }
+    }
+
+    // MARK: writes
+
+    private func write(_ plural: String, _ json: JSONValue, type: String) -> JSONValue {
+        // Yields happen under the lock so that a watch's replay and live events never interleave.
+        return locked { () -> JSONValue in
+            rv += 1
+            var obj = json
+            obj["metadata"]?["resourceVersion"] = .string(String(rv))
+            let k = Self.key(obj)
+            if type == "DELETED" { store[plural]?[k] = nil } else { store[plural, default: [:]][k] = obj }
+            log.append(Logged(rv: rv, plural: plural, type: type, object: obj))
+            let ns = obj["metadata"]?["namespace"]?.stringValue
+            for w in watchers.values where w.plural == plural && (w.namespace == nil || w.namespace == ns) { w.yield(type, obj) }
+            return obj
+        }
+    }
+
+    private func existing(_ plural: String, _ key: String) -> JSONValue? { locked { store[plural]?[key] } }
+
+    func create<T: KubeResource>(_ object: T) async throws -> T {
+        let json = try object.encodedForWrite()
+        guard existing(T.resource.plural, Self.key(json)) == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
+        return try T.decode(from: write(T.resource.plural, json, type: "ADDED"))
+    }
+
+    func update<T: KubeResource>(_ object: T) async throws -> T {
+        let json = try object.encodedForWrite()
+        guard let old = existing(T.resource.plural, Self.key(json)) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        if let want = object.metadata.resourceVersion, want != old["metadata"]?["resourceVersion"]?.stringValue {
+            throw KubeError.conflict(Self.status(409, "stale"))
+        }
+        return try T.decode(from: write(T.resource.plural, json, type: "MODIFIED"))
+    }
+
+    func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
+        let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
+        guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        return try T.decode(from: write(T.resource.plural, old.mergePatched(with: mergePatch), type: "MODIFIED"))
+    }
+
+    func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
+        let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
+        guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        _ = write(T.resource.plural, old, type: "DELETED")
+    }
+
+    func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
+        let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
+        guard let json = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        return try T.decode(from: json)
+    }
+
+    // MARK: reads
+
+    /// Pages are slices of the sorted keys; the continue token is the next offset.
+    func listPage<T: KubeResource>(_ type: T.Type, options: ListOptions) async throws -> ResourceList<T> {
+        if let e = takeFailure() { throw e }
+        let (objects, version) = locked { () -> ([JSONValue], Int) in
+            listCalls += 1
+            let all = (store[T.resource.plural] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            return (all.filter { options.namespace == nil || $0["metadata"]?["namespace"]?.stringValue == options.namespace }, rv)
+        }
+        let start = Int(options.continueToken ?? "0") ?? 0
+        let end = min(objects.count, start + (options.limit ?? objects.count))
+        let items = try objects[min(start, end)..<end].map { try T.decode(from: $0) }
+        return ResourceList(items: items, resourceVersion: String(version), continueToken: end < objects.count ? String(end) : nil)
+    }
+
+    func watch<T: KubeResource>(_ type: T.Type, options: ListOptions) -> AsyncThrowingStream<WatchEvent<T>, Error> {
+        let (stream, continuation) = AsyncThrowingStream<WatchEvent<T>, Error>.makeStream()
+        locked { watchFrom.append(options.resourceVersion ?? "") }
+        if let e = takeFailure() {
+            continuation.finish(throwing: e)
+            return stream
+        }
+        let from = Int(options.resourceVersion ?? "0") ?? 0
+        let yield: @Sendable (String, JSONValue) -> Void = { type, json in
+            guard let kind = WatchEvent<T>.Kind(rawValue: type) else { return }
+            var obj = json
+            if obj["metadata"]?["name"] == nil { obj["metadata"]?["name"] = .string("") }
+            if let decoded = try? T.decode(from: obj) { continuation.yield(WatchEvent(kind: kind, object: decoded)) }
+        }
+        let finish: @Sendable (Error?) -> Void = { continuation.finish(throwing: $0) }
+        let replay: [Logged]? = locked {
+            if from < compactedBelow { return nil }
+            let id = nextWatcher
+            nextWatcher += 1
+            watchers[id] = Watcher(plural: T.resource.plural, namespace: options.namespace, yield: yield, finish: finish)
+            continuation.onTermination = { [weak self] _ in self?.locked { self?.watchers[id] = nil } }
+            let replay = log.filter { $0.plural == T.resource.plural && $0.rv > from }
+            for e in replay { yield(e.type, e.object) }
+            return replay
+        }
+        guard let replay else {
+            continuation.finish(throwing: KubeError.gone(Self.status(410, "too old resource version: \(from)")))
+            return stream
+        }
+        return stream
+    }
+}
