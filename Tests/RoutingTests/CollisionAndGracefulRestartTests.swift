@@ -42,6 +42,23 @@ final class CollisionAndGracefulRestartTests: XCTestCase {
         XCTAssertEqual(fsm.lastDownReason, .collision)
     }
 
+    func testRestartedGracefulRestartPeerDisplacesEstablishedSession() {
+        XCTAssertEqual(CollisionDetection.resolve(existingState: .established, existingOrigin: .inbound,
+                                                  localIdentifier: 2, remoteIdentifier: 1, gracefulRestartNegotiated: true),
+                       .closeExisting)
+        var fsm = SessionFSM(config: SessionConfig(localAS: 1, peerAS: 1, bgpIdentifier: 1))
+        _ = fsm.handle(.manualStart)
+        _ = fsm.handle(.tcpConnected(.outbound))
+        _ = fsm.handle(.messageReceived(.open(OpenMessage(asn: 1, holdTime: 90, bgpIdentifier: 2, capabilities: []))))
+        _ = fsm.handle(.messageReceived(.keepalive))
+        let actions = fsm.handle(.openCollisionDump)
+        XCTAssertEqual(actions.first, .closeConnection, "the old connection is dead: no NOTIFICATION")
+        XCTAssertTrue(actions.contains(.down(.collision)))
+        var gr = GracefulRestartState()
+        XCTAssertEqual(gr.sessionDown(.collision, session: session(peerGR: peerGR)).last,
+                       .retainStale([.ipv4Unicast], restartSeconds: 120))
+    }
+
     // MARK: graceful restart
 
     func session(peerGR: GracefulRestartCapability?, families: [AddressFamily] = [.ipv4Unicast, .ipv6Unicast]) -> NegotiatedSession {

@@ -81,14 +81,17 @@ public enum CollisionDetection {
     /// Decides what to do when an OPEN (carrying `remoteIdentifier`) arrives on a new connection
     /// while another connection to the same peer is in `existingState`. The peer's identifier is
     /// known from that OPEN, so an existing connection in OpenSent is compared as well.
+    /// `gracefulRestartNegotiated`: the existing Established session negotiated graceful restart,
+    /// so a new OPEN means the peer restarted and the old session is the dead one (RFC 4724 4.2).
     public static func resolve(existingState: SessionState, existingOrigin: ConnectionOrigin,
                                localIdentifier: UInt32, remoteIdentifier: UInt32,
-                               localAS: UInt32 = 0, remoteAS: UInt32 = 0) -> Outcome {
+                               localAS: UInt32 = 0, remoteAS: UInt32 = 0,
+                               gracefulRestartNegotiated: Bool = false) -> Outcome {
         switch existingState {
         case .idle, .connect, .active:
             return .noCollision
         case .established:
-            return .closeNew
+            return gracefulRestartNegotiated ? .closeExisting : .closeNew
         case .openSent, .openConfirm:
             let keep = survivor(localIdentifier: localIdentifier, remoteIdentifier: remoteIdentifier,
                                 localAS: localAS, remoteAS: remoteAS)

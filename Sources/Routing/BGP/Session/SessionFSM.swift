@@ -172,7 +172,10 @@ public struct SessionFSM: Sendable {
             return failure(n)
         case .openCollisionDump:
             connectRetryCounter += 1
-            return toIdle(.collision, sending: NotificationMessage(.cease(.connectionCollisionResolution)))
+            // Only a restarted graceful-restart peer displaces an Established session; its old
+            // connection is dead, so it is closed without a NOTIFICATION (RFC 4724 4.2).
+            let cease = state == .established ? nil : NotificationMessage(.cease(.connectionCollisionResolution))
+            return toIdle(.collision, sending: cease)
         case .timerExpired(.connectRetry), .timerExpired(.idleHold), .tcpConnected:
             return [] // stale timer or a second connection: the driver's collision logic owns it.
         case .messageReceived:

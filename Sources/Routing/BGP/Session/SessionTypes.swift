@@ -62,6 +62,7 @@ public enum SessionDownReason: Hashable, Sendable {
     /// The peer sent this NOTIFICATION.
     case notificationReceived(NotificationMessage)
     case connectionFailed
+    /// Collision detection closed this connection (for an Established one: the peer restarted).
     case collision
 
     /// RFC 4724 / RFC 8538: a restarting peer's routes are kept unless the session ended by a
@@ -72,7 +73,8 @@ public enum SessionDownReason: Hashable, Sendable {
         case .connectionFailed: return true
         case .notificationSent(let n), .notificationReceived(let n):
             return notificationBit && n.error != .cease(.hardReset)
-        case .manualStop, .collision: return false
+        case .collision: return true // an Established session is displaced only by a restarted GR peer
+        case .manualStop: return false
         }
     }
 }
