@@ -44,7 +44,13 @@ final class FuzzTests: XCTestCase {
         let contexts = [WireContext(), WireContext(fourOctetAS: false), WireContext(externalPeer: true, peerAS: 65001),
                         WireContext(extendedMessages: true, revisedErrorHandling: false)]
         var decoded = 0, notified = 0
-        for iteration in 0..<60_000 {
+        // CI can run longer with BGP_FUZZ_SECONDS=<n> (and BGP_FUZZ_SEED to vary the stream).
+        let seconds = ProcessInfo.processInfo.environment["BGP_FUZZ_SECONDS"].flatMap(Double.init)
+        if let seed = ProcessInfo.processInfo.environment["BGP_FUZZ_SEED"].flatMap(UInt64.init) { rng = SeededGenerator(seed: seed) }
+        let deadline = Date().addingTimeInterval(seconds ?? 0)
+        var iteration = 0
+        while seconds == nil ? iteration < 60_000 : Date() < deadline {
+            defer { iteration += 1 }
             var bytes = seeds[iteration % seeds.count]
             let mutations = Int.random(in: 1...4, using: &rng)
             for _ in 0..<mutations {
