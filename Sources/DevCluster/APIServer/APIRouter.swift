@@ -20,6 +20,10 @@ final class APIRouter: Sendable {
             return .bytes(status: 200, contentType: "text/plain; charset=utf-8", Array("ok".utf8))
         }
         if r.path == "/version" || r.path == "/version/" { return .json(status: 200, APIDocuments.version) }
+        if r.path == "/openapi/v3" || r.path == "/openapi/v3/" { return .json(status: 200, OpenAPIDocuments.root) }
+        if r.path.hasPrefix("/openapi/v3/"), let doc = OpenAPIDocuments.document(String(r.path.dropFirst("/openapi/v3/".count))) {
+            return .json(status: 200, doc)
+        }
         guard r.path == "/api" || r.path.hasPrefix("/api/") || r.path == "/apis" || r.path.hasPrefix("/apis/") else {
             return .error(.notFoundPath(r.path))
         }
