@@ -273,4 +273,10 @@ final class SessionFSMTests: XCTestCase {
         XCTAssertTrue(actions.contains(.down(.notificationSent(n))))
         XCTAssertEqual(actions.last, .startTimer(.idleHold, seconds: 5))
     }
+
+    func testConfiguredHoldTimeIsZeroOrAtLeastThree() {
+        XCTAssertEqual(SessionConfig(localAS: 1, peerAS: 1, bgpIdentifier: 1, holdTime: 2).holdTime, 3)
+        XCTAssertEqual(SessionConfig(localAS: 1, peerAS: 1, bgpIdentifier: 1, holdTime: 0).holdTime, 0)
+        XCTAssertEqual(SessionConfig(localAS: 1, peerAS: 1, bgpIdentifier: 1, holdTime: 9).openMessage.holdTime, 9)
+    }
 }

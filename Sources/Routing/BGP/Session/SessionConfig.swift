@@ -31,7 +31,8 @@ public struct SessionConfig: Hashable, Sendable {
         self.localAS = localAS
         self.peerAS = peerAS
         self.bgpIdentifier = bgpIdentifier
-        self.holdTime = holdTime
+        // RFC 4271 4.2: a hold time is 0 or at least 3 seconds.
+        self.holdTime = holdTime == 0 ? 0 : max(3, holdTime)
         self.minimumHoldTime = max(3, minimumHoldTime)
         self.acceptZeroHoldTime = acceptZeroHoldTime
         self.connectRetrySeconds = connectRetrySeconds
