@@ -157,4 +157,11 @@ final class UpdateMessageTests: XCTestCase {
         XCTAssertEqual(path.prepending(7).firstAS, 7)
         XCTAssertEqual(ASPath([.init(.set, [1, 2])]).prepending(7).segments.count, 2)
     }
+
+    func testAS4PathOmitsConfederationSegments() {
+        let attrs = PathAttributes(asPath: ASPath([.init(.confedSequence, [65100]), .init(.sequence, [4_200_000_001])]))
+        var w = WireWriter()
+        attrs.encode(into: &w, fourOctetAS: false)
+        XCTAssertEqual(w.bytes, hex("40 02 08 03 01 FE4C 02 01 5BA0  C0 11 06 02 01 FA56EA01"))
+    }
 }

@@ -173,7 +173,9 @@ public struct PathAttributes: Hashable, Sendable {
         if let originatorID { Self.write(.originatorID, into: &w) { $0.u32(originatorID) } }
         if let clusterList { Self.write(.clusterList, into: &w) { v in clusterList.forEach { v.u32($0) } } }
         if !fourOctetAS, let asPath, asPath.needsFourOctets {
-            Self.write(.as4Path, into: &w) { asPath.encode(into: &$0, fourOctet: true) }
+            // RFC 6793 3: AS4_PATH never carries confederation segments.
+            let as4 = ASPath(asPath.segments.filter { $0.type == .sequence || $0.type == .set })
+            Self.write(.as4Path, into: &w) { as4.encode(into: &$0, fourOctet: true) }
         }
         if !fourOctetAS, let ag = aggregator, ag.asn > 0xFFFF {
             Self.write(.as4Aggregator, into: &w) { $0.u32(ag.asn); $0.u32(ag.address) }
