@@ -21,6 +21,8 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var stopping = false
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private let finished = DispatchSemaphore(value: 0)
+    /// Set once in init, before the thread starts.
+    private weak var thread: Thread?
 
     init(name: String = "calico-http") throws {
         guard Self.globalInit == CURLE_OK, let multi = curl_multi_init() else {
@@ -29,6 +31,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         self.multi = multi
         let thread = Thread { [self] in run() }
         thread.name = name
+        self.thread = thread
         thread.start()
     }
 
@@ -53,7 +56,8 @@ final class CurlMultiLoop: @unchecked Sendable {
         return accepted
     }
 
-    /// Fails everything in flight, stops the thread and waits for it. Idempotent.
+    /// Fails everything in flight, stops the thread and waits for it (unless called on the
+    /// loop thread itself, as when a stream finishing there drops the last reference). Idempotent.
     func shutdown() {
         let first = lock.withLock { () -> Bool in
             defer { stopping = true }
@@ -61,7 +65,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         }
         guard first else { return }
         curl_multi_wakeup(multi)
-        finished.wait()
+        if Thread.current !== thread { finished.wait() }
     }
 
     /// How many transfers the loop drove at the end of its last turn (for tests and metrics).
