@@ -20,11 +20,14 @@ extension SelectorExpr {
     }
 
     /// Whether the labels that `labels` looks up match; see `matches(labels:isGlobal:)`.
+    /// Inlinable so that callers in other modules get a version specialized to their label type.
+    @inlinable
     public func matches<Labels: SelectorLabels>(labels: Labels, isGlobal: Bool = false) -> Bool {
         evaluate(labels, isGlobal)
     }
 
-    private func evaluate<Labels: SelectorLabels>(_ labels: Labels, _ isGlobal: Bool) -> Bool {
+    @inlinable
+    internal func evaluate<Labels: SelectorLabels>(_ labels: Labels, _ isGlobal: Bool) -> Bool {
         switch self {
         case .all:
             return true
@@ -34,26 +37,25 @@ extension SelectorExpr {
             return labels.labelValue(key) != nil
         case .equals(let key, let value):
             guard let actual = labels.labelValue(key) else { return false }
-            return actual.utf8.elementsEqual(value.utf8)
+            return SelectorBytes.equal(actual, value)
         case .notEquals(let key, let value):
             guard let actual = labels.labelValue(key) else { return true }
-            return !actual.utf8.elementsEqual(value.utf8)
+            return !SelectorBytes.equal(actual, value)
         case .contains(let key, let value):
             guard let actual = labels.labelValue(key) else { return false }
-            return Self.bytes(of: actual, contain: value)
+            return SelectorBytes.contains(actual, value)
         case .startsWith(let key, let value):
             guard let actual = labels.labelValue(key) else { return false }
-            return actual.utf8.starts(with: value.utf8)
+            return SelectorBytes.hasPrefix(actual, value)
         case .endsWith(let key, let value):
             guard let actual = labels.labelValue(key) else { return false }
-            return actual.utf8.count >= value.utf8.count
-                && actual.utf8.reversed().starts(with: value.utf8.reversed())
+            return SelectorBytes.hasSuffix(actual, value)
         case .isIn(let key, let values):
             guard let actual = labels.labelValue(key) else { return false }
-            return values.contains { $0.utf8.elementsEqual(actual.utf8) }
+            return values.contains { SelectorBytes.equal($0, actual) }
         case .notIn(let key, let values):
             guard let actual = labels.labelValue(key) else { return true }
-            return !values.contains { $0.utf8.elementsEqual(actual.utf8) }
+            return !values.contains { SelectorBytes.equal($0, actual) }
         case .not(let operand):
             return !operand.evaluate(labels, isGlobal)
         case .and(let operands):
@@ -65,17 +67,53 @@ extension SelectorExpr {
         }
     }
 
-    /// Bytewise substring search (label values are short, so the naive scan is the fast one).
-    private static func bytes(of haystack: String, contain needle: String) -> Bool {
-        let hay = haystack.utf8, pin = needle.utf8
-        if pin.isEmpty { return true }
-        guard hay.count >= pin.count else { return false }
-        var start = hay.startIndex
-        let last = hay.index(hay.endIndex, offsetBy: -pin.count)
-        while true {
-            if hay[start...].starts(with: pin) { return true }
-            if start == last { return false }
-            start = hay.index(after: start)
+}
+
+/// Bytewise comparisons over the strings' UTF-8 storage (no copies for native strings).
+@usableFromInline
+enum SelectorBytes {
+    @inlinable @inline(__always)
+    static func withBytes<R>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        var string = string
+        return string.withUTF8(body)
+    }
+
+    @inlinable
+    static func equal(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        return withBytes(lhs) { l in withBytes(rhs) { r in same(l, 0, r) } }
+    }
+
+    @inlinable
+    static func hasPrefix(_ string: String, _ prefix: String) -> Bool {
+        withBytes(string) { s in withBytes(prefix) { p in p.count <= s.count && same(s, 0, p) } }
+    }
+
+    @inlinable
+    static func hasSuffix(_ string: String, _ suffix: String) -> Bool {
+        withBytes(string) { s in withBytes(suffix) { p in p.count <= s.count && same(s, s.count - p.count, p) } }
+    }
+
+    /// Naive search: label values are at most 63 bytes, where it beats anything cleverer.
+    @inlinable
+    static func contains(_ string: String, _ needle: String) -> Bool {
+        withBytes(string) { s in
+            withBytes(needle) { p in
+                guard p.count <= s.count else { return false }
+                for start in 0...(s.count - p.count) where same(s, start, p) { return true }
+                return false
+            }
         }
+    }
+
+    /// Whether `haystack[offset..<offset + needle.count]` equals `needle` (caller checks bounds).
+    @inlinable @inline(__always)
+    static func same(_ haystack: UnsafeBufferPointer<UInt8>, _ offset: Int, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        var index = 0
+        while index < needle.count {
+            if haystack[offset + index] != needle[index] { return false }
+            index += 1
+        }
+        return true
     }
 }
