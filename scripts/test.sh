@@ -50,8 +50,29 @@ section "swift build"
 swift build
 
 section "swift test"
+# A hung test must not hang CI forever: after TEST_TIMEOUT seconds (0: no limit) the whole
+# process tree of `swift test` (the xctest runner and the servers it started) is stopped.
+TEST_TIMEOUT=${TEST_TIMEOUT:-3600}
+kill_tree() {
+    local child
+    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
+    kill "$1" 2>/dev/null || true
+}
+swift test "$@" &
+test_pid=$!
+trap 'kill_tree "$test_pid"' INT TERM
+watchdog_pid=
+if ((TEST_TIMEOUT > 0)); then
+    (
+        sleep "$TEST_TIMEOUT"
+        echo "test.sh: swift test still running after ${TEST_TIMEOUT}s (TEST_TIMEOUT); stopping it" >&2
+        kill_tree "$test_pid"
+    ) &
+    watchdog_pid=$!
+fi
 status=0
-swift test "$@" || status=$?
+wait "$test_pid" || status=$?
+[[ -n $watchdog_pid ]] && kill_tree "$watchdog_pid"
 
 section "Result"
 if ((status == 0)); then
