@@ -99,6 +99,9 @@ final class ConfigTestsErrors: XCTestCase {
         }
         assertConfigError(.invalidServerURL(source: "K8S_API_ENDPOINT", value: "kubernetes-api"),
                           env: ["K8S_API_ENDPOINT": "kubernetes-api"], files: .inMemory([:]))
+        assertConfigError(.invalidServerURL(source: "K8S_API_ENDPOINT", value: "https://<redacted>@api:6443"),
+                          env: ["K8S_API_ENDPOINT": "https://admin:\(ConfigFixture.secretToken)@api:6443",
+                                "K8S_TOKEN": "t"], files: .inMemory([:]))
     }
 
     func testBadBase64() {

@@ -45,10 +45,18 @@ enum ServerURL {
               let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http",
               let host = components.host, !host.isEmpty,
               components.query == nil, components.fragment == nil,
-              (1...65535).contains(components.port ?? 443)
-        else { throw .invalidServerURL(source: source, value: text) }
+              (1...65535).contains(components.port ?? 443),
+              components.user == nil, components.password == nil
+        else { throw .invalidServerURL(source: source, value: redactingUserInfo(text)) }
         var result = trimmed
         while result.hasSuffix("/") { result.removeLast() }
         return result
+    }
+
+    /// Credentials do not belong in a server URL, and must not reach a message either.
+    private static func redactingUserInfo(_ text: String) -> String {
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let start = text.range(of: "://")?.upperBound ?? text.startIndex
+        return start <= at ? text[..<start] + "<redacted>" + text[at...] : text
     }
 }
