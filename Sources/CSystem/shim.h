@@ -46,3 +46,15 @@ static inline const char *cs_nl_version(void) { return LIBNL_VERSION; }
 static inline const char *cs_curl_version(void) { return curl_version(); }
 
 #endif
+
+// Kernel/ (netlink links): veth pairs.
+#ifndef CALICO_CSYSTEM_SHIM_KERNEL_H
+#define CALICO_CSYSTEM_SHIM_KERNEL_H
+#include <netlink/route/link/veth.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+// setns/unshare are GNU extensions that Swift's Glibc module does not export.
+#define CS_CLONE_NEWNET 0x40000000
+static inline int cs_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
+static inline int cs_unshare(int flags) { return (int)syscall(SYS_unshare, flags); }
+#endif
