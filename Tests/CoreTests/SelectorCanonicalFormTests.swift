@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Core
 
@@ -56,5 +57,23 @@ final class SelectorCanonicalFormTests: XCTestCase {
     func testHandBuiltEmptyGroupsPrintTheirMeaning() throws {
         XCTAssertEqual(SelectorExpr.and([]).description, "all()")
         XCTAssertEqual(try SelectorExpr.parse(SelectorExpr.or([]).description).matches(labels: [:]), false)
+    }
+}
+
+final class SelectorCodableTests: XCTestCase {
+    func testDecodesByParsingAndEncodesCanonically() throws {
+        struct Holder: Codable, Equatable { var selector: SelectorExpr }
+        let decoded = try JSONDecoder().decode(Holder.self, from: Data(#"{"selector": "a=='x' && has(b)"}"#.utf8))
+        XCTAssertEqual(decoded.selector, .and([.equals("a", "x"), .has("b")]))
+        let encoded = String(decoding: try JSONEncoder().encode(decoded), as: UTF8.self)
+        XCTAssertEqual(encoded, #"{"selector":"(a == \"x\" && has(b))"}"#)
+        XCTAssertEqual(try JSONDecoder().decode(Holder.self, from: Data(encoded.utf8)), decoded)
+    }
+
+    func testMalformedSelectorFailsDecodingWithPosition() {
+        XCTAssertThrowsError(try JSONDecoder().decode([SelectorExpr].self, from: Data(#"["has(a"]"#.utf8))) { error in
+            guard case DecodingError.dataCorrupted(let context) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(context.debugDescription.hasPrefix("expected ')' at 5"), context.debugDescription)
+        }
     }
 }
