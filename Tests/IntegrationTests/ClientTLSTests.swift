@@ -20,11 +20,13 @@ struct ClientTestNode: KubeResource {
 /// The transport and client against a throwaway HTTPS server: TLS verification, client
 /// certificates, headers, methods, error mapping, watch streaming, cancellation, concurrency.
 final class ClientTLSTests: XCTestCase {
-    private static let server = Result { try ThrowawayHTTPSServer() }
+    private nonisolated(unsafe) static var shared: Result<ThrowawayHTTPSServer, Error>?
     private var server: ThrowawayHTTPSServer!
     private let token = "s3cret-token-value"
 
-    override func setUpWithError() throws { server = try Self.server.get() }
+    override class func setUp() { shared = Result { try ThrowawayHTTPSServer() } }
+    override class func tearDown() { shared = nil }
+    override func setUpWithError() throws { server = try XCTUnwrap(Self.shared).get() }
 
     private func client(ca: String? = "ca.crt", cert: Bool = false, insecure: Bool = false) throws -> KubeClient {
         try KubeClient(connection: ClusterConnection(

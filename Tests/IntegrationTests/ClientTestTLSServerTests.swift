@@ -13,6 +13,7 @@ final class ThrowawayHTTPSServer: @unchecked Sendable {
     let dir: String
     let port: Int
     private let process: Process
+    private let stdinPipe = Pipe()
 
     var url: String { "https://127.0.0.1:\(port)" }
     func pem(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)) }
@@ -28,6 +29,8 @@ final class ThrowawayHTTPSServer: @unchecked Sendable {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        // The server exits when this pipe closes, so it cannot outlive the test process.
+        process.standardInput = stdinPipe
         try process.run()
         var text = ""
         let deadline = Date().addingTimeInterval(15)
@@ -78,7 +81,12 @@ final class ThrowawayHTTPSServer: @unchecked Sendable {
     }
 
     private static let script = #"""
-import http.server, json, ssl, sys, time, urllib.parse
+import http.server, json, os, ssl, sys, threading, time, urllib.parse
+
+def exit_with_parent():
+    sys.stdin.read()
+    os._exit(0)
+threading.Thread(target=exit_with_parent, daemon=True).start()
 
 def status(code):
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
