@@ -124,6 +124,10 @@ final class APIRouter: Sendable {
     }
 
     private func parseBody(_ r: APIRequest) throws(StoreError) -> JSONValue {
+        // Only JSON bodies: a client sending protobuf (kubectl's typed clients do) gets 415 and
+        // falls back to JSON.
+        let type = r.contentType.lowercased()
+        if !type.isEmpty, !type.contains("json") { throw .unsupportedMediaType(type) }
         guard !r.body.isEmpty else { throw .badRequest("the request body is empty") }
         do {
             return try JSONWire.parse(r.body)
