@@ -19,20 +19,25 @@ public struct LinkEvent: Sendable, Hashable {
 /// Link change notifications: a netlink socket subscribed to RTNLGRP_LINK, read on a thread of its
 /// own, delivered as an AsyncStream. If the kernel drops notifications (ENOBUFS) the monitor
 /// re-lists the links and reports the difference, so a consumer never misses an add or remove.
-public enum LinkMonitor {
+/// The thread and socket live until `stop()`, the consumer's task is cancelled, or the monitor
+/// is released.
+public final class LinkMonitor: Sendable {
+    /// Events in kernel order; finishes when the monitor stops.
+    public let events: AsyncStream<LinkEvent>
+    private let stopper: Stopper
+
     /// Starts watching links in `namespace` (nil: this process's). With `includeExisting` the
-    /// stream starts with an `.added` for every link already there. Ending the stream (dropping or
-    /// cancelling the consumer) stops the thread and closes the socket.
-    public static func events(in namespace: NetNamespace? = nil, includeExisting: Bool = false) throws(KernelError) -> AsyncStream<LinkEvent> {
+    /// stream starts with an `.added` for every link already there.
+    public init(in namespace: NetNamespace? = nil, includeExisting: Bool = false) throws(KernelError) {
         let socketFD: Int32
         if let namespace {
             var r: Result<Int32, KernelError> = .failure(.invalid("watch links", "not run"))
-            do { try namespace.run { r = Result { () throws(KernelError) in try subscribe() } } } catch {
+            do { try namespace.run { r = Result { () throws(KernelError) in try LinkMonitor.subscribe() } } } catch {
                 throw .invalid("watch links in \(namespace)", "\(error)")
             }
             socketFD = try r.get()
         } else {
-            socketFD = try subscribe()
+            socketFD = try LinkMonitor.subscribe()
         }
         var pipeFDs: [Int32] = [0, 0]
         guard pipe(&pipeFDs) == 0 else {
@@ -60,11 +65,17 @@ public enum LinkMonitor {
             close(socketFD); close(pipeFDs[0])
             throw error
         }
-        return stream
+        self.events = stream
+        self.stopper = stopper
     }
 
+    /// Stops the reader thread; `events` then finishes. Idempotent.
+    public func stop() { stopper.stop() }
+
+    deinit { stopper.stop() }
+
     /// A raw NETLINK_ROUTE socket bound to the link multicast group.
-    private static func subscribe() throws(KernelError) -> Int32 {
+    static func subscribe() throws(KernelError) -> Int32 {
         let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
         guard fd >= 0 else { throw .system("watch links: socket") }
         var size: Int32 = 1 << 20
