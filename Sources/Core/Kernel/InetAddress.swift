@@ -82,7 +82,8 @@ public struct InetPrefix: Hashable, Sendable, Comparable, CustomStringConvertibl
             return
         }
         let lengthText = parts[1]
-        guard !lengthText.isEmpty, lengthText.count <= 3, lengthText.allSatisfy(\.isASCII),
+        guard !lengthText.isEmpty, lengthText.count <= 3,
+              lengthText.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }),
               let length = Int(lengthText) else { return nil }
         self.init(address: address, length: length)
     }
