@@ -72,16 +72,16 @@ final class KernelValueTests: XCTestCase {
     }
 
     func testRouteValuesAndConstants() {
-        let r = Route(destination: InetPrefix("10.65.1.7/26")!, proto: .calicoBGP)
+        let r = KernelRoute(destination: InetPrefix("10.65.1.7/26")!, proto: .calicoBGP)
         XCTAssertEqual(r.destination.description, "10.65.1.0/26")
         XCTAssertEqual(r.table, RouteTable.main)
         XCTAssertEqual(RouteProtocol.calicoBGP.rawValue, 80)
         XCTAssertEqual(RouteProtocol.bird.rawValue, 12)
         XCTAssertNotEqual(RouteProtocol.calicoFelix, RouteProtocol.calicoBGP)
-        let link = Route.onLink(InetPrefix("10.65.0.5/32")!, linkIndex: 7, proto: .calicoFelix)
+        let link = KernelRoute.onLink(InetPrefix("10.65.0.5/32")!, linkIndex: 7, proto: .calicoFelix)
         XCTAssertEqual(link.scope, .link)
         XCTAssertEqual(link.nextHops, [NextHop(linkIndex: 7)])
-        XCTAssertEqual(Route.blackhole(InetPrefix("10.0.0.0/26")!, proto: .calicoBGP).type, .blackhole)
+        XCTAssertEqual(KernelRoute.blackhole(InetPrefix("10.0.0.0/26")!, proto: .calicoBGP).type, .blackhole)
     }
 
     func testErrorsSayWhatFailedAndWhy() {

@@ -16,7 +16,7 @@ final class KernelRouteTests: XCTestCase {
             let eth0 = try pod.linkIndex("eth0")
             let gateway = InetAddress("169.254.1.1")!
             try pod.addRoute(.onLink(.host(gateway), linkIndex: eth0, proto: .boot))
-            try pod.addRoute(Route(destination: .defaultRoute(.ipv4), nextHops: [NextHop(gateway: gateway, linkIndex: eth0)]))
+            try pod.addRoute(KernelRoute(destination: .defaultRoute(.ipv4), nextHops: [NextHop(gateway: gateway, linkIndex: eth0)]))
             try pod.setPermanentNeighbour(gateway, mac: .calicoHostVeth, link: "eth0")
 
             let addrs = try KernelFixture.ipJSON(podNS, ["addr", "show", "eth0"]).first?.objects("addr_info") ?? []
@@ -63,10 +63,10 @@ final class KernelRouteTests: XCTestCase {
             let dev = try nl.linkIndex("ktr0")
             func hop(_ a: String, _ w: Int = 1) -> NextHop { NextHop(gateway: InetAddress(a)!, linkIndex: dev, weight: w) }
 
-            let ecmp = Route(destination: InetPrefix("10.50.0.0/16")!, nextHops: [hop("10.1.0.2"), hop("10.1.0.3", 3)], proto: .calicoBGP)
-            let ecmp6 = Route(destination: InetPrefix("fd50::/48")!, nextHops: [hop("fd01::2"), hop("fd01::3")], proto: .calicoBGP)
-            let hole = Route.blackhole(InetPrefix("10.66.0.0/26")!, proto: .calicoBGP)
-            let inTable = Route(destination: InetPrefix("10.77.0.0/16")!, nextHops: [hop("10.1.0.2")], table: 100, proto: .calicoBGP)
+            let ecmp = KernelRoute(destination: InetPrefix("10.50.0.0/16")!, nextHops: [hop("10.1.0.2"), hop("10.1.0.3", 3)], proto: .calicoBGP)
+            let ecmp6 = KernelRoute(destination: InetPrefix("fd50::/48")!, nextHops: [hop("fd01::2"), hop("fd01::3")], proto: .calicoBGP)
+            let hole = KernelRoute.blackhole(InetPrefix("10.66.0.0/26")!, proto: .calicoBGP)
+            let inTable = KernelRoute(destination: InetPrefix("10.77.0.0/16")!, nextHops: [hop("10.1.0.2")], table: 100, proto: .calicoBGP)
             for r in [ecmp, ecmp6, hole, inTable] { try nl.addRoute(r) }
             // Someone else's routes: one with the very destination of ours in another metric, one apart.
             try KernelFixture.ip(ns, ["route", "add", "10.50.0.0/16", "via", "10.1.0.2", "metric", "50"])
@@ -99,7 +99,7 @@ final class KernelRouteTests: XCTestCase {
             XCTAssertEqual(try KernelFixture.ipJSON(ns, ["route", "show", "10.50.0.0/16", "proto", "80"]).first?.string("gateway"), "10.1.0.4")
 
             // Deleting with our protocol never hits a foreign route, even at the same destination.
-            XCTAssertThrowsError(try nl.deleteRoute(Route(destination: InetPrefix("10.70.0.0/16")!, proto: .calicoBGP))) {
+            XCTAssertThrowsError(try nl.deleteRoute(KernelRoute(destination: InetPrefix("10.70.0.0/16")!, proto: .calicoBGP))) {
                 XCTAssertTrue(($0 as? KernelError)?.isNotFound == true, "\($0)")
             }
             for r in try nl.routes(family: nil, table: nil, proto: .calicoBGP) { try nl.deleteRoute(r) }
@@ -114,14 +114,14 @@ final class KernelRouteTests: XCTestCase {
         try KernelFixture.withNamespaces(1) { spaces in
             let nl = try Netlink(in: spaces[0])
             let v4 = InetPrefix("10.9.0.0/16")!
-            XCTAssertThrowsError(try nl.addRoute(Route(destination: v4, nextHops: [NextHop(gateway: InetAddress("fd00::1"))]))) {
+            XCTAssertThrowsError(try nl.addRoute(KernelRoute(destination: v4, nextHops: [NextHop(gateway: InetAddress("fd00::1"))]))) {
                 XCTAssertEqual(($0 as? KernelError)?.source, .invalidArgument)
             }
-            XCTAssertThrowsError(try nl.addRoute(Route(destination: v4, nextHops: [NextHop(linkIndex: 1, weight: 0)]))) {
+            XCTAssertThrowsError(try nl.addRoute(KernelRoute(destination: v4, nextHops: [NextHop(linkIndex: 1, weight: 0)]))) {
                 XCTAssertEqual(($0 as? KernelError)?.source, .invalidArgument)
             }
             // A gateway that is not reachable: the kernel's own error, with what we tried.
-            XCTAssertThrowsError(try nl.addRoute(Route(destination: v4, nextHops: [NextHop(gateway: InetAddress("192.0.2.1"))]))) {
+            XCTAssertThrowsError(try nl.addRoute(KernelRoute(destination: v4, nextHops: [NextHop(gateway: InetAddress("192.0.2.1"))]))) {
                 let e = $0 as? KernelError
                 XCTAssertNotNil(e)
                 XCTAssertTrue(e?.description.hasPrefix("add route 10.9.0.0/16 table 254: ") == true, "\(String(describing: e))")

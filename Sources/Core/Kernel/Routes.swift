@@ -25,7 +25,7 @@ public struct NextHop: Sendable, Hashable {
 
 /// A route in a routing table. The identity the kernel keys on is (table, destination, metric,
 /// and for IPv4 TOS); protocol says who owns it.
-public struct Route: Sendable, Hashable {
+public struct KernelRoute: Sendable, Hashable {
     public var destination: InetPrefix
     public var table: UInt32
     public var type: RouteType
@@ -51,13 +51,13 @@ public struct Route: Sendable, Hashable {
 
     /// `<dest> scope link dev <index>`: felix's route to a local workload.
     public static func onLink(_ destination: InetPrefix, linkIndex: Int32, proto: RouteProtocol,
-                              table: UInt32 = RouteTable.main) -> Route {
-        Route(destination: destination, nextHops: [.device(linkIndex)], table: table, scope: .link, proto: proto)
+                              table: UInt32 = RouteTable.main) -> KernelRoute {
+        KernelRoute(destination: destination, nextHops: [.device(linkIndex)], table: table, scope: .link, proto: proto)
     }
 
     /// `blackhole <dest>`.
-    public static func blackhole(_ destination: InetPrefix, proto: RouteProtocol, table: UInt32 = RouteTable.main) -> Route {
-        Route(destination: destination, table: table, type: .blackhole, proto: proto)
+    public static func blackhole(_ destination: InetPrefix, proto: RouteProtocol, table: UInt32 = RouteTable.main) -> KernelRoute {
+        KernelRoute(destination: destination, table: table, type: .blackhole, proto: proto)
     }
 
     public var family: InetAddress.Family { destination.family }
@@ -67,14 +67,14 @@ extension Netlink {
     /// Routes in this namespace. Every filter is optional; `table` defaults to main. Callers that
     /// own routes pass their `proto` so they see (and so delete) only their own.
     public func routes(family: InetAddress.Family? = nil, table: UInt32? = RouteTable.main,
-                       proto: RouteProtocol? = nil) throws(KernelError) -> [Route] {
+                       proto: RouteProtocol? = nil) throws(KernelError) -> [KernelRoute] {
         try withSocket { (s) throws(KernelError) in
             var cache: OpaquePointer?
             let af = family?.addressFamily ?? Int32(AF_UNSPEC)
             try Netlink.check(rtnl_route_alloc_cache(s, af, 0, &cache), "list routes")
             guard let cache else { return [] }
-            return Netlink.collect(cache) { (r) -> Route? in
-                guard let route = Route(r) else { return nil }
+            return Netlink.collect(cache) { (r) -> KernelRoute? in
+                guard let route = KernelRoute(r) else { return nil }
                 if let table, table != route.table { return nil }
                 if let proto, proto != route.proto { return nil }
                 return route
@@ -83,31 +83,31 @@ extension Netlink {
     }
 
     /// Routes carrying protocol `proto` in `table` (all families).
-    public func listRoutes(proto: RouteProtocol, table: UInt32? = RouteTable.main) throws(KernelError) -> [Route] {
+    public func listRoutes(proto: RouteProtocol, table: UInt32? = RouteTable.main) throws(KernelError) -> [KernelRoute] {
         try routes(table: table, proto: proto)
     }
 
     /// Adds a route; fails with `isAlreadyExists` if one with the same key is there.
-    public func addRoute(_ route: Route) throws(KernelError) {
+    public func addRoute(_ route: KernelRoute) throws(KernelError) {
         try send(route, "add route \(route.destination) table \(route.table)") { rtnl_route_add($0, $1, NLM_F_CREATE | NLM_F_EXCL) }
     }
 
     /// Adds the route or replaces the one with the same key (table, destination, metric).
-    public func replaceRoute(_ route: Route) throws(KernelError) {
+    public func replaceRoute(_ route: KernelRoute) throws(KernelError) {
         try send(route, "replace route \(route.destination) table \(route.table)") { rtnl_route_add($0, $1, NLM_F_CREATE | NLM_F_REPLACE) }
     }
 
     /// Deletes the route with the key of `route` *and its protocol*: the kernel refuses to match a
     /// route of another protocol, so a foreign route with the same destination survives. Next hops
     /// are not matched. `.unspecified` as protocol matches any (use with care).
-    public func deleteRoute(_ route: Route) throws(KernelError) {
-        var key = Route(destination: route.destination, table: route.table, type: route.type,
+    public func deleteRoute(_ route: KernelRoute) throws(KernelError) {
+        var key = KernelRoute(destination: route.destination, table: route.table, type: route.type,
                         scope: .nowhere, proto: route.proto, metric: route.metric)
         key.nextHops = []
         try send(key, "delete route \(route.destination) proto \(route.proto) table \(route.table)") { rtnl_route_delete($0, $1, 0) }
     }
 
-    private func send(_ route: Route, _ op: String, _ call: (OpaquePointer, OpaquePointer) -> Int32) throws(KernelError) {
+    private func send(_ route: KernelRoute, _ op: String, _ call: (OpaquePointer, OpaquePointer) -> Int32) throws(KernelError) {
         try withSocket { (s) throws(KernelError) in
             let r = try route.makeLibnl(op)
             defer { rtnl_route_put(r) }
@@ -116,7 +116,7 @@ extension Netlink {
     }
 }
 
-extension Route {
+extension KernelRoute {
     /// A libnl route object for this value (the caller puts it).
     func makeLibnl(_ op: String) throws(KernelError) -> OpaquePointer {
         if nextHops.contains(where: { $0.weight < 1 || $0.weight > 256 }) { throw .invalid(op, "ECMP weight must be 1...256") }
