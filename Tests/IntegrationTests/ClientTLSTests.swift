@@ -71,6 +71,28 @@ final class ClientTLSTests: XCTestCase {
         XCTAssertEqual(e["authorization"], .null)
     }
 
+    func testRotatedTokenFileIsUsedByTheNextRequest() async throws {
+        let path = server.dir + "/token-\(UUID().uuidString)"
+        try "first\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try KubeClient(connection: ClusterConnection(server: server.url, caPEM: try server.pem("ca.crt"), tokenFile: path))
+        var e = try await echo(c)
+        XCTAssertEqual(e["authorization"], .string("Bearer first"))
+        try "rotated-token".write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: path)
+        e = try await echo(c)
+        XCTAssertEqual(e["authorization"], .string("Bearer rotated-token"))
+    }
+
+    func testDroppingAClientStopsItsLoopThread() async throws {
+        let before = try threadCount()
+        for _ in 0..<5 {
+            let c = try client()
+            _ = try await echo(c)
+            XCTAssertGreaterThan(try threadCount(), before, "a live client has its loop thread")
+        }
+        try await waitUntil { ((try? threadCount()) ?? .max) <= before }
+    }
+
     func testWritesUseTheRightMethodsPathsAndBodies() async throws {
         let c = try client()
         var node = ClientTestNode(name: "n1", podCIDR: "10.0.0.0/24")
@@ -193,10 +215,6 @@ final class ClientTLSTests: XCTestCase {
 
     // MARK: Helpers
 
-    private func threadCount() throws -> Int {
-        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
-    }
-
     private func waitUntil(timeout: TimeInterval = 5, _ condition: @Sendable () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
@@ -216,4 +234,9 @@ final class ClientTLSTests: XCTestCase {
             XCTFail("expected a KubeError, got \(error)", file: file, line: line)
         }
     }
+}
+
+/// Threads of this process right now.
+func threadCount() throws -> Int {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
 }

@@ -47,28 +47,29 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// False once shut down.
     private func enqueue(_ command: Command) -> Bool {
-        let accepted = lock.withLock { () -> Bool in
+        // Wakeups happen under the lock: the loop frees the multi handle under it once stopping.
+        lock.withLock { () -> Bool in
             if stopping { return false }
             pending.append(command)
+            curl_multi_wakeup(multi)
             return true
         }
-        if accepted { curl_multi_wakeup(multi) }
-        return accepted
     }
 
     /// Fails everything in flight, stops the thread and waits for it (unless called on the
     /// loop thread itself, as when a stream finishing there drops the last reference). Idempotent.
     func shutdown() {
         let first = lock.withLock { () -> Bool in
-            defer { stopping = true }
-            return !stopping
+            if stopping { return false }
+            stopping = true
+            curl_multi_wakeup(multi)
+            return true
         }
         guard first else { return }
-        curl_multi_wakeup(multi)
         if Thread.current !== thread { finished.wait() }
     }
 
-    /// How many transfers the loop drove at the end of its last turn (for tests and metrics).
+    /// How many transfers the loop drives (updated before any of them is answered).
     var activeCount: Int { lock.withLock { lastActiveCount } }
     private var lastActiveCount = 0  // guarded by `lock`
 
@@ -85,8 +86,6 @@ final class CurlMultiLoop: @unchecked Sendable {
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
             collectFinished()
-            let count = active.count
-            lock.withLock { lastActiveCount = count }
             var ready: Int32 = 0
             // libcurl shortens the wait to its own next timeout; wakeup interrupts it.
             _ = curl_multi_poll(multi, nil, 0, 1000, &ready)
@@ -98,8 +97,12 @@ final class CurlMultiLoop: @unchecked Sendable {
         }
         active.removeAll()
         // Adds that raced with shutdown.
-        for case .add(let transfer) in lock.withLock({ pending }) { transfer.fail(closed) }
-        curl_multi_cleanup(multi)
+        let late = lock.withLock { () -> [Command] in
+            curl_multi_cleanup(multi)
+            defer { pending.removeAll() }
+            return pending
+        }
+        for case .add(let transfer) in late { transfer.fail(closed) }
         finished.signal()
     }
 
@@ -116,12 +119,14 @@ final class CurlMultiLoop: @unchecked Sendable {
                 return
             }
             active[transfer.easy] = transfer
+            publishCount()
         case .remove(let transfer):
             guard active.removeValue(forKey: transfer.easy) != nil else {
                 transfer.cancelRequested = true
                 return
             }
             curl_multi_remove_handle(multi, transfer.easy)
+            publishCount()
             transfer.fail(CancellationError())
         }
     }
@@ -132,7 +137,14 @@ final class CurlMultiLoop: @unchecked Sendable {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, easy)
-            active.removeValue(forKey: easy)?.complete(code)
+            let transfer = active.removeValue(forKey: easy)
+            publishCount()
+            transfer?.complete(code)
         }
+    }
+
+    private func publishCount() {
+        let count = active.count
+        lock.withLock { lastActiveCount = count }
     }
 }
