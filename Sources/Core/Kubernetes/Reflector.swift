@@ -110,6 +110,11 @@ public actor Reflector<T: KubeResource> {
                 break
             } catch KubeError.gone(let status) {
                 logger.info("resourceVersion \(resourceVersion ?? "?") too old (\(status.message ?? "410 Gone")); relisting")
+                // A list that itself answers 410 (an expired continue token) waits like any failure.
+                if needList {
+                    lastError = "\(KubeError.gone(status))"
+                    do { try await pause(reason: "410 during list") } catch { break }
+                }
                 needList = true
             } catch {
                 lastError = "\(error)"
