@@ -1,0 +1,147 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A BGP-4 speaker: listens, connects, drives one `SessionFSM` per configured peer with real
+/// timers, feeds UPDATEs into the `RIB` and sends what it says. Every piece of state lives on
+/// one event loop (all channels and timers use it), which is why `@unchecked Sendable` is sound;
+/// the public methods hop onto that loop.
+public final class BGPSpeaker: @unchecked Sendable {
+    public let config: BGPSpeakerConfig
+    let loop: EventLoop
+    private let ownedGroup: MultiThreadedEventLoopGroup?
+    let sockets: SocketFactory
+    var rib: RIB
+    var peers: [IPAddress: SpeakerPeer] = [:]
+    var listener: Channel?
+    var listenFD: Int32 = -1
+    var nextConnectionID = 0
+    private let continuation: AsyncStream<[LocRIBChange]>.Continuation
+    /// Loc-RIB changes in the order they happened, for the kernel route programmer.
+    public let locRIBChanges: AsyncStream<[LocRIBChange]>
+
+    public init(config: BGPSpeakerConfig, eventLoopGroup: EventLoopGroup? = nil) {
+        self.config = config
+        if let eventLoopGroup {
+            ownedGroup = nil
+            loop = eventLoopGroup.next()
+        } else {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            ownedGroup = group
+            loop = group.next()
+        }
+        sockets = SocketFactory(namespacePath: config.networkNamespacePath)
+        rib = RIB(config: RIBConfig(localAS: config.localAS, routerID: config.routerID, clusterID: config.clusterID))
+        (locRIBChanges, continuation) = AsyncStream.makeStream(of: [LocRIBChange].self, bufferingPolicy: .unbounded)
+    }
+
+    // MARK: public API
+
+    /// Starts listening (when a listen address is configured).
+    public func start() async throws {
+        guard let address = config.listenAddress else { return }
+        let keys = try await loop.submit { self.peers.values.compactMap { p in p.config.password.map { (p.address, $0) } } }.get()
+        let fd = try sockets.listen(address: address, port: config.listenPort, md5Keys: keys)
+        let channel = try await ServerBootstrap(group: loop)
+            .serverChannelOption(.backlog, value: 64)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(BGPChannelHandler(speaker: self, origin: .inbound))
+                }
+            }
+            .withBoundSocket(fd).get()
+        try await loop.submit {
+            self.listener = channel
+            self.listenFD = fd
+        }.get()
+    }
+
+    /// Adds a peer and starts its session (replacing one with the same address).
+    public func addPeer(_ peer: BGPPeerConfig) async throws {
+        try await loop.submit {
+            if self.peers[peer.address] != nil { self.stopPeer(peer.address, communication: "peer reconfigured") }
+            if self.listenFD >= 0, let password = peer.password {
+                try SocketFactory.setMD5(fd: self.listenFD, peer: peer.address, password: password,
+                                         mapped: self.config.listenAddress?.family == .ipv6)
+            }
+            let runtime = SpeakerPeer(config: peer, session: self.config.sessionConfig(for: peer))
+            self.peers[peer.address] = runtime
+            self.handle(runtime, .manualStart)
+        }.get()
+    }
+
+    /// Stops the session with an RFC 8203 Administrative Shutdown and forgets the peer and its routes.
+    public func removePeer(_ address: IPAddress, communication: String = "peer removed") async {
+        try? await loop.submit { self.stopPeer(address, communication: communication) }.get()
+    }
+
+    /// Advertises one of our own prefixes to every peer.
+    public func originate(_ prefix: IPPrefix) async {
+        try? await loop.submit { self.apply(self.rib.originate(prefix)) }.get()
+    }
+
+    public func withdraw(_ prefix: IPPrefix) async {
+        try? await loop.submit { self.apply(self.rib.withdrawLocal(prefix)) }.get()
+    }
+
+    public func status() async -> [BGPPeerStatus] {
+        (try? await loop.submit {
+            self.peers.values.map { p in
+                BGPPeerStatus(address: p.address, asn: p.config.asn, state: p.fsm.state, since: p.since,
+                              lastError: p.lastError, prefixesReceived: self.rib.receivedCount(p.address),
+                              prefixesAdvertised: self.rib.advertisedCount(p.address), updatesReceived: p.updatesReceived)
+            }.sorted { $0.address < $1.address }
+        }.get()) ?? []
+    }
+
+    /// The current Loc-RIB: best route and multipath set per prefix.
+    public func locRIB() async -> [IPPrefix: BestPath.Selection] {
+        (try? await loop.submit { self.rib.locRIB }.get()) ?? [:]
+    }
+
+    /// Stops every session with an RFC 8203 Administrative Shutdown carrying `communication`,
+    /// closes the listener, and ends the Loc-RIB change stream.
+    public func shutdown(communication: String = "speaker shutting down") async {
+        let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
+            for address in Array(self.peers.keys) { self.stopPeer(address, communication: communication) }
+            let listener = self.listener
+            self.listener = nil
+            self.listenFD = -1
+            return listener.map { [$0.close()] } ?? []
+        }.get()
+        for f in closing ?? [] { try? await f.get() }
+        try? await Task.sleep(nanoseconds: 100_000_000) // let the NOTIFICATIONs reach the wire
+        continuation.finish()
+        try? await ownedGroup?.shutdownGracefully()
+    }
+
+    // MARK: loop-confined internals
+
+    func stopPeer(_ address: IPAddress, communication: String) {
+        guard let peer = peers[address] else { return }
+        peer.stopped = true
+        handle(peer, .manualStop(.cease(.administrativeShutdown, communication: communication)))
+        peer.active?.close()
+        peer.secondary?.close()
+        peer.active = nil
+        peer.secondary = nil
+        peer.cancelTimers()
+        apply(rib.peerDown(address))
+        peers[address] = nil
+        if listenFD >= 0, peer.config.password != nil {
+            try? SocketFactory.setMD5(fd: listenFD, peer: address, password: "", mapped: config.listenAddress?.family == .ipv6)
+        }
+    }
+
+    /// Sends each peer its Adj-RIB-Out changes and publishes Loc-RIB changes.
+    func apply(_ changes: RIBChanges) {
+        for (address, out) in changes.outbound {
+            guard let peer = peers[address], peer.fsm.state == .established, let conn = peer.active else { continue }
+            for update in out.updates(context: peer.fsm.wireContext) {
+                conn.send(.update(update), context: peer.fsm.wireContext, flush: false)
+            }
+            conn.flush()
+        }
+        if !changes.locRIB.isEmpty { continuation.yield(changes.locRIB) }
+    }
+}
