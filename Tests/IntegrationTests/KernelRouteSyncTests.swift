@@ -8,11 +8,7 @@ final class KernelRouteSyncTests: XCTestCase {
         try KernelFixture.withNamespaces(1) { spaces in
             let ns = spaces[0]
             let nl = try Netlink(in: ns)
-            try nl.createVeth(name: "kts0", peerName: "kts1")
-            try nl.setUp("kts0")
-            try nl.setUp("kts1")
-            try nl.addAddress(InetPrefix("10.1.0.1/24")!, link: "kts0")
-            let dev = try nl.linkIndex("kts0")
+            let dev = try KernelFixture.upPair(nl, "kts0", "kts1", addresses: ["10.1.0.1/24"])
             func via(_ d: String, _ g: [String]) -> KernelRoute {
                 KernelRoute(destination: InetPrefix(d)!, nextHops: g.map { NextHop(gateway: InetAddress($0)!, linkIndex: dev) })
             }

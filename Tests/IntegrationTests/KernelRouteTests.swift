@@ -55,12 +55,7 @@ final class KernelRouteTests: XCTestCase {
         try KernelFixture.withNamespaces(1) { spaces in
             let ns = spaces[0]
             let nl = try Netlink(in: ns)
-            try nl.createVeth(name: "ktr0", peerName: "ktr1")
-            try nl.setUp("ktr0")
-            try nl.setUp("ktr1")
-            try nl.addAddress(InetPrefix("10.1.0.1/24")!, link: "ktr0")
-            try nl.addAddress(InetPrefix("fd01::1/64")!, link: "ktr0", noDAD: true)
-            let dev = try nl.linkIndex("ktr0")
+            let dev = try KernelFixture.upPair(nl, "ktr0", "ktr1", addresses: ["10.1.0.1/24", "fd01::1/64"])
             func hop(_ a: String, _ w: Int = 1) -> NextHop { NextHop(gateway: InetAddress(a)!, linkIndex: dev, weight: w) }
 
             let ecmp = KernelRoute(destination: InetPrefix("10.50.0.0/16")!, nextHops: [hop("10.1.0.2"), hop("10.1.0.3", 3)], proto: .calicoBGP)

@@ -24,6 +24,15 @@ enum KernelFixture {
         return try body(spaces)
     }
 
+    /// A veth pair `a` <-> `b`, both up, with `addresses` on `a`; returns `a`'s index.
+    static func upPair(_ nl: Netlink, _ a: String, _ b: String, addresses: [String]) throws -> Int32 {
+        try nl.createVeth(name: a, peerName: b)
+        try nl.setUp(a)
+        try nl.setUp(b)
+        for text in addresses { try nl.addAddress(InetPrefix(text)!, link: a, noDAD: true) }
+        return try nl.linkIndex(a)
+    }
+
     static func name(_ ns: NetNamespace) -> String { String(ns.path.split(separator: "/").last ?? "") }
 
     /// `ip [-n NS] -j ARGS...` parsed as a JSON array of objects.
