@@ -46,6 +46,35 @@ final class KernelNamespaceLinkTests: XCTestCase {
         XCTAssertEqual(inside, "net:[\(inode)]")
     }
 
+    /// Many callers entering namespaces at once each land in their own, and no thread comes back switched.
+    func testConcurrentRunsNeverLeakANamespace() throws {
+        try KernelFixture.withNamespaces(3) { spaces in
+            let expected = try spaces.map { "net:[\(try $0.identity().inode)]" }
+            let host = threadNamespaceLink("/proc/thread-self/ns/net")
+            let results = Results()
+            DispatchQueue.concurrentPerform(iterations: 60) { i in
+                let before = threadNamespaceLink("/proc/thread-self/ns/net")
+                let inside = try? spaces[i % 3].run { threadNamespaceLink("/proc/thread-self/ns/net") }
+                results.add(i, inside ?? "error", before == threadNamespaceLink("/proc/thread-self/ns/net") && before == host)
+            }
+            for (i, (inside, unchanged)) in results.all() {
+                XCTAssertEqual(inside, expected[i % 3], "run \(i)")
+                XCTAssertTrue(unchanged, "run \(i) left its caller switched")
+            }
+            XCTAssertEqual(results.all().count, 60)
+        }
+        XCTAssertThrowsError(try Netlink(in: .named(KernelFixture.uniqueName("absent")))) {
+            XCTAssertTrue(($0 as? KernelError)?.isNotFound == true, "\($0)")
+        }
+    }
+
+    private final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [Int: (String, Bool)] = [:]
+        func add(_ i: Int, _ inside: String, _ unchanged: Bool) { lock.lock(); values[i] = (inside, unchanged); lock.unlock() }
+        func all() -> [Int: (String, Bool)] { lock.lock(); defer { lock.unlock() }; return values }
+    }
+
     func testVethPeerIsCreatedInsideTheOtherNamespace() throws {
         try KernelFixture.withNamespaces(2) { spaces in
             let (hostNS, podNS) = (spaces[0], spaces[1])

@@ -49,6 +49,24 @@ final class KernelRouteTests: XCTestCase {
         }
     }
 
+    /// Calico's IPv6 pod side: /128 and a default route via the host veth's link-local address.
+    func testIPv6DefaultViaLinkLocalGateway() throws {
+        try KernelFixture.withNamespaces(2) { spaces in
+            try Netlink(in: spaces[0]).createVeth(name: "calisix0", peerName: "eth0", peerNamespace: spaces[1], mac: .calicoHostVeth)
+            let pod = try Netlink(in: spaces[1])
+            try pod.setUp("eth0")
+            try pod.addAddress(InetPrefix("fd00:65::7/128")!, link: "eth0", noDAD: true)
+            let gw = InetAddress("fe80::ecee:eeff:feee:eeee")!
+            try pod.addRoute(KernelRoute(destination: .defaultRoute(.ipv6), nextHops: [NextHop(gateway: gw, linkIndex: try pod.linkIndex("eth0"))]))
+            let def = try XCTUnwrap(try KernelFixture.ipJSON(spaces[1], ["-6", "route", "show", "default"]).first)
+            XCTAssertEqual(def.string("gateway"), "fe80::ecee:eeff:feee:eeee")
+            XCTAssertEqual(def.string("dev"), "eth0")
+            XCTAssertEqual(def.int("metric"), 1024)
+            let listed = try pod.routes(family: .ipv6).filter { $0.destination.length == 0 }
+            XCTAssertEqual(listed.first?.nextHops.first?.gateway, gw)
+        }
+    }
+
     /// ECMP, weights, blackhole, a custom table, replace, and proof that the protocol filter never
     /// lets us list or delete a route we did not install.
     func testECMPBlackholeAndProtocolOwnership() throws {
