@@ -83,6 +83,12 @@ final class ClientTLSTests: XCTestCase {
         XCTAssertEqual(e["authorization"], .string("Bearer rotated-token"))
     }
 
+    func testSequentialRequestsReuseOneKeepAliveConnection() async throws {
+        let c = try client()
+        for i in 0..<20 { _ = try await echo(c, path: "/echo/\(i)") }
+        XCTAssertEqual(c.transport.connectionsOpened, 1)
+    }
+
     func testDroppingAClientStopsItsLoopThread() async throws {
         let before = try threadCount()
         for _ in 0..<5 {

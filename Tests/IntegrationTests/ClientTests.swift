@@ -139,6 +139,7 @@ final class ClientTests: XCTestCase {
         let all = try await c.list(ClientTestNode.self, options: ListOptions(labelSelector: selector, limit: 3))
         XCTAssertEqual(Set(all.items.map(\.metadata.name)), Set((0..<7).map { "\(batch)-\($0)" }))
         XCTAssertNil(all.continueToken)
+        XCTAssertEqual(c.transport.connectionsOpened, 1, "sequential requests share one keep-alive connection")
     }
 
     func testWatchSeesAddedModifiedDeleted() async throws {

@@ -73,6 +73,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     var activeCount: Int { lock.withLock { lastActiveCount } }
     private var lastActiveCount = 0  // guarded by `lock`
 
+    /// New connections opened so far; fewer than requests means keep-alive reuse (for tests and metrics).
+    var connectionsOpened: Int { lock.withLock { openedTotal } }
+    private var openedTotal = 0  // guarded by `lock`
+
     // MARK: Loop thread
 
     private func run() {
@@ -138,6 +142,9 @@ final class CurlMultiLoop: @unchecked Sendable {
             let code = message.pointee.data.result
             curl_multi_remove_handle(multi, easy)
             let transfer = active.removeValue(forKey: easy)
+            var opened = 0
+            _ = cs_curl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &opened)
+            lock.withLock { openedTotal += opened }
             publishCount()
             transfer?.complete(code)
         }

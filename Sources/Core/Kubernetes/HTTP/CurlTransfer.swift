@@ -2,7 +2,7 @@ import CCalicoSystem
 import Foundation
 
 /// One easy handle and what its answer is delivered to. Created on the caller's thread, then
-/// owned by the loop thread from `CurlMultiLoop.submit` on: every method but `init` and `attach`
+/// owned by the loop thread from `CurlMultiLoop.submit` on: every method but `make` and `attach`
 /// runs on the loop thread only, which is why `@unchecked Sendable` is sound.
 final class CurlTransfer: @unchecked Sendable {
     enum Sink {
@@ -23,33 +23,34 @@ final class CurlTransfer: @unchecked Sendable {
     /// Set when a cancel reached the loop before the transfer did.
     var cancelRequested = false
 
-    init(request: HTTPRequest, config: HTTPClientConfig) throws {
-        summary = "\(request.method) \(Self.redacted(request.url))"
-        guard let easy = curl_easy_init() else { throw HTTPTransportError(message: "\(summary): curl_easy_init failed") }
-        self.easy = easy
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+    /// A configured transfer. The token is read first, so a failure leaks nothing; once the
+    /// object exists, `deinit` alone frees the C resources, whichever way this returns.
+    static func make(request: HTTPRequest, config: HTTPClientConfig) throws -> CurlTransfer {
         var headers = request.headers
         if headers.keys.contains(where: { $0.lowercased() == "accept" }) == false { headers["Accept"] = "application/json" }
         if let token = try config.token.current() { headers["Authorization"] = "Bearer \(token)" }
         headers["Expect"] = ""  // no 100-continue round trip before bodies
+        let summary = "\(request.method) \(redacted(request.url))"
+        guard let easy = curl_easy_init() else { throw HTTPTransportError(message: "\(summary): curl_easy_init failed") }
+        let transfer = CurlTransfer(easy: easy, headers: headers, summary: summary)
+        try transfer.configure(request: request, config: config)
+        return transfer
+    }
+
+    private init(easy: UnsafeMutableRawPointer, headers: [String: String], summary: String) {
+        self.easy = easy
+        self.summary = summary
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
-            // "Name;" is libcurl's spelling of a header with an empty value; "Name:" removes it.
+            // "Name:" with nothing after it makes libcurl drop that header.
             list = curl_slist_append(list, value.isEmpty ? "\(name):" : "\(name): \(value)")
         }
         headerList = list
-        do {
-            try configure(request: request, config: config)
-        } catch {
-            cleanup()
-            throw error
-        }
     }
 
-    deinit { cleanup() }
-
-    private func cleanup() {
+    deinit {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
         errorBuffer.deallocate()

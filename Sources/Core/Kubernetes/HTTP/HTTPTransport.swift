@@ -16,10 +16,12 @@ final class HTTPTransport: Sendable {
 
     /// Exchanges the loop is driving right now.
     var activeTransfers: Int { loop.activeCount }
+    /// Connections opened so far (reused keep-alive connections are not counted again).
+    var connectionsOpened: Int { loop.connectionsOpened }
 
     /// The whole answer, whatever its status. Cancelling the task aborts the exchange.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let transfer = try CurlTransfer(request: request, config: config)
+        let transfer = try CurlTransfer.make(request: request, config: config)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 transfer.attach(.buffered(continuation))
@@ -36,7 +38,7 @@ final class HTTPTransport: Sendable {
         AsyncThrowingStream { continuation in
             let transfer: CurlTransfer
             do {
-                transfer = try CurlTransfer(request: request, config: config)
+                transfer = try CurlTransfer.make(request: request, config: config)
             } catch {
                 continuation.finish(throwing: error)
                 return
