@@ -80,7 +80,7 @@ final class ReflectorBenchmark: XCTestCase {
 
         // Reflector list.
         let reflector = Reflector<Pod>(api: reader, options: ReflectorOptions(pageSize: 500))
-        let updates = UpdateCounter(target: n)
+        let updates = EventCounter(target: n)
         let stream = await reflector.events()
         let follower = Task { for await e in stream { if case .updated = e { await updates.count() } } }
         t = ContinuousClock.now
@@ -112,6 +112,8 @@ final class ReflectorBenchmark: XCTestCase {
         report("kubectl_watch_initial_list_s", Self.seconds(since: t))
 
         // n changes, followed live by both.
+        let currentVersion = await reflector.resourceVersion
+        let versionBeforeWrites = try XCTUnwrap(currentVersion)
         let start = ContinuousClock.now
         await updates.reset(start: start)
         watcher.reset(start: start)
@@ -138,14 +140,73 @@ final class ReflectorBenchmark: XCTestCase {
         }
         let snapshot = await reflector.snapshot()
         XCTAssertEqual(snapshot.values.filter { $0.metadata.labels?["gen"] == "1" }.count, n)
-        print("BENCH peak_rss_kib=\(Self.peakRSSKiB())")
         await reflector.stop()
         follower.cancel()
+
+        try await replay(n, from: versionBeforeWrites, server: server, client: reader)
+        print("BENCH peak_rss_kib=\(Self.peakRSSKiB())")
+    }
+
+    /// The same n events read back from the server's watch history as fast as each consumer
+    /// can take them: a reflector whose list is pinned (empty, at the version before the
+    /// writes) against `kubectl get --raw` of the same watch.
+    private func replay(_ n: Int, from version: String, server: DevServer, client: KubeClient) async throws {
+        let reflector = Reflector<Pod>(api: PinnedListAPI(base: client, resourceVersion: version))
+        let added = EventCounter(target: n)
+        let stream = await reflector.events()
+        let follower = Task { for await e in stream { if case .added = e { await added.count() } } }
+        let t = ContinuousClock.now
+        await added.reset(start: t)
+        await reflector.start()
+        let reflectorDone = await added.wait(timeout: 300)
+        await reflector.stop()
+        follower.cancel()
+
+        let start = ContinuousClock.now
+        let raw = try LineCountingProcess(server: server, args: ["get", "--raw", "/api/v1/pods?watch=true&resourceVersion=\(version)"])
+        defer { raw.stop() }
+        raw.reset(start: start)
+        let rawDone = await raw.wait(forLines: n, timeout: 300)
+        XCTAssertTrue(rawDone, "kubectl --raw watch printed \(raw.lines) of \(n) lines")
+        let seen = await added.seen
+        XCTAssertNotNil(reflectorDone, "replay: reflector saw \(seen) of \(n) events")
+        if let reflectorDone, let kubectlDone = raw.secondsToReach(n) {
+            report("reflector_replay_s", reflectorDone)
+            report("reflector_replay_events_per_s", Double(n) / reflectorDone)
+            report("kubectl_raw_replay_s", kubectlDone)
+            report("kubectl_raw_replay_events_per_s", Double(n) / kubectlDone)
+            report("replay_speedup_vs_kubectl", kubectlDone / reflectorDone)
+        }
     }
 }
 
-/// Counts `.updated` events and notes when the target is reached.
-private actor UpdateCounter {
+/// Delegates to a real client, except that a list is empty and claims `resourceVersion`, so
+/// that the reflector's watch replays history from there.
+private struct PinnedListAPI: KubeAPI {
+    let base: KubeClient
+    let resourceVersion: String
+
+    func listPage<T: KubeResource>(_ type: T.Type, options: ListOptions) async throws -> ResourceList<T> {
+        ResourceList(items: [], resourceVersion: resourceVersion, continueToken: nil)
+    }
+    func watch<T: KubeResource>(_ type: T.Type, options: ListOptions) -> AsyncThrowingStream<WatchEvent<T>, Error> {
+        base.watch(type, options: options)
+    }
+    func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
+        try await base.get(type, name: name, namespace: namespace)
+    }
+    func create<T: KubeResource>(_ object: T) async throws -> T { try await base.create(object) }
+    func update<T: KubeResource>(_ object: T) async throws -> T { try await base.update(object) }
+    func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
+        try await base.patch(type, name: name, namespace: namespace, mergePatch: mergePatch)
+    }
+    func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
+        try await base.delete(type, name: name, namespace: namespace)
+    }
+}
+
+/// Counts events and notes when the target is reached.
+private actor EventCounter {
     let target: Int
     private(set) var seen = 0
     private var start = ContinuousClock.now
