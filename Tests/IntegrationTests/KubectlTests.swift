@@ -74,6 +74,11 @@ final class KubectlTests: XCTestCase {
         XCTAssertTrue(try ok("get", "namespaces").contains("kube-system"))
 
         try createSampleObjects()
+        // kubectl's typed clients send protobuf; the server decodes it for these simple kinds.
+        try ok("create", "namespace", "typed")
+        try ok("create", "serviceaccount", "robot", "-n", "typed")
+        try ok("create", "secret", "generic", "creds", "-n", "typed", "--from-literal=user=admin")
+        XCTAssertEqual(try ok("get", "secret", "creds", "-n", "typed", "-o", "jsonpath={.data.user}"), "YWRtaW4=")
         let podYAML = try ok("get", "pod", "web", "-n", "demo", "-o", "yaml")
         XCTAssertTrue(podYAML.contains("nodeName: node-1"), podYAML)
         XCTAssertTrue(podYAML.contains("uid:"), podYAML)
@@ -101,8 +106,7 @@ final class KubectlTests: XCTestCase {
         XCTAssertTrue(try server.kubectl(["get", "bgppeers", "rack1-tor"]).err.contains("NotFound"))
     }
 
-    /// `kubectl create -f` of a namespace or pod (kubectl's typed `create namespace` and `run`
-    /// send protobuf, which the development server answers with 415).
+    /// `kubectl create -f` of a namespace or pod.
     private func createNamespace(_ name: String) throws {
         try ok("create", "-f", try yaml("ns-\(name).yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: \(name)}\n"))
     }

@@ -79,11 +79,11 @@ final class APIRouter: Sendable {
             }
             return .bytes(status: 200, contentType: "application/json", Self.encodeList(k, page))
         case ("POST", nil):
-            let body = try parseBody(r)
+            let body = try parseBody(r, kind: k)
             let o = try store.write { s throws(StoreError) in try s.create(k, namespace: a.namespace, body: body, now: Date()) }
             return .bytes(status: 201, contentType: "application/json", o.json)
         case ("PUT", let name?):
-            let body = try parseBody(r)
+            let body = try parseBody(r, kind: k)
             let o = try store.write { s throws(StoreError) in try s.update(k, namespace: a.namespace, name: name, body: body, statusOnly: statusOnly) }
             return .bytes(status: 200, contentType: "application/json", o.json)
         case ("PATCH", let name?):
@@ -123,10 +123,11 @@ final class APIRouter: Sendable {
                      fields: try FieldSelector(parsing: r.query["fieldSelector"] ?? ""))
     }
 
-    private func parseBody(_ r: APIRequest) throws(StoreError) -> JSONValue {
-        // Only JSON bodies: a client sending protobuf (kubectl's typed clients do) gets 415 and
-        // falls back to JSON.
+    private func parseBody(_ r: APIRequest, kind: ResourceKind? = nil) throws(StoreError) -> JSONValue {
+        // JSON bodies, plus protobuf for the few simple kinds ProtobufBody knows; kubectl's typed
+        // clients (`create namespace`, `run`) send protobuf, and get 415 for other kinds.
         let type = r.contentType.lowercased()
+        if type.contains("protobuf"), let kind, let decoded = try? ProtobufBody.decode(r.body, kind: kind) { return decoded }
         if !type.isEmpty, !type.contains("json") { throw .unsupportedMediaType(type) }
         guard !r.body.isEmpty else { throw .badRequest("the request body is empty") }
         do {
