@@ -52,13 +52,16 @@ swift build
 section "swift test"
 # A hung test must not hang CI forever: after TEST_TIMEOUT seconds (0: no limit) the whole
 # process tree of `swift test` (the xctest runner and the servers it started) is stopped.
-TEST_TIMEOUT=${TEST_TIMEOUT:-3600}
+TEST_TIMEOUT=${TEST_TIMEOUT:-2400}
 kill_tree() {
     local child
     for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
     kill "$1" 2>/dev/null || true
 }
-swift test "$@" &
+# Line-buffered, so a log shows every test as it starts, even one that later hangs.
+LINEBUF=()
+command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL -eL)
+"${LINEBUF[@]}" swift test "$@" &
 test_pid=$!
 trap 'kill_tree "$test_pid"' INT TERM
 watchdog_pid=
