@@ -59,25 +59,25 @@ final class EnvironmentTests: XCTestCase {
     }
 
     func testContainerIDCharacters() {
-        for bad in ["-abc", "a b", "a/b", "_x", "ä1"] {
-            var e = Fixture.env("ADD")
-            e["CNI_CONTAINERID"] = bad
-            assertCNIError(.invalidEnvironment, mentions: "CNI_CONTAINERID") { try CNIEnvironment.parse(e) }
-        }
+        assertRejected("CNI_CONTAINERID", ["-abc", "a b", "a/b", "_x", "ä1"])
         var ok = Fixture.env("ADD")
         ok["CNI_CONTAINERID"] = "A1_b.c-d"
         XCTAssertNoThrow(try CNIEnvironment.parse(ok))
     }
 
     func testInterfaceNameRules() {
-        for bad in ["0123456789abcdef", ".", "..", "eth/0", "eth:0", "eth 0", "eth\t0"] {
-            var e = Fixture.env("ADD")
-            e["CNI_IFNAME"] = bad
-            assertCNIError(.invalidEnvironment, mentions: "CNI_IFNAME") { try CNIEnvironment.parse(e) }
-        }
+        assertRejected("CNI_IFNAME", ["0123456789abcdef", ".", "..", "eth/0", "eth:0", "eth 0", "eth\t0"])
         var ok = Fixture.env("ADD")
         ok["CNI_IFNAME"] = "0123456789abcde"
         XCTAssertNoThrow(try CNIEnvironment.parse(ok))
+    }
+
+    private func assertRejected(_ variable: String, _ values: [String], line: UInt = #line) {
+        for bad in values {
+            var e = Fixture.env("ADD")
+            e[variable] = bad
+            assertCNIError(.invalidEnvironment, mentions: variable, line: line) { try CNIEnvironment.parse(e) }
+        }
     }
 
     func testCNIArgsParsing() throws {

@@ -145,6 +145,11 @@ final class NetworkConfigTests: XCTestCase {
         XCTAssertEqual(portmap, .object(["type": .string("portmap"), "snat": .bool(true), "name": .string("k8s-pod-network"),
                                          "cniVersion": .string("0.3.1"), "runtimeConfig": .object(["portMappings": ports]),
                                          "prevResult": prev]))
+        let multi = try NetworkConfigList.decode(Data(#"{"name":"n","cniVersion":"0.4.0","cniVersions":["1.0.0","2.0.0","1.1.0"],"plugins":[{"type":"calico"}]}"#.utf8))
+        XCTAssertEqual(multi.cniVersion, .v1_1_0)
+        assertCNIError(.incompatibleVersion, mentions: "2.0.0") {
+            try NetworkConfigList.decode(Data(#"{"name":"n","cniVersions":["2.0.0"],"plugins":[{"type":"calico"}]}"#.utf8))
+        }
         assertCNIError(.invalidNetworkConfig, mentions: "plugins[0].type") {
             try NetworkConfigList.decode(Data(#"{"name":"n","cniVersion":"1.0.0","plugins":[{}]}"#.utf8))
         }

@@ -114,6 +114,7 @@ final class ResultTests: XCTestCase {
             XCTAssertNil(CNIIPNetwork(bad), bad)
         }
         XCTAssertNil(CNIIPAddress(""))
+        XCTAssertNil(CNIIPAddress("10.0.0.1\u{0}junk"))
         XCTAssertNil(CNIIPAddress(bytes: [1, 2, 3]))
     }
 }

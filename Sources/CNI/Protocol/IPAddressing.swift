@@ -20,6 +20,8 @@ public struct CNIIPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init?(_ text: String) {
+        // An embedded NUL would end the C string early and let "1.2.3.4\0junk" through.
+        guard !text.utf8.contains(0) else { return nil }
         if !text.contains(":") {
             var v4 = in_addr()
             guard inet_pton(AF_INET, text, &v4) == 1 else { return nil }

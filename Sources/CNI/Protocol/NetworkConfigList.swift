@@ -18,8 +18,14 @@ public struct NetworkConfigList: Sendable, Hashable {
         let value: JSONValue
         do { value = try JSONValue(data: data) } catch { throw CNIError.decode("network config list: not valid JSON") }
         let f = try JSONFields(value, path: "")
+        // 1.1.0: `cniVersions` lists every version the file is valid for; the runtime uses
+        // the highest one it (here: this plugin) supports, else `cniVersion`.
+        let listed = try f.strings("cniVersions") ?? []
         let versionText = try f.string("cniVersion") ?? ""
-        guard let version = SpecVersion(rawValue: versionText) else { throw CNIError.incompatible(configVersion: versionText) }
+        let candidates = (listed + [versionText]).compactMap(SpecVersion.init(rawValue:))
+        guard let version = candidates.max() else {
+            throw CNIError.incompatible(configVersion: ([versionText] + listed).filter { !$0.isEmpty }.joined(separator: ", "))
+        }
         let name = try f.string("name") ?? ""
         try NetworkConfig.validateNetworkName(name)
         let plugins = try f.objects("plugins")
