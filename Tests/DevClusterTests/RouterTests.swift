@@ -85,6 +85,15 @@ final class RouterTests: XCTestCase {
         assertStatus(call("DELETE", "/apis/crd.projectcalico.org/v1/bgppeers/p1"), 404, "NotFound")
     }
 
+    func testDryRunStoresNothing() {
+        let rv = store.resourceVersion
+        let r = call("POST", "/api/v1/namespaces?dryRun=All", #"{"metadata":{"name":"dry"}}"#)
+        XCTAssertEqual(r.0, 201)
+        XCTAssertEqual(r.1.metaName, "dry")
+        XCTAssertEqual(store.resourceVersion, rv)
+        assertStatus(call("GET", "/api/v1/namespaces/dry"), 404, "NotFound")
+    }
+
     func testTableOutput() {
         _ = call("POST", "/api/v1/namespaces/default/pods", #"{"metadata":{"name":"web"},"spec":{"nodeName":"n1","containers":[{"name":"c"}]}}"#)
         let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"

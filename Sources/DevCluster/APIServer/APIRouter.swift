@@ -80,11 +80,11 @@ final class APIRouter: Sendable {
             return .bytes(status: 200, contentType: "application/json", Self.encodeList(k, page))
         case ("POST", nil):
             let body = try parseBody(r, kind: k)
-            let o = try store.write { s throws(StoreError) in try s.create(k, namespace: a.namespace, body: body, now: Date()) }
+            let o = try write(r) { s throws(StoreError) in try s.create(k, namespace: a.namespace, body: body, now: Date()) }
             return .bytes(status: 201, contentType: "application/json", o.json)
         case ("PUT", let name?):
             let body = try parseBody(r, kind: k)
-            let o = try store.write { s throws(StoreError) in try s.update(k, namespace: a.namespace, name: name, body: body, statusOnly: statusOnly) }
+            let o = try write(r) { s throws(StoreError) in try s.update(k, namespace: a.namespace, name: name, body: body, statusOnly: statusOnly) }
             return .bytes(status: 200, contentType: "application/json", o.json)
         case ("PATCH", let name?):
             let type = r.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
@@ -92,12 +92,12 @@ final class APIRouter: Sendable {
                 throw .unsupportedMediaType(type)
             }
             let patch = try parseBody(r)
-            let o = try store.write { s throws(StoreError) in try s.patch(k, namespace: a.namespace, name: name, patch: patch, statusOnly: statusOnly) }
+            let o = try write(r) { s throws(StoreError) in try s.patch(k, namespace: a.namespace, name: name, patch: patch, statusOnly: statusOnly) }
             return .bytes(status: 200, contentType: "application/json", o.json)
         case ("DELETE", let name?):
             let options = r.body.isEmpty ? JSONValue.null : ((try? JSONWire.parse(r.body)) ?? .null)
             let precondition = options["preconditions"]?["resourceVersion"]?.stringValue
-            let o = try store.write { s throws(StoreError) in try s.delete(k, namespace: a.namespace, name: name, resourceVersion: precondition) }
+            let o = try write(r) { s throws(StoreError) in try s.delete(k, namespace: a.namespace, name: name, resourceVersion: precondition) }
             return .bytes(status: 200, contentType: "application/json", o.json)
         case ("DELETE", nil):
             let filter = try filter(r, a)
@@ -110,6 +110,12 @@ final class APIRouter: Sendable {
         default:
             throw .methodNotAllowed("the server does not allow the method \(r.method) on \(r.path)")
         }
+    }
+
+    /// Stores the change, or only computes it when the request says `dryRun=All`.
+    private func write(_ r: APIRequest, _ body: (inout Store) throws(StoreError) -> Mutation) throws(StoreError) -> StoredObject {
+        if let d = r.query["dryRun"], !d.isEmpty { return try store.dryRun(body) }
+        return try store.write(body)
     }
 
     private func tableMode(_ r: APIRequest) -> TableConverter.IncludeObject? {

@@ -72,6 +72,13 @@ final class SharedStore: @unchecked Sendable {
         return mutation.object
     }
 
+    /// Runs a write against a copy of the state and discards it (`?dryRun=All`): the answer is
+    /// what the write would return, with nothing stored and no event sent.
+    func dryRun(_ body: (inout Store) throws(StoreError) -> Mutation) throws(StoreError) -> StoredObject {
+        var copy = snapshot
+        return try body(&copy).object
+    }
+
     /// Registers a watch. With no resourceVersion (or "0") it starts with a synthetic ADDED per
     /// matching object; otherwise it replays the retained history after that version, or sends
     /// one 410 ERROR if the history no longer reaches back that far.
