@@ -47,6 +47,7 @@ let package = Package(
                 "Core", "IPAM", "CNI", "Policy", "Routing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .executableTarget(

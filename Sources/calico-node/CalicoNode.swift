@@ -12,3 +12,8 @@ struct CalicoNode: ParsableCommand {
         ]
     )
 }
+
+/// A subcommand whose work is async; main.swift awaits `runAsync()`.
+protocol AsyncRunnable: ParsableCommand {
+    func runAsync() async throws
+}

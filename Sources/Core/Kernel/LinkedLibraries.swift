@@ -19,11 +19,17 @@ public enum LinkedLibraries {
             let file = paths.first { ($0.split(separator: "/").last.map(String.init) ?? "").hasPrefix(name + ".so") }
             out.append(Library(name: name, version: file.map(versionFromSoname) ?? "not loaded"))
         }
-        if let i = out.firstIndex(where: { $0.name == "libcurl" }) {
-            out[i].version = String(cString: curl_version_info(CURLVERSION_ELEVENTH).pointee.version)
-        }
-        if let i = out.firstIndex(where: { $0.name == "libnl-route-3" }), out[i].version == "not loaded" {
-            out[i].version = String(cString: cs_nl_version())
+        // Libraries that report their own release at run time say so; the others are named by
+        // the shared object's version, which identifies the build as well.
+        for i in out.indices {
+            switch out[i].name {
+            case "libcurl":
+                out[i].version = String(cString: curl_version_info(CURLVERSION_ELEVENTH).pointee.version)
+            case "libnl-route-3", "libnl-3":
+                out[i].version = "\(nl_ver_maj).\(nl_ver_min).\(nl_ver_mic)"
+            default:
+                if out[i].version != "not loaded" { out[i].version = "so \(out[i].version)" }
+            }
         }
         return out
     }
@@ -38,7 +44,10 @@ public enum LinkedLibraries {
     /// Paths of the shared objects mapped into this process, from /proc/self/maps (already
     /// resolved to the real files, so the version suffix is there).
     private static func loadedObjectPaths() -> [String] {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return [] }
+        // /proc files report size 0, so read to the end rather than by size.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"),
+              let data = try? handle.readToEnd() else { return [] }
+        let maps = String(decoding: data, as: UTF8.self)
         var seen = Set<String>()
         for line in maps.split(separator: "\n") {
             guard let slash = line.firstIndex(of: "/") else { continue }
