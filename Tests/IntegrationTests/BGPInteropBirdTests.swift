@@ -133,4 +133,29 @@ final class BGPInteropBirdTests: XCTestCase {
         XCTAssertFalse(kept, "routes of a dead peer without graceful restart are removed")
         await speaker.shutdown()
     }
+
+    /// RFC 4724 receiving side: BIRD dies and comes back; its routes stay (stale) meanwhile and
+    /// are fresh again after its End-of-RIB.
+    func testGracefulRestartKeepsRoutesAcrossBirdRestart() async throws {
+        let lab = try BGPLab()
+        defer { lab.tearDown() }
+        let bird = try startBird(lab, BirdOptions())
+        let speaker = BGPSpeaker(config: lab.speakerConfig())
+        try await speaker.start()
+        try await speaker.addPeer(BGPPeerConfig(address: IPAddress(lab.theirV4)!, asn: 65002, holdTime: 9, connectRetrySeconds: 2))
+        await eventually(20, "Established") { await speaker.state(lab.theirV4) == .established }
+        await eventually(10, "BIRD's route") { await speaker.has("172.30.1.0/24") }
+        kill(bird.processIdentifier, SIGKILL)
+        await eventually(10, "session down, route kept as stale") {
+            let down = await speaker.state(lab.theirV4) != .established
+            let stale = await speaker.locRIB()[IPPrefix("172.30.1.0/24")!]?.best.stale == true
+            return down && stale
+        }
+        _ = try startBird(lab, BirdOptions())
+        await eventually(20, "re-established") { await speaker.state(lab.theirV4) == .established }
+        await eventually(10, "route fresh again") {
+            await speaker.locRIB()[IPPrefix("172.30.1.0/24")!]?.best.stale == false
+        }
+        await speaker.shutdown()
+    }
 }
