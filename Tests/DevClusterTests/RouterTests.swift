@@ -133,6 +133,11 @@ final class RouterTests: XCTestCase {
             return XCTFail("not a watch")
         }
         XCTAssertEqual(w.resourceVersion, String(start))
+        guard case .watch(let single) = router.handle(APIRequest(method: "GET", uri: "/api/v1/namespaces/default/pods/a?watch=1")) else {
+            return XCTFail("an object path with watch=1 is a watch")
+        }
+        XCTAssertEqual(single.filter.fields, try FieldSelector(parsing: "metadata.name=a"))
+        XCTAssertEqual(single.filter.namespace, "default")
         let id = try XCTUnwrap(try store.watch(filter, from: String(start), sink: sink))
         _ = call("POST", "/api/v1/namespaces/default/pods", #"{"metadata":{"name":"b","labels":{"app":"db"}}}"#)
         _ = call("PATCH", "/api/v1/namespaces/default/pods/a", #"{"metadata":{"labels":{"app":"db"}}}"#, contentType: "application/merge-patch+json")

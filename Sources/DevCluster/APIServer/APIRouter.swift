@@ -58,6 +58,12 @@ final class APIRouter: Sendable {
         }
         let k = a.kind
         switch (r.method, a.name) {
+        case ("GET", let name?) where r.flag("watch"):
+            // The legacy single-object watch: the same as a field selector on the name.
+            var f = try filter(r, a)
+            f.fields.requirements.append(.init(path: ["metadata", "name"], value: name, negated: false))
+            return .watch(WatchRequest(filter: f, resourceVersion: r.query["resourceVersion"], bookmarks: r.flag("allowWatchBookmarks"),
+                                       timeoutSeconds: r.query["timeoutSeconds"].flatMap { Int($0) }, table: tableMode(r)))
         case ("GET", let name?):
             let o = try store.read { s throws(StoreError) in try s.get(k, namespace: a.namespace, name: name) }
             if let include = tableMode(r) {
