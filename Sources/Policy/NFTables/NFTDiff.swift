@@ -1,0 +1,158 @@
+/// The differ: a pure function from (programmed, desired) to the minimal plan. Unchanged rules
+/// (same identity, same relative order) stay with their handles; only what differs is touched.
+public enum NFTDiff {
+    public static func plan(from programmed: NFTProgrammedState, to desired: NFTRuleset) -> NFTPlan {
+        var plan = NFTPlan(table: desired.table, family: desired.family)
+        plan.createTable = !programmed.tableExists
+
+        // Sets and maps whose definition differs are recreated, and so are the rules naming them.
+        var recreatedSets = Set<String>()
+        for set in desired.sets.values {
+            if let p = programmed.sets[set.name], p.type != set.type || p.interval != set.interval { recreatedSets.insert(set.name) }
+            if programmed.maps[set.name] != nil { recreatedSets.insert(set.name) }
+        }
+        for name in desired.maps.keys where programmed.sets[name] != nil { recreatedSets.insert(name) }
+        // Chains whose kind or hook differs are recreated (policy alone changes in place).
+        var recreatedChains = Set<String>()
+        for chain in desired.chains.values {
+            guard let p = programmed.chains[chain.name] else { continue }
+            if !sameHook(p.base, chain.base) { recreatedChains.insert(chain.name) }
+        }
+
+        let goneChains = Set(programmed.chains.keys).subtracting(desired.chains.keys)
+        plan.flushChains = (goneChains.union(recreatedChains)).sorted()
+        plan.deleteChains = plan.flushChains
+
+        // Rules.
+        for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
+            let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])
+            let forced = { (rule: NFTRule) in
+                references(rule).contains { recreatedSets.contains($0) || recreatedChains.contains($0) }
+            }
+            diffRules(chain: chain.name, current: current, desired: chain.rules, forced: forced, into: &plan)
+        }
+
+        // Map elements.
+        for map in desired.maps.values.sorted(by: { $0.name < $1.name }) {
+            let current = recreatedSets.contains(map.name) ? [:] : (programmed.maps[map.name] ?? [:])
+            let stale = current.filter { key, verdict in
+                map.elements[key] != verdict || verdict.target.map(recreatedChains.contains) == true
+            }
+            if !stale.isEmpty, !recreatedSets.contains(map.name), programmed.maps[map.name] != nil {
+                plan.deleteMapElements[map.name] = stale.keys.sorted()
+            }
+            let missing = map.elements.filter { key, verdict in
+                current[key] != verdict || stale[key] != nil
+            }
+            if !missing.isEmpty { plan.addMapElements[map.name] = missing }
+            if programmed.maps[map.name] == nil || recreatedSets.contains(map.name) { plan.addMaps.append(map.name) }
+        }
+
+        // Set elements.
+        for set in desired.sets.values.sorted(by: { $0.name < $1.name }) {
+            let want = NFTElementCodec.keyElements(set)
+            let existing = programmed.sets[set.name]
+            let fresh = existing == nil || recreatedSets.contains(set.name)
+            let have = fresh ? [] : existing!.elements
+            let gone = have.subtracting(want), added = want.subtracting(have)
+            if !gone.isEmpty { plan.deleteSetElements[set.name] = gone.sorted() }
+            if !added.isEmpty { plan.addSetElements[set.name] = added.sorted() }
+            if fresh { plan.addSets.append(set) }
+        }
+
+        let goneSets = Set(programmed.sets.keys).subtracting(desired.sets.keys).subtracting(desired.maps.keys)
+        let goneMaps = Set(programmed.maps.keys).subtracting(desired.maps.keys).subtracting(desired.sets.keys)
+        plan.deleteSets = goneSets.union(goneMaps).union(recreatedSets).sorted()
+
+        // Chains.
+        for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
+            if let p = programmed.chains[chain.name], !recreatedChains.contains(chain.name) {
+                if p.base?.policy != chain.base?.policy { plan.updateChains.append(chain) }
+            } else {
+                plan.addChains.append(chain)
+            }
+        }
+        return plan
+    }
+
+    static func sameHook(_ a: NFTBaseChain?, _ b: NFTBaseChain?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (let a?, let b?): return a.type == b.type && a.hook == b.hook && a.priority == b.priority
+        default: return false
+        }
+    }
+
+    /// Names of sets, maps and chains a rule refers to.
+    static func references(_ rule: NFTRule) -> [String] {
+        var names: [String] = []
+        for m in rule.matches {
+            switch m {
+            case .iifnameInSet(let s, _), .oifnameInSet(let s, _): names.append(s)
+            case .addrInSet(_, _, let s, _): names.append(s)
+            case .port(_, _, .set(let s), _): names.append(s)
+            default: break
+            }
+        }
+        switch rule.verdict {
+        case .jump(let c)?, .goto(let c)?, .vmapIifname(let c)?, .vmapOifname(let c)?: names.append(c)
+        default: break
+        }
+        return names
+    }
+
+    /// Keeps the longest run of current rules that appear, in order, among the desired ones;
+    /// deletes the rest and inserts each missing rule before the next kept one (or appends).
+    static func diffRules(chain: String, current: [NFTProgrammedState.Rule], desired: [NFTRule],
+                          forced: (NFTRule) -> Bool, into plan: inout NFTPlan) {
+        // Match desired rules to current ones of the same identity, first to first.
+        var byIdentity: [String: [Int]] = [:]
+        for (i, r) in current.enumerated().reversed() {
+            if let id = r.identity { byIdentity[id, default: []].append(i) }
+        }
+        var matched = [Int?](repeating: nil, count: desired.count)
+        for (j, rule) in desired.enumerated() where !forced(rule) {
+            matched[j] = byIdentity[rule.identity]?.popLast()
+        }
+        let kept = longestIncreasing(matched)
+        var keptCurrent = Set<Int>()
+        for j in kept { keptCurrent.insert(matched[j]!) }
+        for (i, r) in current.enumerated() where !keptCurrent.contains(i) {
+            plan.deleteRules.append(.init(chain: chain, handle: r.handle))
+        }
+        let keptDesired = Set(kept)
+        var nextKeptHandle: UInt64?
+        var inserts: [NFTPlan.RuleInsert] = []
+        for j in desired.indices.reversed() {
+            if keptDesired.contains(j) {
+                nextKeptHandle = current[matched[j]!].handle
+            } else {
+                inserts.append(.init(chain: chain, rule: desired[j], beforeHandle: nextKeptHandle))
+            }
+        }
+        plan.addRules += inserts.reversed()
+    }
+
+    /// Indices j (ascending) of the longest subsequence of non-nil values that increases.
+    static func longestIncreasing(_ values: [Int?]) -> [Int] {
+        var tails: [Int] = []          // index j of the smallest tail of each length
+        var previous = [Int](repeating: -1, count: values.count)
+        for (j, v) in values.enumerated() {
+            guard let v else { continue }
+            var lo = 0, hi = tails.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if values[tails[mid]]! < v { lo = mid + 1 } else { hi = mid }
+            }
+            if lo > 0 { previous[j] = tails[lo - 1] }
+            if lo == tails.count { tails.append(j) } else { tails[lo] = j }
+        }
+        var result: [Int] = []
+        var j = tails.last ?? -1
+        while j >= 0 {
+            result.append(j)
+            j = previous[j]
+        }
+        return result.reversed()
+    }
+}

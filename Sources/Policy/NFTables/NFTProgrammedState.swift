@@ -1,0 +1,67 @@
+/// What is programmed in our table, as read back from the kernel: enough to diff against a
+/// desired `NFTRuleset` (rule identities and handles, set keys, map verdicts), not the rules'
+/// expressions themselves.
+public struct NFTProgrammedState: Sendable, Hashable {
+    public var tableExists: Bool
+    public var chains: [String: Chain]
+    public var sets: [String: SetState]
+    public var maps: [String: [String: NFTVerdict]]
+
+    public init(tableExists: Bool = false, chains: [String: Chain] = [:], sets: [String: SetState] = [:],
+                maps: [String: [String: NFTVerdict]] = [:]) {
+        self.tableExists = tableExists
+        self.chains = chains
+        self.sets = sets
+        self.maps = maps
+    }
+
+    public struct Chain: Sendable, Hashable {
+        public var base: NFTBaseChain?
+        public var rules: [Rule]
+        public init(base: NFTBaseChain?, rules: [Rule] = []) {
+            self.base = base
+            self.rules = rules
+        }
+    }
+
+    public struct Rule: Sendable, Hashable {
+        public var handle: UInt64
+        /// Nil for a rule without our identity comment (never kept).
+        public var identity: String?
+        public init(handle: UInt64, identity: String?) {
+            self.handle = handle
+            self.identity = identity
+        }
+    }
+
+    public struct SetState: Sendable, Hashable {
+        public var type: NFTSetType?
+        public var interval: Bool
+        public var elements: Set<NFTKeyElement>
+        public init(type: NFTSetType?, interval: Bool, elements: Set<NFTKeyElement> = []) {
+            self.type = type
+            self.interval = interval
+            self.elements = elements
+        }
+    }
+
+    public var ruleCount: Int { chains.values.reduce(0) { $0 + $1.rules.count } }
+
+    /// The state right after a ruleset was programmed into an empty table, rule handles unknown
+    /// (zero). For tests of the differ.
+    public static func assuming(_ rs: NFTRuleset) -> NFTProgrammedState {
+        var s = NFTProgrammedState(tableExists: true)
+        var handle: UInt64 = 0
+        for c in rs.chains.values {
+            s.chains[c.name] = Chain(base: c.base, rules: c.rules.map { r in
+                handle += 1
+                return Rule(handle: handle, identity: r.identity)
+            })
+        }
+        for set in rs.sets.values {
+            s.sets[set.name] = SetState(type: set.type, interval: set.interval, elements: NFTElementCodec.keyElements(set))
+        }
+        for m in rs.maps.values { s.maps[m.name] = m.elements }
+        return s
+    }
+}
