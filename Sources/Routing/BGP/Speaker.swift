@@ -80,6 +80,10 @@ public final class BGPSpeaker: @unchecked Sendable {
         try? await loop.submit { self.apply(self.rib.originate(prefix)) }.get()
     }
 
+    public func originate(_ prefixes: [IPPrefix]) async {
+        try? await loop.submit { self.apply(self.rib.originate(prefixes)) }.get()
+    }
+
     public func withdraw(_ prefix: IPPrefix) async {
         try? await loop.submit { self.apply(self.rib.withdrawLocal(prefix)) }.get()
     }
@@ -92,6 +96,10 @@ public final class BGPSpeaker: @unchecked Sendable {
                               prefixesAdvertised: self.rib.advertisedCount(p.address), updatesReceived: p.updatesReceived)
             }.sorted { $0.address < $1.address }
         }.get()) ?? []
+    }
+
+    public func locRIBCount() async -> Int {
+        (try? await loop.submit { self.rib.locRIB.count }.get()) ?? 0
     }
 
     /// The current Loc-RIB: best route and multipath set per prefix.

@@ -19,6 +19,12 @@ public struct RIB: Sendable {
         return recompute([prefix])
     }
 
+    /// Originates many prefixes at once (one recomputation, UPDATEs packed together).
+    public mutating func originate(_ prefixes: [IPPrefix]) -> RIBChanges {
+        for p in prefixes { localRoutes[p] = Route(prefix: p, source: .local, attributes: PathAttributes(origin: .igp, asPath: ASPath())) }
+        return recompute(prefixes)
+    }
+
     public mutating func withdrawLocal(_ prefix: IPPrefix) -> RIBChanges {
         guard localRoutes.removeValue(forKey: prefix) != nil else { return RIBChanges() }
         return recompute([prefix])
