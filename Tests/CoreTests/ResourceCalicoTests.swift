@@ -75,6 +75,12 @@ final class ResourceCalicoTests: XCTestCase {
         XCTAssertEqual(out["kind"], .string("IPAMBlock"))
         XCTAssertEqual(out["apiVersion"], .string("crd.projectcalico.org/v1"))
         XCTAssertEqual(try IPAMBlock.decode(from: out).spec, changed.spec, "round trip")
+
+        var released = block
+        released.spec.affinity = nil
+        let releasedOut = try released.encodedForWrite()
+        XCTAssertEqual(releasedOut["spec"]?["affinity"], .null, "a cleared affinity must not survive from raw")
+        XCTAssertNil(try IPAMBlock.decode(from: releasedOut).spec.affinity)
     }
 
     func testBlockAffinityAndHandle() throws {

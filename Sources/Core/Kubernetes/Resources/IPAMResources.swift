@@ -73,8 +73,10 @@ public struct IPAMBlockSpec: Codable, Sendable, Hashable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(cidr, forKey: .cidr)
-        try c.encodeIfPresent(affinity, forKey: .affinity)
-        try c.encodeIfPresent(affinityClaimTime, forKey: .affinityClaimTime)
+        // An explicit null, so that releasing a block's affinity also clears it in the raw
+        // object that `encodedForWrite()` lays these fields over.
+        try c.encode(affinity, forKey: .affinity)
+        try c.encode(affinityClaimTime, forKey: .affinityClaimTime)
         try c.encode(strictAffinity, forKey: .strictAffinity)
         // Free slots are JSON nulls: an explicit array keeps each address's ordinal.
         var allocs = c.nestedUnkeyedContainer(forKey: .allocations)
