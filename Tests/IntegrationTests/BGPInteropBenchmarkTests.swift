@@ -22,6 +22,7 @@ final class BGPInteropBenchmarkTests: XCTestCase {
     func injector(_ lab: BGPLab) async throws -> BGPSpeaker {
         var config = lab.speakerConfig()
         config.listenAddress = nil
+        config.publishLocRIBChanges = false
         let speaker = BGPSpeaker(config: config)
         await speaker.originate(feed())
         try await speaker.addPeer(BGPPeerConfig(address: IPAddress(lab.theirV4)!, asn: 65010, holdTime: 90, connectRetrySeconds: 1))
@@ -66,6 +67,7 @@ final class BGPInteropBenchmarkTests: XCTestCase {
             var config = lab.speakerConfig(asn: 65010)
             config.networkNamespacePath = "/run/netns/\(lab.theirs)"
             config.routerID += 1
+            config.publishLocRIBChanges = false
             let receiver = BGPSpeaker(config: config)
             try await receiver.start()
             try await receiver.addPeer(BGPPeerConfig(address: IPAddress(lab.ourV4)!, asn: 64512, passive: true))

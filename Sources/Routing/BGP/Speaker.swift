@@ -150,6 +150,6 @@ public final class BGPSpeaker: @unchecked Sendable {
             }
             conn.flush()
         }
-        if !changes.locRIB.isEmpty { continuation.yield(changes.locRIB) }
+        if config.publishLocRIBChanges, !changes.locRIB.isEmpty { continuation.yield(changes.locRIB) }
     }
 }

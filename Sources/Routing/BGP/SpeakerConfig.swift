@@ -49,6 +49,9 @@ public struct BGPSpeakerConfig: Sendable {
     public var localAddresses: [IPAddress]
     /// Create every socket inside this network namespace (a file such as /run/netns/NAME).
     public var networkNamespacePath: String?
+    /// Publish Loc-RIB changes on `BGPSpeaker.locRIBChanges`. The stream buffers without bound,
+    /// so a speaker whose changes nobody consumes (a benchmark feeder) turns this off.
+    public var publishLocRIBChanges = true
 
     public init(localAS: UInt32, routerID: UInt32, listenAddress: IPAddress? = IPAddress("::"), listenPort: Int = 179,
                 clusterID: UInt32? = nil, families: [AddressFamily] = [.ipv4Unicast, .ipv6Unicast],
