@@ -10,6 +10,9 @@ final class Persistence: @unchecked Sendable {
     private let queue = DispatchQueue(label: "devcluster.persistence")
     private let lock = NSLock()
     private var scheduled = false
+    /// How long the last save took; the next save waits at least 4x that, so saving a large
+    /// state never takes more than a fifth of one core while writes keep coming.
+    private var lastSaveSeconds: TimeInterval = 0
     private weak var store: SharedStore?
     /// The last write error, reported once per failure streak.
     private var lastError: String?
@@ -62,7 +65,8 @@ final class Persistence: @unchecked Sendable {
             return true
         }
         guard schedule else { return }
-        queue.asyncAfter(deadline: .now() + delay) { [weak self] in
+        let wait = max(delay, 4 * lock.withLock { lastSaveSeconds })
+        queue.asyncAfter(deadline: .now() + wait) { [weak self] in
             guard let self else { return }
             self.lock.withLock { self.scheduled = false }
             self.saveNow()
@@ -77,6 +81,8 @@ final class Persistence: @unchecked Sendable {
     private func saveNow() {
         guard let store else { return }
         let snapshot = store.snapshot
+        let started = Date()
+        defer { let took = Date().timeIntervalSince(started); lock.withLock { lastSaveSeconds = took } }
         do {
             try Self.write(snapshot, to: path)
             lastError = nil
