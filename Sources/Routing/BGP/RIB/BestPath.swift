@@ -11,6 +11,7 @@ public enum BestPath {
 
     public static func select(_ candidates: [Route], config: RIBConfig) -> Selection? {
         guard !candidates.isEmpty else { return nil }
+        if candidates.count == 1 { return Selection(best: candidates[0], multipath: candidates) } // the common case
         var routes = candidates
         // Our own routes win, as a static route does over BGP in BIRD's preference order.
         keepBest(&routes) { $0.source == .local ? 1 : 0 }

@@ -53,7 +53,8 @@ public struct RIB: Sendable {
         peers[address] = nil
         adjRIBOut[address] = nil
         var dirty: [IPPrefix] = []
-        var table = adjRIBIn[address] ?? [:]
+        // Taken out so that mutating it does not copy the whole table (copy-on-write).
+        var table = adjRIBIn.removeValue(forKey: address) ?? [:]
         for (prefix, route) in table {
             if retainFamilies.contains(prefix.family) {
                 if !route.stale { table[prefix]?.stale = true; dirty.append(prefix) }
@@ -68,7 +69,7 @@ public struct RIB: Sendable {
 
     /// Removes the peer's routes of `family` that are still stale (End-of-RIB or a GR timer).
     public mutating func purgeStale(_ address: IPAddress, family: AddressFamily) -> RIBChanges {
-        guard var table = adjRIBIn[address] else { return RIBChanges() }
+        guard var table = adjRIBIn.removeValue(forKey: address) else { return RIBChanges() }
         let gone = table.values.filter { $0.stale && $0.prefix.family == family }.map(\.prefix)
         for p in gone { table[p] = nil }
         adjRIBIn[address] = table.isEmpty ? nil : table
@@ -88,7 +89,8 @@ public struct RIB: Sendable {
     /// treat-as-withdraw and looped routes), then announcements.
     public mutating func receive(_ update: UpdateMessage, from address: IPAddress) -> RIBChanges {
         guard let peer = peers[address] else { return RIBChanges() }
-        var table = adjRIBIn[address] ?? [:]
+        // Taken out so that mutating it does not copy the whole table (copy-on-write).
+        var table = adjRIBIn.removeValue(forKey: address) ?? [:]
         var dirty: [IPPrefix] = []
         for p in update.withdrawals where table.removeValue(forKey: p) != nil { dirty.append(p) }
         let announced = update.announcements
