@@ -102,6 +102,11 @@ final class DispatcherTests: XCTestCase {
             return XCTFail("not GC")
         }
         XCTAssertEqual(g.validAttachments, [Attachment(containerID: "c1", ifName: "eth0"), Attachment(containerID: "c2", ifName: "net1")])
+        let legacy = Fixture.config(version: "1.1.0", extra: ["cni.dev/attachments": attachments])
+        guard case .gc(let l) = try XCTUnwrap(request(["CNI_COMMAND": "GC", "CNI_PATH": "/opt/cni/bin"], legacy)) else {
+            return XCTFail("not GC")
+        }
+        XCTAssertEqual(l.validAttachments.count, 2)
         let bad = Fixture.config(version: "1.1.0", extra: ["cni.dev/valid-attachments": json(#"[{"ifname":"eth0"}]"#)])
         let o = try XCTUnwrap(output(["CNI_COMMAND": "GC", "CNI_PATH": "/opt/cni/bin"], bad))
         XCTAssertEqual(json(o.stdout)["code"], .int(6))

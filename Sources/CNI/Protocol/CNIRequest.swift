@@ -61,11 +61,13 @@ public enum CNIRequest: Sendable, Hashable {
 }
 
 extension GCRequest {
-    /// Reads `cni.dev/valid-attachments`; a malformed list is code 6 naming it.
+    /// Reads `cni.dev/valid-attachments`, or `cni.dev/attachments`, the name an earlier
+    /// draft used and libcni still sends alongside; a malformed list is code 6 naming it.
     static func validAttachments(in config: NetworkConfig) throws(CNIError) -> [Attachment] {
         let f = try JSONFields(config.raw, path: "")
+        let key = f.raw("cni.dev/valid-attachments") == nil ? "cni.dev/attachments" : "cni.dev/valid-attachments"
         var out: [Attachment] = []
-        for a in try f.objects("cni.dev/valid-attachments") {
+        for a in try f.objects(key) {
             guard let id = try a.string("containerID"), let ifName = try a.string("ifname") else {
                 throw CNIError.decode("\(a.path): containerID and ifname are required")
             }
