@@ -70,6 +70,6 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "DevClusterTests", dependencies: ["DevCluster", "Core"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Core", "Routing"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Core", "Routing", "Policy"]),
     ]
 )

@@ -1,0 +1,103 @@
+import CCalicoSystem
+import Core
+
+/// One nf_tables transaction being assembled: netlink messages between batch begin and end,
+/// each remembered by sequence number so a rejection can say which change failed.
+final class NFTBatch {
+    private(set) var bytes: [UInt8] = []
+    private(set) var operations: [UInt32: String] = [:]
+    private(set) var lastSeq: UInt32 = 0
+    private var seq: UInt32
+    let family: UInt16
+    private let scratch: UnsafeMutableRawPointer
+    private static let scratchSize = 1 << 20
+
+    init(family: NFTFamily, firstSeq: UInt32) {
+        self.family = UInt16(family.number)
+        self.seq = firstSeq
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: Self.scratchSize, alignment: 16)
+        beginSeq = seq &+ 1
+        appendRaw(nftnl_batch_begin(scratch.assumingMemoryBound(to: CChar.self), nextSeq()))
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// The batch-begin message's sequence number (the kernel blames it for malformed batches).
+    let beginSeq: UInt32
+
+    private func nextSeq() -> UInt32 {
+        seq &+= 1
+        return seq
+    }
+
+    private func appendRaw(_ nlh: UnsafeMutablePointer<nlmsghdr>?) {
+        guard let nlh else { return }
+        let len = Int(nlh.pointee.nlmsg_len)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(nlh), count: len))
+        let padded = (len + 3) & ~3
+        if padded > len { bytes.append(contentsOf: [UInt8](repeating: 0, count: padded - len)) }
+    }
+
+    /// Appends one message; `payload` fills in its attributes.
+    func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: String,
+             payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) {
+        let s = nextSeq()
+        guard let nlh = nftnl_nlmsg_build_hdr(scratch.assumingMemoryBound(to: CChar.self), UInt16(type.rawValue),
+                                              family, UInt16(flags), s) else { return }
+        payload(nlh)
+        operations[s] = operation
+        lastSeq = s
+        appendRaw(nlh)
+    }
+
+    /// Closes the batch, asking for an ACK on its last message: the kernel answers every message
+    /// with errors (if any) and then that one, so its answer marks the end.
+    func finish() -> [UInt8] {
+        if lastSeq != 0 {
+            // Set NLM_F_ACK on the last message in place: flags sit at offset 6 of its header.
+            var offset = 0
+            var last = 0
+            while offset < bytes.count {
+                last = offset
+                let len = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
+                offset += (len + 3) & ~3
+            }
+            let flags = (UInt16(bytes[last + 6]) | UInt16(bytes[last + 7]) << 8) | UInt16(NLM_F_ACK)
+            bytes[last + 6] = UInt8(flags & 0xff)
+            bytes[last + 7] = UInt8(flags >> 8)
+        }
+        appendRaw(nftnl_batch_end(scratch.assumingMemoryBound(to: CChar.self), nextSeq()))
+        return bytes
+    }
+}
+
+/// Owned libnftnl objects, freed on scope exit.
+enum NFTObjects {
+    static func withRule<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let r = nftnl_rule_alloc()!
+        defer { nftnl_rule_free(r) }
+        return try body(r)
+    }
+
+    static func withChain<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let c = nftnl_chain_alloc()!
+        defer { nftnl_chain_free(c) }
+        return try body(c)
+    }
+
+    static func withSet<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let s = nftnl_set_alloc()!
+        defer { nftnl_set_free(s) }
+        return try body(s)
+    }
+
+    static func withTable<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {
+        let t = nftnl_table_alloc()!
+        defer { nftnl_table_free(t) }
+        return try body(t)
+    }
+
+    static func setData(_ bytes: [UInt8], _ body: (UnsafeRawPointer, UInt32) -> Void) {
+        bytes.withUnsafeBytes { body($0.baseAddress!, UInt32($0.count)) }
+    }
+}

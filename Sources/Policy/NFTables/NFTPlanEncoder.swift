@@ -1,0 +1,232 @@
+import CCalicoSystem
+import Core
+
+/// Writes an `NFTPlan` as netlink messages into a batch, in the plan's order.
+struct NFTPlanEncoder {
+    let table: String
+    let family: NFTFamily
+    let batch: NFTBatch
+    /// Batch-local ids for sets created in this batch.
+    private var nextSetID: UInt32 = 1
+    /// Most set elements per message: the element list is one attribute, at most 64 KiB.
+    static let elementsPerMessage = 400
+
+    init(table: String, family: NFTFamily, batch: NFTBatch) {
+        self.table = table
+        self.family = family
+        self.batch = batch
+    }
+
+    private var create: Int32 { NLM_F_CREATE }
+
+    mutating func encode(_ plan: NFTPlan) {
+        if plan.createTable {
+            batch.add(NFT_MSG_NEWTABLE, flags: create, "add table \(table)") { nlh in
+                NFTObjects.withTable { t in
+                    nftnl_table_set_str(t, UInt16(NFTNL_TABLE_NAME.rawValue), table)
+                    nftnl_table_nlmsg_build_payload(nlh, t)
+                }
+            }
+        }
+        for chain in plan.flushChains {
+            batch.add(NFT_MSG_DELRULE, flags: 0, "flush chain \(chain)") { nlh in
+                NFTObjects.withRule { r in
+                    nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+                    nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), chain)
+                    nftnl_rule_nlmsg_build_payload(nlh, r)
+                }
+            }
+        }
+        for ref in plan.deleteRules {
+            batch.add(NFT_MSG_DELRULE, flags: 0, "delete rule \(ref.chain) handle \(ref.handle)") { nlh in
+                NFTObjects.withRule { r in
+                    nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+                    nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), chain(ref.chain))
+                    nftnl_rule_set_u64(r, UInt16(NFTNL_RULE_HANDLE.rawValue), ref.handle)
+                    nftnl_rule_nlmsg_build_payload(nlh, r)
+                }
+            }
+        }
+        for (map, keys) in plan.deleteMapElements.sorted(by: { $0.key < $1.key }) {
+            elements(NFT_MSG_DELSETELEM, set: map, id: nil, keys.map { NFTKeyElement(key: NFTElementCodec.ifnameKey($0)) }, verdicts: nil)
+        }
+        for (set, keys) in plan.deleteSetElements.sorted(by: { $0.key < $1.key }) {
+            elements(NFT_MSG_DELSETELEM, set: set, id: nil, keys, verdicts: nil)
+        }
+        for set in plan.deleteSets {
+            batch.add(NFT_MSG_DELSET, flags: 0, "delete set \(set)") { nlh in
+                NFTObjects.withSet { s in
+                    nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
+                    nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
+                    nftnl_set_nlmsg_build_payload(nlh, s)
+                }
+            }
+        }
+        for chain in plan.deleteChains {
+            batch.add(NFT_MSG_DELCHAIN, flags: 0, "delete chain \(chain)") { nlh in
+                NFTObjects.withChain { c in
+                    nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
+                    nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_NAME.rawValue), chain)
+                    nftnl_chain_nlmsg_build_payload(nlh, c)
+                }
+            }
+        }
+        for c in plan.addChains { addChain(c, verb: "add") }
+        for c in plan.updateChains { addChain(c, verb: "update") }
+        var setIDs: [String: UInt32] = [:]
+        for set in plan.addSets {
+            setIDs[set.name] = addSet(name: set.name, type: set.type, interval: set.interval, anonymous: false, verdictMap: false)
+        }
+        for map in plan.addMaps {
+            setIDs[map] = addSet(name: map, type: .ifname, interval: false, anonymous: false, verdictMap: true)
+        }
+        for (set, keys) in plan.addSetElements.sorted(by: { $0.key < $1.key }) {
+            elements(NFT_MSG_NEWSETELEM, set: set, id: setIDs[set], keys, verdicts: nil)
+        }
+        for (map, entries) in plan.addMapElements.sorted(by: { $0.key < $1.key }) {
+            let sorted = entries.sorted { $0.key < $1.key }
+            elements(NFT_MSG_NEWSETELEM, set: map, id: setIDs[map],
+                     sorted.map { NFTKeyElement(key: NFTElementCodec.ifnameKey($0.key)) }, verdicts: sorted.map(\.value))
+        }
+        for insert in plan.addRules { addRule(insert) }
+    }
+
+    private func chain(_ name: String) -> String { name }
+
+    private func addChain(_ chain: NFTChain, verb: String) {
+        batch.add(NFT_MSG_NEWCHAIN, flags: create, "\(verb) chain \(chain.name)") { nlh in
+            NFTObjects.withChain { c in
+                nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
+                nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_NAME.rawValue), chain.name)
+                if let b = chain.base {
+                    nftnl_chain_set_u32(c, UInt16(NFTNL_CHAIN_HOOKNUM.rawValue), b.hook.number)
+                    nftnl_chain_set_s32(c, UInt16(NFTNL_CHAIN_PRIO.rawValue), b.priority)
+                    nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_TYPE.rawValue), b.type.rawValue)
+                    nftnl_chain_set_u32(c, UInt16(NFTNL_CHAIN_POLICY.rawValue), b.policy.number)
+                }
+                nftnl_chain_nlmsg_build_payload(nlh, c)
+            }
+        }
+    }
+
+    /// Adds a set (or verdict map); returns its batch-local id.
+    private mutating func addSet(name: String, type: NFTSetType, interval: Bool, anonymous: Bool, verdictMap: Bool) -> UInt32 {
+        let id = nextSetID
+        nextSetID += 1
+        var flags: UInt32 = 0
+        if interval { flags |= UInt32(NFT_SET_INTERVAL.rawValue) }
+        if anonymous { flags |= UInt32(NFT_SET_ANONYMOUS.rawValue | NFT_SET_CONSTANT.rawValue) }
+        if verdictMap { flags |= UInt32(NFT_SET_MAP.rawValue) }
+        batch.add(NFT_MSG_NEWSET, flags: create, "add \(verdictMap ? "map" : "set") \(name)") { nlh in
+            NFTObjects.withSet { s in
+                nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
+                nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), name)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_FAMILY.rawValue), family.number)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_FLAGS.rawValue), flags)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_TYPE.rawValue), type.datatype)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_LEN.rawValue), UInt32(type.keyLength))
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id)
+                if verdictMap {
+                    nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_TYPE.rawValue), UInt32(truncatingIfNeeded: NFT_DATA_VERDICT.rawValue))
+                    nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_LEN.rawValue), 0)
+                }
+                nftnl_set_nlmsg_build_payload(nlh, s)
+            }
+        }
+        return id
+    }
+
+    /// Adds or deletes elements, in messages of at most `elementsPerMessage`.
+    private func elements(_ type: nf_tables_msg_types, set: String, id: UInt32?, _ keys: [NFTKeyElement], verdicts: [NFTVerdict]?) {
+        var start = 0
+        let verb = type == NFT_MSG_NEWSETELEM ? "add" : "delete"
+        while start < keys.count {
+            let end = min(start + Self.elementsPerMessage, keys.count)
+            let range = start..<end
+            batch.add(type, flags: type == NFT_MSG_NEWSETELEM ? create : 0, "\(verb) \(range.count) elements of \(set)") { nlh in
+                NFTObjects.withSet { s in
+                    nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
+                    nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
+                    if let id { nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id) }
+                    for i in range {
+                        guard let e = nftnl_set_elem_alloc() else { continue }
+                        NFTObjects.setData(keys[i].key) { nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), $0, $1) }
+                        if keys[i].intervalEnd {
+                            nftnl_set_elem_set_u32(e, UInt16(NFTNL_SET_ELEM_FLAGS), UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue))
+                        }
+                        if let verdicts {
+                            let (code, chain) = NFTRuleEncoder.verdictCode(verdicts[i])
+                            nftnl_set_elem_set_u32(e, UInt16(NFTNL_SET_ELEM_VERDICT), code)
+                            if let chain { nftnl_set_elem_set_str(e, UInt16(NFTNL_SET_ELEM_CHAIN), chain) }
+                        }
+                        nftnl_set_elem_add(s, e)
+                    }
+                    nftnl_set_elems_nlmsg_build_payload(nlh, s)
+                }
+            }
+            start = end
+        }
+    }
+
+    private mutating func addRule(_ insert: NFTPlan.RuleInsert) {
+        // Build the expressions first: anonymous sets they need go into the batch before the rule.
+        NFTObjects.withRule { r in
+            var encoder = NFTRuleEncoder(rule: r, firstSetID: nextSetID)
+            encoder.encode(insert.rule)
+            nextSetID = encoder.usedSetIDs
+            for anon in encoder.anonymousSets {
+                _ = addAnonymousSet(anon)
+            }
+            nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+            nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), insert.chain)
+            let comment = NFTRuleUserdata.encode(comment: insert.rule.storedComment)
+            NFTObjects.setData(comment) { _ = nftnl_rule_set_data(r, UInt16(NFTNL_RULE_USERDATA.rawValue), $0, $1) }
+            var flags = create
+            if let before = insert.beforeHandle {
+                nftnl_rule_set_u64(r, UInt16(NFTNL_RULE_POSITION.rawValue), before)
+            } else {
+                flags |= NLM_F_APPEND
+            }
+            batch.add(NFT_MSG_NEWRULE, flags: flags, "add rule \(insert.chain) \(insert.rule.body)") { nlh in
+                nftnl_rule_nlmsg_build_payload(nlh, r)
+            }
+        }
+    }
+
+    private func addAnonymousSet(_ anon: NFTAnonymousSet) {
+        var flags = UInt32(NFT_SET_ANONYMOUS.rawValue | NFT_SET_CONSTANT.rawValue)
+        if anon.interval { flags |= UInt32(NFT_SET_INTERVAL.rawValue) }
+        batch.add(NFT_MSG_NEWSET, flags: create, "add anonymous set") { nlh in
+            NFTObjects.withSet { s in
+                nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
+                nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), anon.name)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_FAMILY.rawValue), family.number)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_FLAGS.rawValue), flags)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_TYPE.rawValue), anon.type.datatype)
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_LEN.rawValue), UInt32(anon.type.keyLength))
+                nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), anon.id)
+                nftnl_set_nlmsg_build_payload(nlh, s)
+            }
+        }
+        elements(NFT_MSG_NEWSETELEM, set: anon.name, id: anon.id, anon.keys, verdicts: nil)
+    }
+}
+
+/// The rule comment in nft's userdata format: TLV records, type 0 the comment, NUL-terminated.
+enum NFTRuleUserdata {
+    static func encode(comment: String) -> [UInt8] {
+        let text = Array(comment.utf8.prefix(127)) + [0]
+        return [0, UInt8(text.count)] + text
+    }
+
+    static func comment(in data: [UInt8]) -> String? {
+        var i = 0
+        while i + 2 <= data.count {
+            let type = data[i], len = Int(data[i + 1])
+            guard i + 2 + len <= data.count else { return nil }
+            if type == 0 { return String(decoding: data[(i + 2)..<(i + 2 + len)].prefix { $0 != 0 }, as: UTF8.self) }
+            i += 2 + len
+        }
+        return nil
+    }
+}

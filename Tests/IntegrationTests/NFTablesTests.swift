@@ -1,0 +1,147 @@
+import Core
+import Foundation
+import Policy
+import XCTest
+
+/// nftables programming against the real kernel, each test in a throwaway namespace.
+final class NFTablesTests: XCTestCase {
+    static func sample(extraRule: Bool = false, dropPing: Bool = false) -> NFTRuleset {
+        var rs = NFTRuleset()
+        rs.add(NFTSet(name: "s-web", type: .ipv4Addr, interval: true,
+                      elements: [.net(IPNet(parsing: "10.65.0.0/24")!), .net(IPNet(parsing: "10.65.1.7")!)]))
+        rs.add(NFTSet(name: "ports", type: .inetService, elements: [.port(80), .port(443)]))
+        rs.add(NFTVerdictMap(name: "to-wl", elements: ["cali1": .goto("cali-tw-cali1"), "cali2": .goto("cali-tw-cali2")]))
+        var policy = [
+            NFTRule([.addrInSet(.source, ipv6: false, set: "s-web", negated: false), .port(.tcp, .destination, .set("ports"))],
+                    statements: [.counter, .orMark(0x10000)], verdict: .return),
+            NFTRule([.port(.udp, .destination, .anyOf([53...53, 5000...5100]))], verdict: .accept),
+            NFTRule([.addr(.destination, IPNet(parsing: "192.168.0.0/16")!, negated: true), .icmp(ipv6: false, type: 8, code: nil)],
+                    statements: [.log(prefix: "calico-drop ")], verdict: .drop),
+        ]
+        if extraRule { policy.insert(NFTRule([.l4protoIn([6, 17])], verdict: .accept, comment: "new"), at: 1) }
+        rs.add(NFTChain(name: "cali-pi-web", rules: policy))
+        for wl in ["cali1", "cali2"] {
+            rs.add(NFTChain(name: "cali-tw-\(wl)", rules: [
+                NFTRule([.ctState([.established, .related])], verdict: .accept),
+                NFTRule([.ctState([.invalid])], verdict: .drop),
+                NFTRule(statements: [.andMark(0xfffe_ffff)]),
+                NFTRule(verdict: .jump("cali-pi-web")),
+                NFTRule([.mark(value: 0x10000, mask: 0x10000)], verdict: .return),
+                NFTRule(statements: [.counter], verdict: .drop),
+            ]))
+        }
+        var input = [NFTRule([.iifname("lo")], verdict: .accept)]
+        if dropPing { input.append(NFTRule([.icmp(ipv6: false, type: 8, code: nil)], statements: [.counter], verdict: .drop)) }
+        rs.add(NFTChain(name: "input", base: NFTBaseChain(hook: .input, priority: 0, policy: .accept), rules: input))
+        rs.add(NFTChain(name: "forward", base: NFTBaseChain(hook: .forward, priority: 0, policy: .accept),
+                        rules: [NFTRule(verdict: .vmapOifname("to-wl"))]))
+        return rs
+    }
+
+    private func nftJSON(_ ns: NetNamespace) throws -> [[String: Any]] {
+        let out = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(ns),
+                                                         "nft", "-j", "list", "table", "inet", "calico"])
+        let object = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        return object?["nftables"] as? [[String: Any]] ?? []
+    }
+
+    func testProgramsRulesetMatchingNftListing() throws {
+        try KernelFixture.withNamespaces(1) { spaces in
+            let nft = try NFTProgrammer(namespace: spaces[0])
+            let desired = Self.sample()
+            let plan = try nft.apply(desired)
+            XCTAssertEqual(plan.addRules.count, desired.ruleCount)
+            let listing = try nftJSON(spaces[0])
+            let chains = Set(listing.compactMap { ($0["chain"] as? [String: Any])?["name"] as? String })
+            XCTAssertEqual(chains, Set(desired.chains.keys))
+            let rules = listing.compactMap { $0["rule"] as? [String: Any] }
+            XCTAssertEqual(rules.count, desired.ruleCount)
+            let comments = Set(rules.compactMap { $0["comment"] as? String })
+            let expected = Set(desired.chains.values.flatMap { $0.rules.map(\.storedComment) })
+            XCTAssertEqual(comments, expected)
+            let sets = listing.compactMap { $0["set"] as? [String: Any] }
+            let web = try XCTUnwrap(sets.first { $0["name"] as? String == "s-web" })
+            XCTAssertEqual(web["type"] as? String, "ipv4_addr")
+            XCTAssertTrue("\(web["elem"] ?? "")".contains("10.65.0.0"), "\(web)")
+            XCTAssertTrue("\(web["elem"] ?? "")".contains("10.65.1.7"), "\(web)")
+            let maps = listing.compactMap { $0["map"] as? [String: Any] }
+            XCTAssertEqual(maps.first?["name"] as? String, "to-wl")
+            XCTAssertTrue("\(maps.first?["elem"] ?? "")".contains("cali-tw-cali2"))
+            // Read back equals what we programmed; a second apply changes nothing, even from a fresh
+            // programmer (a restarted felix).
+            let state = try nft.readProgrammed()
+            XCTAssertEqual(state.chains["cali-tw-cali1"]?.rules.map(\.identity), desired.chains["cali-tw-cali1"]!.rules.map(\.identity))
+            XCTAssertEqual(state.sets["s-web"]?.elements, NFTElementCodec.keyElements(desired.sets["s-web"]!))
+            XCTAssertEqual(state.maps["to-wl"], desired.maps["to-wl"]!.elements)
+            XCTAssertTrue(try nft.apply(desired).isEmpty)
+            XCTAssertTrue(try NFTProgrammer(namespace: spaces[0]).apply(desired).isEmpty)
+        }
+    }
+
+    func testChangeKeepsUntouchedRuleHandles() throws {
+        try KernelFixture.withNamespaces(1) { spaces in
+            let nft = try NFTProgrammer(namespace: spaces[0])
+            try nft.apply(Self.sample())
+            let before = try nft.readProgrammed()
+            var changed = Self.sample(extraRule: true)
+            changed.sets["s-web"]!.elements.insert(.net(IPNet(parsing: "10.66.0.0/16")!))
+            changed.maps["to-wl"]!.elements["cali2"] = nil
+            let plan = try nft.apply(changed)
+            XCTAssertEqual(plan.addRules.count, 1)
+            XCTAssertEqual(plan.deleteRules.count, 0)
+            XCTAssertEqual(plan.deleteMapElements["to-wl"], ["cali2"])
+            let after = try nft.readProgrammed()
+            for (name, chain) in before.chains {
+                let kept = Set(chain.rules.map(\.handle))
+                XCTAssertTrue(kept.isSubset(of: Set(after.chains[name]!.rules.map(\.handle))), name)
+            }
+            XCTAssertEqual(after.chains["cali-pi-web"]?.rules.map(\.identity), changed.chains["cali-pi-web"]!.rules.map(\.identity))
+            XCTAssertEqual(after.sets["s-web"]?.elements, NFTElementCodec.keyElements(changed.sets["s-web"]!))
+            XCTAssertEqual(after.maps["to-wl"], ["cali1": .goto("cali-tw-cali1")])
+            // And back: the inserted rule goes, the others stay.
+            let back = try nft.apply(Self.sample())
+            XCTAssertEqual(back.deleteRules.count, 1)
+            XCTAssertEqual(back.addRules.count, 0)
+        }
+    }
+
+    func testFailingBatchAppliesNothing() throws {
+        try KernelFixture.withNamespaces(1) { spaces in
+            let nft = try NFTProgrammer(namespace: spaces[0])
+            try nft.apply(Self.sample())
+            let before = try nft.readProgrammed()
+            var broken = Self.sample(extraRule: true)
+            broken.add(NFTChain(name: "cali-extra", rules: [NFTRule(verdict: .accept)]))
+            broken.chains["cali-tw-cali1"]!.rules.append(NFTRule(verdict: .jump("no-such-chain")))
+            XCTAssertThrowsError(try nft.apply(broken)) { error in
+                guard case NFTError.batchRejected(let failures) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(failures.contains { $0.operation.contains("no-such-chain") }, "\(failures)")
+            }
+            XCTAssertEqual(try nft.readProgrammed(), before)
+            XCTAssertTrue(try nft.apply(Self.sample()).isEmpty)
+        }
+    }
+
+    func testRuleDropsAndAcceptsRealPackets() throws {
+        try KernelFixture.withNamespaces(2) { spaces in
+            let (a, b) = (KernelFixture.name(spaces[0]), KernelFixture.name(spaces[1]))
+            try KernelFixture.ip(nil, ["link", "add", "nfa", "netns", a, "type", "veth", "peer", "name", "nfb", "netns", b])
+            try KernelFixture.ip(spaces[0], ["addr", "add", "10.77.0.1/24", "dev", "nfa"])
+            try KernelFixture.ip(spaces[1], ["addr", "add", "10.77.0.2/24", "dev", "nfb"])
+            try KernelFixture.ip(spaces[0], ["link", "set", "nfa", "up"])
+            try KernelFixture.ip(spaces[1], ["link", "set", "nfb", "up"])
+            let ping = { () -> Bool in
+                (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", a, "ping", "-c1", "-W1", "10.77.0.2"])) != nil
+            }
+            XCTAssertTrue(ping())
+            let nft = try NFTProgrammer(namespace: spaces[1])
+            try nft.apply(Self.sample(dropPing: true))
+            XCTAssertFalse(ping())
+            try nft.apply(Self.sample())
+            XCTAssertTrue(ping())
+            try nft.deleteTable()
+            try nft.deleteTable()
+            XCTAssertFalse(try nft.readProgrammed().tableExists)
+        }
+    }
+}
