@@ -158,4 +158,33 @@ final class BGPInteropBirdTests: XCTestCase {
         }
         await speaker.shutdown()
     }
+
+    /// RFC 4724 restarting side: we stop without a NOTIFICATION and come back with the R bit;
+    /// BIRD keeps our route meanwhile.
+    func testOurGracefulRestartKeepsRoutesInBird() async throws {
+        let lab = try BGPLab()
+        defer { lab.tearDown() }
+        _ = try startBird(lab, BirdOptions())
+        let peer = BGPPeerConfig(address: IPAddress(lab.theirV4)!, asn: 65002, holdTime: 9, connectRetrySeconds: 2)
+        let first = BGPSpeaker(config: lab.speakerConfig())
+        try await first.start()
+        try await first.addPeer(peer)
+        await first.originate(IPPrefix("192.168.77.0/26")!)
+        await eventually(20, "our route in BIRD") { self.birdRoutes(lab).contains("192.168.77.0/26") }
+        await first.stopForRestart()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        XCTAssertTrue(birdRoutes(lab).contains("192.168.77.0/26"), "BIRD keeps our route while we restart")
+        let protocolState = (try? lab.inTheirs("/usr/sbin/birdc", "-s", lab.dir + "/bird.ctl", "show", "protocols", "all", "ours")) ?? ""
+        XCTAssertTrue(protocolState.contains("Neighbor graceful restart active"), protocolState)
+        var config = lab.speakerConfig()
+        config.restarting = true
+        let second = BGPSpeaker(config: config)
+        try await second.start()
+        await second.originate(IPPrefix("192.168.77.0/26")!)
+        try await second.addPeer(peer)
+        await eventually(20, "re-established") { await second.state(lab.theirV4) == .established }
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        XCTAssertTrue(birdRoutes(lab).contains("192.168.77.0/26"), "and still has it after our End-of-RIB")
+        await second.shutdown()
+    }
 }

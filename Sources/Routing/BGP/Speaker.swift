@@ -123,6 +123,30 @@ public final class BGPSpeaker: @unchecked Sendable {
         try? await ownedGroup?.shutdownGracefully()
     }
 
+    /// Stops for a graceful restart (RFC 4724): connections are closed without a NOTIFICATION,
+    /// so peers that negotiated graceful restart keep our routes until we are back (start the
+    /// next speaker with `restarting = true`).
+    public func stopForRestart() async {
+        let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
+            for peer in self.peers.values {
+                peer.stopped = true
+                peer.cancelTimers()
+                peer.active?.close()
+                peer.secondary?.close()
+                peer.active = nil
+                peer.secondary = nil
+            }
+            self.peers = [:]
+            let listener = self.listener
+            self.listener = nil
+            self.listenFD = -1
+            return listener.map { [$0.close()] } ?? []
+        }.get()
+        for f in closing ?? [] { try? await f.get() }
+        continuation.finish()
+        try? await ownedGroup?.shutdownGracefully()
+    }
+
     // MARK: loop-confined internals
 
     func stopPeer(_ address: IPAddress, communication: String) {

@@ -52,6 +52,8 @@ public struct BGPSpeakerConfig: Sendable {
     /// Publish Loc-RIB changes on `BGPSpeaker.locRIBChanges`. The stream buffers without bound,
     /// so a speaker whose changes nobody consumes (a benchmark feeder) turns this off.
     public var publishLocRIBChanges = true
+    /// We are coming back from a graceful restart: set the R bit in our OPEN (RFC 4724 3).
+    public var restarting = false
 
     public init(localAS: UInt32, routerID: UInt32, listenAddress: IPAddress? = IPAddress("::"), listenPort: Int = 179,
                 clusterID: UInt32? = nil, families: [AddressFamily] = [.ipv4Unicast, .ipv6Unicast],
@@ -69,7 +71,7 @@ public struct BGPSpeakerConfig: Sendable {
 
     func sessionConfig(for peer: BGPPeerConfig) -> SessionConfig {
         let gr = gracefulRestartSeconds == 0 ? nil : GracefulRestartCapability(
-            restartTime: gracefulRestartSeconds, families: families.map { .init($0, forwardingPreserved: true) })
+            restarting: restarting, restartTime: gracefulRestartSeconds, families: families.map { .init($0, forwardingPreserved: true) })
         return SessionConfig(localAS: localAS, peerAS: peer.asn, bgpIdentifier: routerID, holdTime: peer.holdTime,
                              connectRetrySeconds: peer.connectRetrySeconds, idleHoldSeconds: 2, families: families,
                              gracefulRestart: gr, passive: peer.passive)
