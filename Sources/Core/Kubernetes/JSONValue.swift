@@ -84,11 +84,19 @@ extension JSONValue {
         return .object(base)
     }
 
-    /// `overlay` laid over `self`: objects merge recursively and the overlay wins everywhere else.
-    /// Used to write a typed object back without losing the fields its type does not model.
+    /// `overlay` laid over `self`: objects merge recursively, arrays of equal length merge
+    /// element by element (so `containers[].env` survives a typed write of `containers`), and the
+    /// overlay wins everywhere else. Used to write a typed object back without losing the fields
+    /// its type does not model.
     public func overlaid(with overlay: JSONValue) -> JSONValue {
-        guard case .object(let top) = overlay, case .object(var base) = self else { return overlay }
-        for (k, v) in top { base[k] = base[k].map { $0.overlaid(with: v) } ?? v }
-        return .object(base)
+        switch (self, overlay) {
+        case (.object(var base), .object(let top)):
+            for (k, v) in top { base[k] = base[k].map { $0.overlaid(with: v) } ?? v }
+            return .object(base)
+        case (.array(let base), .array(let top)) where base.count == top.count:
+            return .array(zip(base, top).map { $0.overlaid(with: $1) })
+        default:
+            return overlay
+        }
     }
 }
