@@ -78,6 +78,22 @@ final class NFTablesTests: XCTestCase {
         }
     }
 
+    /// nft prints what we programmed exactly as it prints the same ruleset loaded from our text.
+    func testNftListsOursLikeItsOwnLoadOfOurText() throws {
+        try KernelFixture.withNamespaces(2) { spaces in
+            let desired = Self.sample(extraRule: true, dropPing: true)
+            try NFTProgrammer(namespace: spaces[0]).apply(desired)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nft-\(KernelFixture.uniqueName("t")).nft")
+            try NFTText.render(desired).write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(spaces[1]), "nft", "-f", file.path])
+            let list = { (ns: NetNamespace) in
+                try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(ns), "nft", "list", "table", "inet", "calico"])
+            }
+            XCTAssertEqual(try list(spaces[0]), try list(spaces[1]))
+        }
+    }
+
     func testChangeKeepsUntouchedRuleHandles() throws {
         try KernelFixture.withNamespaces(1) { spaces in
             let nft = try NFTProgrammer(namespace: spaces[0])

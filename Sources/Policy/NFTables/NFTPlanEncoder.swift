@@ -126,6 +126,12 @@ struct NFTPlanEncoder {
                 nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_TYPE.rawValue), type.datatype)
                 nftnl_set_set_u32(s, UInt16(NFTNL_SET_KEY_LEN.rawValue), UInt32(type.keyLength))
                 nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id)
+                // nft's userdata record 0 (key byte order): host for names, big-endian otherwise;
+                // without it `nft list` prints interface names as "".
+                let order: UInt32 = type == .ifname ? 1 : 2
+                NFTObjects.setData([0, 4] + NFTRuleEncoder.hostOrder(order)) {
+                    _ = nftnl_set_set_data(s, UInt16(NFTNL_SET_USERDATA.rawValue), $0, $1)
+                }
                 if verdictMap {
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_TYPE.rawValue), UInt32(truncatingIfNeeded: NFT_DATA_VERDICT.rawValue))
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_LEN.rawValue), 0)

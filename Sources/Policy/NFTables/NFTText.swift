@@ -95,7 +95,8 @@ public enum NFTText {
             if parts.isEmpty { parts.append("meta l4proto \(op(neg))\(v6 ? 58 : 1)") }
             return parts.joined(separator: " ")
         case .ctState(let states, let neg):
-            return "ct state \(op(neg)){ " + states.sorted().map(\.rawValue).joined(separator: ", ") + " }"
+            // The flag-list form: a bit test, as we program it (braces would make a set lookup).
+            return "ct state \(op(neg))" + states.sorted().map(\.rawValue).joined(separator: ",")
         case .mark(let value, let mask, let neg):
             return "meta mark & \(hex(mask)) \(neg ? "!=" : "==") \(hex(value))"
         }
