@@ -30,3 +30,35 @@ final class JSONValueTests: XCTestCase {
         XCTAssertEqual(try JSONValue(data: value.data()), value)
     }
 }
+
+final class JSONValueDecoderTests: XCTestCase {
+    private struct Sample: Codable, Equatable {
+        var name: String
+        var count: Int
+        var ratio: Double
+        var on: Bool
+        var tags: [String]
+        var nested: [String: Int]?
+        var missing: String?
+        var ports: [UInt16]
+        var any: JSONValue?
+    }
+
+    func testDecodesLikeJSONDecoder() throws {
+        let text = #"{"name":"a","count":3,"ratio":2,"on":true,"tags":["x","y"],"nested":{"k":1},"ports":[80,443],"any":{"z":[1,"q"]}}"#
+        let value = try JSONValue(data: Data(text.utf8))
+        let direct = try JSONValueDecoder().decode(Sample.self, from: value)
+        XCTAssertEqual(direct, try JSONDecoder().decode(Sample.self, from: Data(text.utf8)))
+        XCTAssertNil(direct.missing)
+    }
+
+    func testErrorsNameThePath() throws {
+        let value = try JSONValue(data: Data(#"{"name":"a","count":"three","ratio":1,"on":true,"tags":[],"ports":[]}"#.utf8))
+        XCTAssertThrowsError(try JSONValueDecoder().decode(Sample.self, from: value)) { error in
+            guard case DecodingError.typeMismatch(_, let context) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(context.codingPath.map(\.stringValue), ["count"])
+        }
+        let overflow = try JSONValue(data: Data(#"{"name":"a","count":1,"ratio":1,"on":true,"tags":[],"ports":[70000]}"#.utf8))
+        XCTAssertThrowsError(try JSONValueDecoder().decode(Sample.self, from: overflow))
+    }
+}

@@ -19,8 +19,7 @@ extension KubeResource {
 
     /// Decodes from an already-parsed JSON value (an item of a list or a watch event).
     public static func decode(from json: JSONValue) throws -> Self {
-        let data = try json.data()
-        var obj = try JSONDecoder().decode(Self.self, from: data)
+        var obj = try JSONValueDecoder().decode(Self.self, from: json)
         obj.raw = json
         return obj
     }
