@@ -1,0 +1,116 @@
+import Core
+
+/// The desired dataplane for one node, as a value: what Render turns into nftables.
+public struct DataplaneState: Sendable, Hashable {
+    /// Local endpoints by host interface name.
+    public var endpoints: [String: EndpointPlan]
+    /// Policies that apply to at least one local endpoint.
+    public var policies: [PolicyKey: Policy]
+    /// Profiles that local endpoints name and that exist.
+    public var profiles: [String: Profile]
+    /// Every IP set a rule of an active policy or profile refers to, with its members.
+    public var ipSets: [IPSetID: IPSetMembers]
+    public var config: CalcConfig
+
+    public init(endpoints: [String: EndpointPlan] = [:], policies: [PolicyKey: Policy] = [:],
+                profiles: [String: Profile] = [:], ipSets: [IPSetID: IPSetMembers] = [:], config: CalcConfig = CalcConfig()) {
+        self.endpoints = endpoints
+        self.policies = policies
+        self.profiles = profiles
+        self.ipSets = ipSets
+        self.config = config
+    }
+}
+
+/// What applies to one local endpoint, per direction.
+public struct EndpointPlan: Sendable, Hashable {
+    public var key: String
+    public var name: String
+    public var interfaceName: String
+    public var addresses: [IPNet]
+    /// Tiers in order, each with its policies in order; empty: the profiles decide.
+    public var ingress: [TierPlan]
+    public var egress: [TierPlan]
+    /// Profiles in the endpoint's order, those that exist.
+    public var profiles: [String]
+
+    public init(key: String, name: String, interfaceName: String, addresses: [IPNet], ingress: [TierPlan],
+                egress: [TierPlan], profiles: [String]) {
+        self.key = key
+        self.name = name
+        self.interfaceName = interfaceName
+        self.addresses = addresses
+        self.ingress = ingress
+        self.egress = egress
+        self.profiles = profiles
+    }
+}
+
+public struct TierPlan: Sendable, Hashable {
+    public var name: String
+    public var policies: [PolicyKey]
+
+    public init(name: String, policies: [PolicyKey]) {
+        self.name = name
+        self.policies = policies
+    }
+}
+
+/// An IP set a rule needs: the addresses of what a selector matches, or the (address,
+/// protocol, port) triples of a named port on the endpoints a selector matches.
+public enum IPSetID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    case selector(SelectorExpr)
+    /// A nil protocol matches the named port on any protocol.
+    case namedPort(SelectorExpr, IPProtocol?, String)
+
+    public var description: String {
+        switch self {
+        case .selector(let s): return "selector \(s)"
+        case .namedPort(let s, let p, let name): return "named port \(p.map { "\($0)/" } ?? "")\(name) on \(s)"
+        }
+    }
+
+    /// A stable name of at most 16 characters: `s-` or `n-` and 14 hex digits of SHA-1 of the
+    /// canonical description.
+    public var setName: String {
+        let prefix: String
+        switch self {
+        case .selector: prefix = "s-"
+        case .namedPort: prefix = "n-"
+        }
+        return prefix + ModelDigest.sha1Hex(description).prefix(14)
+    }
+
+    public var isNamedPort: Bool { if case .namedPort = self { return true } else { return false } }
+
+    public static func < (lhs: IPSetID, rhs: IPSetID) -> Bool { lhs.description < rhs.description }
+}
+
+/// Members of an IP set: networks for selector sets, triples for named-port sets.
+public struct IPSetMembers: Sendable, Hashable {
+    public var nets: Set<IPNet>
+    public var ports: Set<IPPortMember>
+
+    public init(nets: Set<IPNet> = [], ports: Set<IPPortMember> = []) {
+        self.nets = nets
+        self.ports = ports
+    }
+
+    public var isEmpty: Bool { nets.isEmpty && ports.isEmpty }
+}
+
+public struct IPPortMember: Sendable, Hashable, Comparable {
+    public var address: IPNet
+    public var `protocol`: IPProtocol
+    public var port: UInt16
+
+    public init(address: IPNet, protocol: IPProtocol, port: UInt16) {
+        self.address = address
+        self.protocol = `protocol`
+        self.port = port
+    }
+
+    public static func < (lhs: IPPortMember, rhs: IPPortMember) -> Bool {
+        (lhs.address, lhs.protocol.number, lhs.port) < (rhs.address, rhs.protocol.number, rhs.port)
+    }
+}

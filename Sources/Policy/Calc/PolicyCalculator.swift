@@ -1,0 +1,203 @@
+import Core
+
+/// Keeps the desired dataplane state up to date one change at a time. The cost of a change is
+/// proportional to what it touches: an endpoint's labels are checked only against the IP sets
+/// the selector index names for them, a policy only against this node's endpoints, a new IP
+/// set only against the members its selector's label restrictions allow.
+///
+/// Invariant (tested): after any sequence of `apply`, `state == DataplaneState.compute(from: inputs)`.
+public struct PolicyCalculator: Sendable {
+    public internal(set) var inputs: CalcInputs
+    public internal(set) var state: DataplaneState
+
+    // Members (endpoints and network sets): flattened labels and the reverse indexes.
+    var memberLabels: [CalcMember: [String: String]] = [:]
+    var membersByLabel: [String: [String: Set<CalcMember>]] = [:]
+    var membersByProfile: [String: Set<CalcMember>] = [:]
+    // IP sets: reference counts from active policies/profiles, the selector index, and who
+    // contributed what (members may overlap, so each address is counted).
+    var setRefs: [IPSetID: Int] = [:]
+    var setIndex = SelectorSetIndex()
+    var contributions: [CalcMember: [IPSetID: IPSetMembers]] = [:]
+    var setMembers: [IPSetID: Set<CalcMember>] = [:]
+    var netCounts: [IPSetID: [IPNet: Int]] = [:]
+    var portCounts: [IPSetID: [IPPortMember: Int]] = [:]
+    // Local endpoints: which policies apply, and the plans by endpoint key.
+    var endpointPolicies: [String: Set<PolicyKey>] = [:]
+    var policyEndpoints: [PolicyKey: Set<String>] = [:]
+    var plans: [String: EndpointPlan] = [:]
+    var profileUsers: [String: Int] = [:]
+
+    public init(nodeName: String, config: CalcConfig = CalcConfig()) {
+        inputs = CalcInputs(nodeName: nodeName, config: config)
+        state = DataplaneState(config: config)
+    }
+
+    /// A calculator holding `inputs`, built by applying each as a change.
+    public init(inputs: CalcInputs) {
+        self.init(nodeName: inputs.nodeName, config: inputs.config)
+        for profile in inputs.profiles.values { apply(.profileUpdated(profile)) }
+        for set in inputs.networkSets.values { apply(.networkSetUpdated(set)) }
+        for policy in inputs.policies.values { apply(.policyUpdated(policy)) }
+        for endpoint in inputs.endpoints.values { apply(.endpointUpdated(endpoint)) }
+    }
+
+    public mutating func apply(_ change: CalcChange) {
+        switch change {
+        case .endpointUpdated(let endpoint):
+            endpointChanged(key: endpoint.key, to: endpoint)
+        case .endpointRemoved(let key):
+            endpointChanged(key: key, to: nil)
+        case .networkSetUpdated(let set):
+            networkSetChanged(key: set.key, to: set)
+        case .networkSetRemoved(let key):
+            networkSetChanged(key: key, to: nil)
+        case .profileUpdated(let profile):
+            profileChanged(name: profile.name, to: profile)
+        case .profileRemoved(let name):
+            profileChanged(name: name, to: nil)
+        case .policyUpdated(let policy):
+            policyChanged(key: policy.key, to: policy)
+        case .policyRemoved(let key):
+            policyChanged(key: key, to: nil)
+        case .configUpdated(let config):
+            inputs.config = config
+            state.config = config
+        }
+    }
+
+    public mutating func apply(_ changes: some Sequence<CalcChange>) {
+        for change in changes { apply(change) }
+    }
+
+    // MARK: Changes
+
+    private mutating func endpointChanged(key: String, to endpoint: WorkloadEndpoint?) {
+        let old = inputs.endpoints[key]
+        guard old != endpoint else { return }
+        inputs.endpoints[key] = endpoint
+        let member = CalcMember.endpoint(key)
+        setProfiles(of: member, old: old?.profiles ?? [], new: endpoint?.profiles ?? [])
+        refreshMember(member)
+        refreshLocalEndpoint(key)
+    }
+
+    private mutating func networkSetChanged(key: String, to set: NetworkSetEntry?) {
+        let old = inputs.networkSets[key]
+        guard old != set else { return }
+        inputs.networkSets[key] = set
+        let member = CalcMember.networkSet(key)
+        setProfiles(of: member, old: old?.profiles ?? [], new: set?.profiles ?? [])
+        refreshMember(member)
+    }
+
+    private mutating func profileChanged(name: String, to profile: Profile?) {
+        let old = inputs.profiles[name]
+        guard old != profile else { return }
+        inputs.profiles[name] = profile
+        if let active = state.profiles[name], let profile, active != profile {
+            // Swap the rules in place while endpoints use it.
+            retain(CalcSemantics.requiredSets(profile))
+            release(CalcSemantics.requiredSets(active))
+            state.profiles[name] = profile
+        }
+        let users = membersByProfile[name] ?? []
+        if old?.labels != profile?.labels {
+            for member in users { refreshMember(member) }
+        }
+        for case .endpoint(let key) in users { refreshLocalEndpoint(key) }
+    }
+
+    private mutating func policyChanged(key: PolicyKey, to policy: Policy?) {
+        guard inputs.policies[key] != policy else { return }
+        inputs.policies[key] = policy
+        let before = policyEndpoints[key] ?? []
+        var after: Set<String> = []
+        if let policy {
+            for endpointKey in plans.keys {
+                guard let labels = localLabels(endpointKey), CalcSemantics.applies(policy, to: labels) else { continue }
+                after.insert(endpointKey)
+            }
+        }
+        for endpointKey in before.subtracting(after) { endpointPolicies[endpointKey]?.remove(key) }
+        for endpointKey in after.subtracting(before) { endpointPolicies[endpointKey, default: []].insert(key) }
+        policyEndpoints[key] = after.isEmpty ? nil : after
+
+        let active = state.policies[key]
+        switch (active, after.isEmpty ? nil : policy) {
+        case let (old?, new?) where old != new:
+            retain(CalcSemantics.requiredSets(new))
+            release(CalcSemantics.requiredSets(old))
+            state.policies[key] = new
+        case (nil, let new?):
+            retain(CalcSemantics.requiredSets(new))
+            state.policies[key] = new
+        case (let old?, nil):
+            release(CalcSemantics.requiredSets(old))
+            state.policies[key] = nil
+        default:
+            break
+        }
+        for endpointKey in before.union(after) { replan(endpointKey) }
+    }
+
+    // MARK: Local endpoints
+
+    private func localLabels(_ key: String) -> MemberLabels? {
+        memberLabels[.endpoint(key)].map { MemberLabels(own: $0, inherited: []) }
+    }
+
+    /// Re-evaluates every policy against one endpoint (after its labels or locality changed).
+    private mutating func refreshLocalEndpoint(_ key: String) {
+        var matched: Set<PolicyKey> = []
+        if let endpoint = inputs.endpoints[key], endpoint.node == inputs.nodeName, let labels = localLabels(key) {
+            for policy in inputs.policies.values where CalcSemantics.applies(policy, to: labels) {
+                matched.insert(policy.key)
+            }
+        }
+        let before = endpointPolicies[key] ?? []
+        endpointPolicies[key] = matched.isEmpty ? nil : matched
+        for policyKey in before.subtracting(matched) {
+            policyEndpoints[policyKey]?.remove(key)
+            if policyEndpoints[policyKey]?.isEmpty == true {
+                policyEndpoints[policyKey] = nil
+                if let old = state.policies.removeValue(forKey: policyKey) { release(CalcSemantics.requiredSets(old)) }
+            }
+        }
+        for policyKey in matched.subtracting(before) {
+            policyEndpoints[policyKey, default: []].insert(key)
+            if state.policies[policyKey] == nil, let policy = inputs.policies[policyKey] {
+                retain(CalcSemantics.requiredSets(policy))
+                state.policies[policyKey] = policy
+            }
+        }
+        replan(key)
+    }
+
+    /// Rebuilds one endpoint's plan from its matched policies, and keeps profile use counts.
+    private mutating func replan(_ key: String) {
+        let old = plans[key]
+        var new: EndpointPlan?
+        if let endpoint = inputs.endpoints[key], endpoint.node == inputs.nodeName {
+            let policies = (endpointPolicies[key] ?? []).compactMap { inputs.policies[$0] }
+            new = CalcSemantics.plan(endpoint, policies: policies, profiles: inputs.profiles)
+        }
+        if let old, state.endpoints[old.interfaceName]?.key == key { state.endpoints[old.interfaceName] = nil }
+        plans[key] = new
+        if let new { state.endpoints[new.interfaceName] = new }
+        let oldProfiles = Set(old?.profiles ?? []), newProfiles = Set(new?.profiles ?? [])
+        for name in newProfiles.subtracting(oldProfiles) { useProfile(name, by: 1) }
+        for name in oldProfiles.subtracting(newProfiles) { useProfile(name, by: -1) }
+    }
+
+    private mutating func useProfile(_ name: String, by delta: Int) {
+        let count = (profileUsers[name] ?? 0) + delta
+        profileUsers[name] = count > 0 ? count : nil
+        if count > 0, state.profiles[name] == nil, let profile = inputs.profiles[name] {
+            retain(CalcSemantics.requiredSets(profile))
+            state.profiles[name] = profile
+        } else if count <= 0, let old = state.profiles.removeValue(forKey: name) {
+            release(CalcSemantics.requiredSets(old))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Core
+
+/// Deterministic nftables names for felix's chains and sets. Short, safe names are kept
+/// readable; longer or unusual ones become a SHA-1 prefix so a name never exceeds 64 bytes.
+public enum RenderNames {
+    public static let table = "calico"
+    public static let forwardChain = "filter-forward"
+    public static let inputChain = "filter-input"
+    public static let fromWorkloadMap = "cali-from-wl"
+    public static let toWorkloadMap = "cali-to-wl"
+    public static let workloadInterfaces = "cali-wl-ifaces"
+
+    public static func toWorkload(_ iface: String) -> String { "cali-tw-" + iface }
+    public static func fromWorkload(_ iface: String) -> String { "cali-fw-" + iface }
+
+    public static func policyChain(_ key: PolicyKey, ingress: Bool) -> String {
+        let name = key.namespace.map { "\($0)_\(key.name)" } ?? key.name
+        return (ingress ? "cali-pi-" : "cali-po-") + readable(name)
+    }
+
+    public static func profileChain(_ name: String, ingress: Bool) -> String {
+        (ingress ? "cali-pri-" : "cali-pro-") + readable(name)
+    }
+
+    /// The address set of a selector for one IP version.
+    public static func selectorSet(_ id: IPSetID, ipv6: Bool) -> String {
+        (ipv6 ? "s6-" : "s4-") + ModelDigest.sha1Hex(id.description).prefix(16)
+    }
+
+    /// The address set of the endpoints whose named port is `proto`/`port`.
+    public static func namedPortSet(_ id: IPSetID, proto: IPProtocol, port: UInt16, ipv6: Bool) -> String {
+        (ipv6 ? "n6-" : "n4-") + ModelDigest.sha1Hex("\(id.description)|\(proto.number)|\(port)").prefix(16)
+    }
+
+    static func readable(_ name: String) -> String {
+        let safe = name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F
+        }
+        guard !safe || name.utf8.count > 48 else { return name }
+        return "h-" + ModelDigest.sha1Hex(name).prefix(20)
+    }
+}
+
+/// Mark bits felix uses between an endpoint chain and the policy chains it jumps to.
+public enum RenderMarks {
+    public static let accept: UInt32 = 0x10000
+    public static let pass: UInt32 = 0x20000
+    public static let all: UInt32 = accept | pass
+}

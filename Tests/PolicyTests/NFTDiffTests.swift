@@ -1,0 +1,88 @@
+import Core
+import XCTest
+@testable import Policy
+
+final class NFTDiffTests: XCTestCase {
+    private func rule(_ port: UInt16) -> NFTRule { NFTRule([.port(.tcp, .destination, .eq(port))], verdict: .accept) }
+
+    private func ruleset(_ ports: [UInt16], setType: NFTSetType = .ipv4Addr, policy: NFTChainPolicy = .accept,
+                         map: [String: NFTVerdict] = ["cali1": .jump("c")]) -> NFTRuleset {
+        NFTRuleset(chains: [NFTChain(name: "c", rules: ports.map(rule) + [NFTRule([.addrInSet(.source, ipv6: false, set: "s")], verdict: .drop)]),
+                            NFTChain(name: "in", base: NFTBaseChain(hook: .input, policy: policy), rules: [NFTRule(verdict: .vmapIifname("m"))])],
+                   sets: [NFTSet(name: "s", type: setType, elements: setType == .ipv4Addr ? [.net(IPNet(parsing: "10.0.0.1")!)] : [])],
+                   maps: [NFTVerdictMap(name: "m", elements: map)])
+    }
+
+    func testFromNothingCreatesEverything() {
+        let rs = ruleset([80, 443])
+        let plan = NFTDiff.plan(from: NFTProgrammedState(), to: rs)
+        XCTAssertTrue(plan.createTable)
+        XCTAssertEqual(plan.addChains.map(\.name), ["c", "in"])
+        XCTAssertEqual(plan.addSets.map(\.name), ["s"])
+        XCTAssertEqual(plan.addMaps, ["m"])
+        XCTAssertEqual(plan.addRules.count, 4)
+        XCTAssertTrue(plan.addRules.allSatisfy { $0.beforeHandle == nil })
+        XCTAssertEqual(plan.addMapElements["m"], ["cali1": .jump("c")])
+    }
+
+    func testUnchangedIsEmpty() {
+        let rs = ruleset([80, 443])
+        XCTAssertTrue(NFTDiff.plan(from: .assuming(rs), to: rs).isEmpty)
+    }
+
+    func testInsertGoesBeforeNextKeptRuleAndRemovalDeletesOnlyThatHandle() {
+        let old = NFTProgrammedState.assuming(ruleset([80, 443]))
+        let handles = old.chains["c"]!.rules.map(\.handle)
+        let plan = NFTDiff.plan(from: old, to: ruleset([80, 22, 443]))
+        XCTAssertEqual(plan.addRules.map(\.rule), [rule(22)])
+        XCTAssertEqual(plan.addRules.first?.beforeHandle, handles[1])
+        XCTAssertTrue(plan.deleteRules.isEmpty)
+        let removal = NFTDiff.plan(from: old, to: ruleset([443]))
+        XCTAssertEqual(removal.deleteRules, [.init(chain: "c", handle: handles[0])])
+        XCTAssertTrue(removal.addRules.isEmpty)
+        // Reordering keeps the longest ordered run and moves the rest.
+        let swap = NFTDiff.plan(from: old, to: ruleset([443, 80]))
+        XCTAssertEqual(swap.deleteRules.count, 1)
+        XCTAssertEqual(swap.addRules.count, 1)
+    }
+
+    func testSetTypeChangeRecreatesSetAndItsRules() {
+        let old = NFTProgrammedState.assuming(ruleset([80]))
+        let plan = NFTDiff.plan(from: old, to: ruleset([80], setType: .ipv6Addr))
+        XCTAssertEqual(plan.deleteSets, ["s"])
+        XCTAssertEqual(plan.addSets.map(\.name), ["s"])
+        XCTAssertEqual(plan.deleteRules.map(\.handle), [old.chains["c"]!.rules[1].handle])
+        XCTAssertEqual(plan.addRules.map(\.rule.body), ["ip saddr @s drop"])
+    }
+
+    func testMapElementsAndPolicyChangeInPlace() {
+        let old = NFTProgrammedState.assuming(ruleset([80]))
+        let plan = NFTDiff.plan(from: old, to: ruleset([80], policy: .drop, map: ["cali1": .goto("c"), "cali2": .jump("c")]))
+        XCTAssertEqual(plan.deleteMapElements["m"], ["cali1"])
+        XCTAssertEqual(plan.addMapElements["m"], ["cali1": .goto("c"), "cali2": .jump("c")])
+        XCTAssertEqual(plan.updateChains.map(\.name), ["in"])
+        XCTAssertTrue(plan.addRules.isEmpty && plan.deleteRules.isEmpty && plan.addChains.isEmpty)
+    }
+
+    func testGoneAndForeignObjectsAreRemoved() {
+        var old = NFTProgrammedState.assuming(ruleset([80]))
+        old.chains["old"] = .init(base: nil, rules: [.init(handle: 99, identity: nil)])
+        old.chains["c"]!.rules.append(.init(handle: 100, identity: nil))
+        old.sets["gone"] = .init(type: .inetService, interval: false)
+        let plan = NFTDiff.plan(from: old, to: ruleset([80]))
+        XCTAssertEqual(plan.flushChains, ["old"])
+        XCTAssertEqual(plan.deleteChains, ["old"])
+        XCTAssertEqual(plan.deleteRules, [.init(chain: "c", handle: 100)])
+        XCTAssertEqual(plan.deleteSets, ["gone"])
+        XCTAssertTrue(plan.description.contains("delete chain old"))
+    }
+
+    func testLongestIncreasing() {
+        let values: [Int?] = [3, nil, 1, 2, 5, 4]
+        let run = NFTDiff.longestIncreasing(values)
+        XCTAssertEqual(run.count, 3)
+        XCTAssertEqual(run.map { values[$0]! }, run.map { values[$0]! }.sorted())
+        XCTAssertEqual(NFTDiff.longestIncreasing([]), [])
+        XCTAssertEqual(NFTDiff.longestIncreasing([nil, nil]), [])
+    }
+}

@@ -1,0 +1,78 @@
+import Core
+import XCTest
+@testable import Policy
+
+final class NFTModelTests: XCTestCase {
+    private func net(_ s: String) -> IPNet { IPNet(parsing: s)! }
+
+    func testRuleTextIsNftSyntax() {
+        let rule = NFTRule([.iifname("cali1"), .addrInSet(.source, ipv6: false, set: "s-a", negated: true),
+                            .port(.tcp, .destination, .anyOf([443...443, 80...80, 8000...8080])),
+                            .ctState([.related, .established])],
+                           statements: [.counter, .orMark(0x10000)], verdict: .jump("cali-pi-x"))
+        XCTAssertEqual(rule.body, "iifname \"cali1\" ip saddr != @s-a tcp dport { 80, 443, 8000-8080 } "
+                       + "ct state established,related counter meta mark set meta mark | 0x10000 jump cali-pi-x")
+        XCTAssertEqual(NFTRule([.addr(.destination, net("fd00::/64")), .icmp(ipv6: true, type: 128, code: 0)], verdict: .drop).body,
+                       "ip6 daddr fd00::/64 icmpv6 type 128 icmpv6 code 0 drop")
+        XCTAssertEqual(NFTRule([.mark(value: 0, mask: 0x20000, negated: true)], verdict: .vmapIifname("m")).body,
+                       "meta mark & 0x20000 != 0x0 iifname vmap @m")
+    }
+
+    func testIdentityIsStableAndFollowsContent() {
+        let a = NFTRule([.l4proto(6)], verdict: .accept)
+        XCTAssertEqual(a.identity, NFTRule([.l4proto(6)], verdict: .accept).identity)
+        XCTAssertNotEqual(a.identity, NFTRule([.l4proto(17)], verdict: .accept).identity)
+        XCTAssertNotEqual(a.identity, NFTRule([.l4proto(6)], verdict: .accept, comment: "x").identity)
+        // Anonymous port lists are canonical: order does not change identity.
+        XCTAssertEqual(NFTRule([.port(.udp, .source, .anyOf([1...1, 2...2]))]).identity,
+                       NFTRule([.port(.udp, .source, .anyOf([2...2, 1...1]))]).identity)
+        XCTAssertEqual(a.identity.count, 16)
+        XCTAssertEqual(NFTRuleIdentity.parse(stored: a.storedComment), a.identity)
+        let long = NFTRule(comment: String(repeating: "é", count: 200))
+        XCTAssertLessThanOrEqual(long.storedComment.utf8.count, 127)
+        XCTAssertEqual(NFTRuleIdentity.parse(stored: long.storedComment), long.identity)
+        XCTAssertNil(NFTRuleIdentity.parse(stored: "hand written rule"))
+    }
+
+    func testRulesetTextDeclaresSetsMapsAndChains() {
+        var rs = NFTRuleset()
+        rs.add(NFTSet(name: "p", type: .inetService, interval: true, elements: [.ports(1000...2000), .port(22)]))
+        rs.add(NFTVerdictMap(name: "m", elements: ["cali2": .goto("cali-tw-cali2")]))
+        rs.add(NFTChain(name: "cali-tw-cali2", rules: [NFTRule(verdict: .drop)]))
+        rs.add(NFTChain(name: "fwd", base: NFTBaseChain(hook: .forward, priority: -10, policy: .drop), rules: []))
+        let text = NFTText.render(rs)
+        XCTAssertTrue(text.hasPrefix("table inet calico {\n\tset p {\n\t\ttype inet_service\n\t\tflags interval\n\t\telements = { 22, 1000-2000 }"), text)
+        XCTAssertTrue(text.contains("elements = { \"cali2\" : goto cali-tw-cali2 }"), text)
+        XCTAssertTrue(text.contains("type filter hook forward priority -10; policy drop;"), text)
+        // Regular chains come first so jumps and maps name declared chains.
+        XCTAssertLessThan(text.range(of: "chain cali-tw-cali2")!.lowerBound, text.range(of: "chain fwd")!.lowerBound)
+        XCTAssertTrue(NFTText.render(rs, replacing: true).hasPrefix("table inet calico\ndelete table inet calico\n"))
+    }
+
+    func testIntervalElementsMergeAndOmitEndAtTop() {
+        let set = NFTSet(name: "s", type: .ipv4Addr, interval: true,
+                         elements: [.net(net("10.0.0.0/8")), .net(net("10.1.0.0/16")), .net(net("11.0.0.0/8")),
+                                    .net(net("255.255.255.255")), .net(net("fd00::/8"))])
+        XCTAssertEqual(NFTElementCodec.keyElements(set), [
+            NFTKeyElement(key: [10, 0, 0, 0]), NFTKeyElement(key: [12, 0, 0, 0], intervalEnd: true),
+            NFTKeyElement(key: [255, 255, 255, 255]),
+        ])
+        XCTAssertEqual(NFTElementCodec.invalidElements(set), [.net(net("fd00::/8"))])
+        let ports = NFTSet(name: "p", type: .inetService, interval: true, elements: [.ports(80...90), .ports(85...100), .port(443)])
+        XCTAssertEqual(NFTElementCodec.keyElements(ports), [
+            NFTKeyElement(key: [0, 80]), NFTKeyElement(key: [0, 101], intervalEnd: true),
+            NFTKeyElement(key: [1, 187]), NFTKeyElement(key: [1, 188], intervalEnd: true),
+        ])
+        let names = NFTSet(name: "n", type: .ifname, elements: [.ifname("cali123")])
+        XCTAssertEqual(NFTElementCodec.keyElements(names).first?.key.count, 16)
+        XCTAssertEqual(NFTElementCodec.ifname(fromKey: NFTElementCodec.ifnameKey("cali123")), "cali123")
+    }
+
+    func testRuleUserdataRoundTrips() {
+        let data = NFTRuleUserdata.encode(comment: "0123456789abcdef note")
+        XCTAssertEqual(data.prefix(2), [0, 22])
+        XCTAssertEqual(NFTRuleUserdata.comment(in: data), "0123456789abcdef note")
+        XCTAssertNil(NFTRuleUserdata.comment(in: [0, 200, 1]))
+        XCTAssertEqual(NFTRuleUserdata.comment(in: [5, 1, 9] + data), "0123456789abcdef note")
+    }
+}
