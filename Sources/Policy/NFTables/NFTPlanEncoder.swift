@@ -181,7 +181,7 @@ struct NFTPlanEncoder {
             encoder.encode(insert.rule)
             nextSetID = encoder.usedSetIDs
             for anon in encoder.anonymousSets {
-                _ = addAnonymousSet(anon)
+                addAnonymousSet(anon)
             }
             nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
             nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), insert.chain)
