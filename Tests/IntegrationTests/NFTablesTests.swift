@@ -106,6 +106,8 @@ final class NFTablesTests: XCTestCase {
             XCTAssertEqual(plan.addRules.count, 1)
             XCTAssertEqual(plan.deleteRules.count, 0)
             XCTAssertEqual(plan.deleteMapElements["to-wl"], ["cali2"])
+            // The programmer's own updated state (not re-read) already matches the kernel.
+            XCTAssertTrue(try nft.apply(changed).isEmpty)
             let after = try nft.readProgrammed()
             for (name, chain) in before.chains {
                 let kept = Set(chain.rules.map(\.handle))

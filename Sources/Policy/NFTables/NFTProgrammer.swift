@@ -44,8 +44,11 @@ public final class NFTProgrammer: @unchecked Sendable {
             }
             programmed = nil
             try commitLocked(plan)
-            // Handles of added rules come from the kernel: read back (cheap next to the commit).
-            programmed = try NFTReadBack(socket: socket, table: table, family: family).read()
+            // Handles of added rules come from the kernel: re-read the chains that got rules.
+            var (next, reread) = current.applying(plan)
+            let reader = NFTReadBack(socket: socket, table: table, family: family)
+            for chain in reread.sorted() { next.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
+            programmed = next
             return plan
         }
     }

@@ -32,27 +32,7 @@ struct NFTReadBack {
                 state.chains[name] = .init(base: base)
             }
         }
-        try dump(NFT_MSG_GETRULE, payload: { nlh in
-            NFTObjects.withRule { r in
-                nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
-                nftnl_rule_nlmsg_build_payload(nlh, r)
-            }
-        }) { nlh in
-            NFTObjects.withRule { r in
-                guard nftnl_rule_nlmsg_parse(nlh, r) >= 0,
-                      str(nftnl_rule_get_str(r, UInt16(NFTNL_RULE_TABLE.rawValue))) == table,
-                      let chain = str(nftnl_rule_get_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue))) else { return }
-                var len: UInt32 = 0
-                var identity: String?
-                if nftnl_rule_is_set(r, UInt16(NFTNL_RULE_USERDATA.rawValue)),
-                   let p = nftnl_rule_get_data(r, UInt16(NFTNL_RULE_USERDATA.rawValue), &len) {
-                    let bytes = Array(UnsafeRawBufferPointer(start: p, count: Int(len)))
-                    identity = NFTRuleUserdata.comment(in: bytes).flatMap(NFTRuleIdentity.parse(stored:))
-                }
-                let handle = nftnl_rule_get_u64(r, UInt16(NFTNL_RULE_HANDLE.rawValue))
-                state.chains[chain, default: .init(base: nil)].rules.append(.init(handle: handle, identity: identity))
-            }
-        }
+        for (chain, rules) in try rules(chain: nil) { state.chains[chain, default: .init(base: nil)].rules = rules }
         var sets: [(name: String, map: Bool, type: NFTSetType?, interval: Bool)] = []
         try dump(NFT_MSG_GETSET, payload: { nlh in
             NFTObjects.withSet { s in
@@ -111,6 +91,35 @@ struct NFTReadBack {
             }
         }
         return state
+    }
+
+    /// Rules by chain, in order: of one chain, or of the whole table.
+    func rules(chain only: String?) throws -> [String: [NFTProgrammedState.Rule]] {
+        var result: [String: [NFTProgrammedState.Rule]] = [:]
+        try dump(NFT_MSG_GETRULE, payload: { nlh in
+            NFTObjects.withRule { r in
+                nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
+                if let only { nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), only) }
+                nftnl_rule_nlmsg_build_payload(nlh, r)
+            }
+        }) { nlh in
+            NFTObjects.withRule { r in
+                guard nftnl_rule_nlmsg_parse(nlh, r) >= 0,
+                      str(nftnl_rule_get_str(r, UInt16(NFTNL_RULE_TABLE.rawValue))) == table,
+                      let chain = str(nftnl_rule_get_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue))),
+                      only == nil || only == chain else { return }
+                var len: UInt32 = 0
+                var identity: String?
+                if nftnl_rule_is_set(r, UInt16(NFTNL_RULE_USERDATA.rawValue)),
+                   let p = nftnl_rule_get_data(r, UInt16(NFTNL_RULE_USERDATA.rawValue), &len) {
+                    let bytes = Array(UnsafeRawBufferPointer(start: p, count: Int(len)))
+                    identity = NFTRuleUserdata.comment(in: bytes).flatMap(NFTRuleIdentity.parse(stored:))
+                }
+                let handle = nftnl_rule_get_u64(r, UInt16(NFTNL_RULE_HANDLE.rawValue))
+                result[chain, default: []].append(.init(handle: handle, identity: identity))
+            }
+        }
+        return result
     }
 
     private func str(_ p: UnsafePointer<CChar>?) -> String? { p.map { String(cString: $0) } }
