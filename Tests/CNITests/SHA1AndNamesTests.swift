@@ -1,5 +1,6 @@
 import XCTest
 @testable import CNI
+import Core
 
 final class SHA1AndNamesTests: XCTestCase {
     // Expected digests from: python3 -c "import hashlib; print(hashlib.sha1(S.encode()).hexdigest())"

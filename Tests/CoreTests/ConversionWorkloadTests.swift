@@ -14,15 +14,15 @@ final class ConversionWorkloadTests: XCTestCase {
     }
 
     func testSHA1Vectors() {
-        XCTAssertEqual(ModelDigest.sha1Hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        XCTAssertEqual(ModelDigest.sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d")
-        XCTAssertEqual(ModelDigest.sha1Hex(String(repeating: "a", count: 1000)), "291e9a6c66994949b57ba5e650361e98fc36b1ba")
+        XCTAssertEqual(SHA1.hexDigest(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        XCTAssertEqual(SHA1.hexDigest("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        XCTAssertEqual(SHA1.hexDigest(String(repeating: "a", count: 1000)), "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
 
     func testEndpointFromPod() throws {
         let wep = try XCTUnwrap(WorkloadEndpoint(pod: pod()))
         XCTAssertEqual(wep.name, "node--1-k8s-web--1-eth0")
-        XCTAssertEqual(wep.interfaceName, "cali" + ModelDigest.sha1Hex("prod-a.web-1").prefix(11))
+        XCTAssertEqual(wep.interfaceName, "cali" + SHA1.hexDigest("prod-a.web-1").prefix(11))
         XCTAssertEqual(wep.interfaceName.count, 15)
         XCTAssertEqual(wep.labels, ["app": "web", "projectcalico.org/namespace": "prod-a",
                                     "projectcalico.org/orchestrator": "k8s", "projectcalico.org/serviceaccount": "builder"])

@@ -29,14 +29,14 @@ extension WorkloadEndpoint {
                   ports: Self.namedPorts(of: pod), serviceAccount: serviceAccount)
     }
 
-    /// `<node>-k8s-<pod>-eth0`, each part with `-` doubled so the name splits back.
+    /// `<node>-k8s-<pod>-eth0` (see CalicoNames).
     public static func endpointName(node: String, pod: String, interface: String = "eth0") -> String {
-        [node, "k8s", pod, interface].map { $0.replacingOccurrences(of: "-", with: "--") }.joined(separator: "-")
+        CalicoNames.workloadEndpointName(node: node, pod: pod, interface: interface)
     }
 
-    /// The host veth: prefix + first 11 hex digits of SHA-1("<namespace>.<pod>").
-    public static func hostInterfaceName(namespace: String, pod: String, prefix: String = "cali") -> String {
-        prefix + ModelDigest.sha1Hex("\(namespace).\(pod)").prefix(11)
+    /// The host veth name (see CalicoNames).
+    public static func hostInterfaceName(namespace: String, pod: String, prefix: String = CalicoNames.defaultInterfacePrefix) -> String {
+        CalicoNames.hostVethName(namespace: namespace, pod: pod, prefix: prefix)
     }
 
     /// status.podIPs, else status.podIP, else the CNI plugin's annotations; unparsable entries

@@ -78,7 +78,7 @@ public enum IPSetID: Sendable, Hashable, Comparable, CustomStringConvertible {
         case .selector: prefix = "s-"
         case .namedPort: prefix = "n-"
         }
-        return prefix + ModelDigest.sha1Hex(description).prefix(14)
+        return prefix + SHA1.hexDigest(description).prefix(14)
     }
 
     public var isNamedPort: Bool { if case .namedPort = self { return true } else { return false } }

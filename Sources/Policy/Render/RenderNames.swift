@@ -24,12 +24,12 @@ public enum RenderNames {
 
     /// The address set of a selector for one IP version.
     public static func selectorSet(_ id: IPSetID, ipv6: Bool) -> String {
-        (ipv6 ? "s6-" : "s4-") + ModelDigest.sha1Hex(id.description).prefix(16)
+        (ipv6 ? "s6-" : "s4-") + SHA1.hexDigest(id.description).prefix(16)
     }
 
     /// The address set of the endpoints whose named port is `proto`/`port`.
     public static func namedPortSet(_ id: IPSetID, proto: IPProtocol, port: UInt16, ipv6: Bool) -> String {
-        (ipv6 ? "n6-" : "n4-") + ModelDigest.sha1Hex("\(id.description)|\(proto.number)|\(port)").prefix(16)
+        (ipv6 ? "n6-" : "n4-") + SHA1.hexDigest("\(id.description)|\(proto.number)|\(port)").prefix(16)
     }
 
     static func readable(_ name: String) -> String {
@@ -37,7 +37,7 @@ public enum RenderNames {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x5F
         }
         guard !safe || name.utf8.count > 48 else { return name }
-        return "h-" + ModelDigest.sha1Hex(name).prefix(20)
+        return "h-" + SHA1.hexDigest(name).prefix(20)
     }
 }
 
