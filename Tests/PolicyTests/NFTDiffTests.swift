@@ -77,6 +77,21 @@ final class NFTDiffTests: XCTestCase {
         XCTAssertTrue(plan.description.contains("delete chain old"))
     }
 
+    func testPreviousRulesetSkipsEqualPartsButNotChangedOnes() {
+        let rs = ruleset([80, 443])
+        let old = NFTProgrammedState.assuming(rs)
+        let changed = ruleset([80, 22, 443])
+        XCTAssertEqual(NFTDiff.plan(from: old, to: changed, previous: rs), NFTDiff.plan(from: old, to: changed))
+        // Equal parts are trusted to be in sync: a drifted kernel is only seen without `previous`.
+        var drifted = old
+        drifted.chains["c"]!.rules.removeLast()
+        XCTAssertTrue(NFTDiff.plan(from: drifted, to: rs, previous: rs).isEmpty)
+        XCTAssertEqual(NFTDiff.plan(from: drifted, to: rs).addRules.count, 1)
+        // A recreated set still re-adds the rules that name it, even in unchanged chains.
+        let retyped = ruleset([80, 443], setType: .ipv6Addr)
+        XCTAssertEqual(NFTDiff.plan(from: old, to: retyped, previous: rs), NFTDiff.plan(from: old, to: retyped))
+    }
+
     func testLongestIncreasing() {
         let values: [Int?] = [3, nil, 1, 2, 5, 4]
         let run = NFTDiff.longestIncreasing(values)

@@ -1,7 +1,10 @@
 /// The differ: a pure function from (programmed, desired) to the minimal plan. Unchanged rules
 /// (same identity, same relative order) stay with their handles; only what differs is touched.
 public enum NFTDiff {
-    public static func plan(from programmed: NFTProgrammedState, to desired: NFTRuleset) -> NFTPlan {
+    /// `previous`: the ruleset last applied successfully onto `programmed`; its chains, sets and
+    /// maps that are equal in `desired` are known in sync and skipped (the cheap path per event).
+    public static func plan(from programmed: NFTProgrammedState, to desired: NFTRuleset,
+                            previous: NFTRuleset? = nil) -> NFTPlan {
         var plan = NFTPlan(table: desired.table, family: desired.family)
         plan.createTable = !programmed.tableExists
 
@@ -23,8 +26,11 @@ public enum NFTDiff {
         plan.flushChains = (goneChains.union(recreatedChains)).sorted()
         plan.deleteChains = plan.flushChains
 
+        let nothingRecreated = recreatedSets.isEmpty && recreatedChains.isEmpty
+
         // Rules.
         for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
+            if nothingRecreated, previous?.chains[chain.name] == chain, programmed.chains[chain.name] != nil { continue }
             let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])
             let forced = { (rule: NFTRule) in
                 references(rule).contains { recreatedSets.contains($0) || recreatedChains.contains($0) }
@@ -34,6 +40,7 @@ public enum NFTDiff {
 
         // Map elements.
         for map in desired.maps.values.sorted(by: { $0.name < $1.name }) {
+            if nothingRecreated, previous?.maps[map.name] == map, programmed.maps[map.name] != nil { continue }
             let current = recreatedSets.contains(map.name) ? [:] : (programmed.maps[map.name] ?? [:])
             let stale = current.filter { key, verdict in
                 map.elements[key] != verdict || verdict.target.map(recreatedChains.contains) == true
@@ -50,6 +57,7 @@ public enum NFTDiff {
 
         // Set elements.
         for set in desired.sets.values.sorted(by: { $0.name < $1.name }) {
+            if !recreatedSets.contains(set.name), previous?.sets[set.name] == set, programmed.sets[set.name] != nil { continue }
             let want = NFTElementCodec.keyElements(set)
             let existing = programmed.sets[set.name]
             let fresh = existing == nil || recreatedSets.contains(set.name)

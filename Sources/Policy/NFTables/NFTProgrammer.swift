@@ -12,6 +12,8 @@ public final class NFTProgrammer: @unchecked Sendable {
     private let socket: NFTSocket
     private let lock = NSLock()
     private var programmed: NFTProgrammedState?
+    /// The ruleset `programmed` came from (nil when it was read from the kernel or is unknown).
+    private var applied: NFTRuleset?
 
     /// Opens a netfilter netlink socket in `namespace` (nil: the caller's).
     public init(namespace: NetNamespace? = nil, table: String = "calico", family: NFTFamily = .inet) throws {
@@ -26,6 +28,7 @@ public final class NFTProgrammer: @unchecked Sendable {
         try lock.withLock {
             let state = try NFTReadBack(socket: socket, table: table, family: family).read()
             programmed = state
+            applied = nil
             return state
         }
     }
@@ -37,18 +40,21 @@ public final class NFTProgrammer: @unchecked Sendable {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
             let current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
-            let plan = NFTDiff.plan(from: current, to: desired)
+            let plan = NFTDiff.plan(from: current, to: desired, previous: programmed == nil ? nil : applied)
             guard !plan.isEmpty else {
                 programmed = current
+                applied = desired
                 return plan
             }
             programmed = nil
+            applied = nil
             try commitLocked(plan)
             // Handles of added rules come from the kernel: re-read the chains that got rules.
             var (next, reread) = current.applying(plan)
             let reader = NFTReadBack(socket: socket, table: table, family: family)
             for chain in reread.sorted() { next.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
             programmed = next
+            applied = desired
             return plan
         }
     }
@@ -57,6 +63,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func commit(_ plan: NFTPlan) throws {
         try lock.withLock {
             programmed = nil
+            applied = nil
             try commitLocked(plan)
         }
     }
@@ -65,6 +72,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func deleteTable() throws {
         try lock.withLock {
             programmed = nil
+            applied = nil
             let batch = NFTBatch(family: family, firstSeq: socket.nextSeq())
             batch.add(NFT_MSG_DELTABLE, flags: 0, "delete table \(table)") { nlh in
                 NFTObjects.withTable { t in
