@@ -41,7 +41,7 @@ extension JSONValue: Codable {
 
 extension JSONValue {
     public init(data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
+        self = try JSONWire.parse(data)
     }
 
     /// Compact JSON with sorted keys, so equal values serialise to equal bytes.
