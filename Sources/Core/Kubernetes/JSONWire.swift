@@ -1,16 +1,15 @@
-import Core
-
-/// Fast JSON bytes <-> `JSONValue` for the API server's hot paths (every request body, every
-/// watch event). Foundation's Codable route tries each case in turn and throws on each miss,
-/// which dominates the cost of streaming thousands of events.
-enum JSONWire {
-    struct ParseError: Error, CustomStringConvertible {
-        var offset: Int
-        var reason: String
-        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+/// Fast JSON bytes <-> `JSONValue` for the hot paths: every list page and watch event the client
+/// reads, every request body and watch event the development API server handles. Foundation's
+/// Codable route tries each case in turn and throws on each miss, which dominates the cost of
+/// streaming thousands of events.
+public enum JSONWire {
+    public struct ParseError: Error, CustomStringConvertible {
+        public var offset: Int
+        public var reason: String
+        public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    static func parse<Bytes: Collection>(_ bytes: Bytes) throws(ParseError) -> JSONValue where Bytes.Element == UInt8 {
+    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws(ParseError) -> JSONValue where Bytes.Element == UInt8 {
         var parser = Parser(bytes: Array(bytes))
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -19,14 +18,14 @@ enum JSONWire {
         return value
     }
 
-    static func encode(_ value: JSONValue) -> [UInt8] {
+    public static func encode(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         write(value, to: &out)
         return out
     }
 
-    static func write(_ value: JSONValue, to out: inout [UInt8]) {
+    public static func write(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
@@ -58,7 +57,7 @@ enum JSONWire {
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {
