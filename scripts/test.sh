@@ -61,8 +61,12 @@ kill_tree() {
 # Line-buffered, so a log shows every test as it starts, even one that later hangs.
 LINEBUF=()
 command -v stdbuf >/dev/null && LINEBUF=(stdbuf -oL -eL)
-"${LINEBUF[@]}" swift test "$@" &
+# Every test is XCTest; without Swift Testing the run closes on XCTest's own summary.
+log=$(mktemp /tmp/calico-node-tests.XXXXXX)
+"${LINEBUF[@]}" swift test --disable-swift-testing "$@" >"$log" 2>&1 &
 test_pid=$!
+tail -n +1 -f --pid="$test_pid" "$log" &
+tail_pid=$!
 trap 'kill_tree "$test_pid"' INT TERM
 watchdog_pid=
 if ((TEST_TIMEOUT > 0)); then
@@ -76,11 +80,19 @@ fi
 status=0
 wait "$test_pid" || status=$?
 [[ -n $watchdog_pid ]] && kill_tree "$watchdog_pid"
+wait "$tail_pid" 2>/dev/null || true
 
 section "Result"
 if ((status == 0)); then
     echo "all tests passed"
 else
     echo "tests FAILED (exit $status)"
+fi
+# The count last, as the run's closing line.
+summary=$(grep -E 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -n 1 || true)
+rm -f "$log"
+if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
+    total=${BASH_REMATCH[1]} failed=${BASH_REMATCH[2]}
+    echo "tests: $((total - failed)) passed, $failed failed"
 fi
 exit "$status"
