@@ -41,10 +41,6 @@ static inline CURLcode cs_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { retu
 static inline CURLcode cs_curl_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode cs_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
-// Versions for `calico-node version`.
-static inline const char *cs_nl_version(void) { return LIBNL_VERSION; }
-static inline const char *cs_curl_version(void) { return curl_version(); }
-
 #endif
 
 // Kernel/ (netlink links): veth pairs.

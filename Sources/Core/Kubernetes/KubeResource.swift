@@ -12,9 +12,7 @@ public protocol KubeResource: Codable, Sendable {
 extension KubeResource {
     /// Decodes a server object, keeping its raw form.
     public static func decode(from data: Data) throws -> Self {
-        var obj = try JSONDecoder().decode(Self.self, from: data)
-        obj.raw = try JSONValue(data: data)
-        return obj
+        try decode(from: JSONValue(data: data))
     }
 
     /// Decodes from an already-parsed JSON value (an item of a list or a watch event).
