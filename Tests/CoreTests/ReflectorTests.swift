@@ -9,8 +9,8 @@ final class ReflectorTests: XCTestCase {
     }
 
     /// A fake with pods a, b, c and a started, synced reflector whose events are recorded.
-    private func syncedReflector() async throws -> (FakeKubeAPI, Reflector<Pod>, EventRecorder) {
-        let api = FakeKubeAPI()
+    private func syncedReflector() async throws -> (InMemoryKubeAPI, Reflector<Pod>, EventRecorder) {
+        let api = InMemoryKubeAPI()
         for n in ["a", "b", "c"] { _ = try await api.create(pod(n)) }
         let r = Reflector<Pod>(api: api, options: fast)
         let rec = EventRecorder()
@@ -23,7 +23,7 @@ final class ReflectorTests: XCTestCase {
     }
 
     func testInitialSyncListsEveryPageThenReportsSynced() async throws {
-        let api = FakeKubeAPI()
+        let api = InMemoryKubeAPI()
         for n in ["a", "b", "c", "d", "e"] { _ = try await api.create(pod(n)) }
         _ = try await api.create(pod("x", "other"))
         let r = Reflector<Pod>(api: api, options: fast)
@@ -51,7 +51,7 @@ final class ReflectorTests: XCTestCase {
     }
 
     func testNamespaceOptionLimitsTheCache() async throws {
-        let api = FakeKubeAPI()
+        let api = InMemoryKubeAPI()
         _ = try await api.create(pod("a"))
         _ = try await api.create(pod("x", "other"))
         var opts = fast

@@ -1,10 +1,10 @@
 import Foundation
-@testable import Core
 
-/// An in-memory API server for unit tests: objects stored as JSON per kind, a global
-/// resourceVersion counter, an event log that watches replay from, and fault injection
-/// (failing calls, dropped watches, compaction that makes old versions answer 410).
-final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
+/// An in-memory `KubeAPI`: objects stored as JSON per kind, a global resourceVersion counter,
+/// optimistic concurrency on update, an event log that watches replay from, and fault injection
+/// (failing calls, dropped watches, compaction that makes old versions answer 410). Unit tests of
+/// every module and offline tools (explain) use it in place of a server.
+public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
     private struct Logged { var rv: Int; var plural: String; var type: String; var object: JSONValue }
     private struct Watcher { var plural: String; var namespace: String?; var yield: @Sendable (String, JSONValue) -> Void; var finish: @Sendable (Error?) -> Void }
 
@@ -16,9 +16,9 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
     private var watchers: [Int: Watcher] = [:]
     private var nextWatcher = 0
     private var failures: [Error] = []
-    private(set) var listCalls = 0
+    public private(set) var listCalls = 0
     /// The resourceVersion of every watch request, failed ones included.
-    private(set) var watchFrom: [String] = []
+    public private(set) var watchFrom: [String] = []
 
     private func locked<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
@@ -39,36 +39,38 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
     // MARK: fault injection
 
     /// The next `count` list or watch calls fail with `error`.
-    func failNext(_ count: Int, with error: Error) { locked { failures += Array(repeating: error, count: count) } }
+    public func failNext(_ count: Int, with error: Error) { locked { failures += Array(repeating: error, count: count) } }
 
     /// Ends every open watch normally, as a dropped connection looks to the client.
-    func dropWatches() {
+    public func dropWatches() {
         let open = locked { () -> [Watcher] in defer { watchers.removeAll() }; return Array(watchers.values) }
         for w in open { w.finish(nil) }
     }
 
     /// Forgets history: watches from any version before now answer 410.
-    func compact() { locked { compactedBelow = rv; log.removeAll() } }
+    public func compact() { locked { compactedBelow = rv; log.removeAll() } }
 
     /// Sends a bookmark at the current version to every watch.
-    func bookmark() {
+    public func bookmark() {
         locked {
             for w in watchers.values { w.yield("BOOKMARK", .object(["metadata": .object(["resourceVersion": .string(String(rv))])])) }
         }
     }
 
-    var currentVersion: String { locked { String(rv) } }
-    var watcherCount: Int { locked { watchers.count } }
+    public var currentVersion: String { locked { String(rv) } }
+    public var watcherCount: Int { locked { watchers.count } }
 
     private var partitioned = false
 
+    public init() {}
+
     /// Drops every watch and fails every call with a transport error until `heal()`.
-    func partition() {
+    public func partition() {
         locked { partitioned = true }
         dropWatches()
     }
 
-    func heal() { locked { partitioned = false } }
+    public func heal() { locked { partitioned = false } }
 
     private func takeFailure() -> Error? {
         locked {
@@ -96,13 +98,13 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
 
     private func existing(_ plural: String, _ key: String) -> JSONValue? { locked { store[plural]?[key] } }
 
-    func create<T: KubeResource>(_ object: T) async throws -> T {
+    public func create<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
         guard existing(T.resource.plural, Self.key(json)) == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
         return try T.decode(from: write(T.resource.plural, json, type: "ADDED"))
     }
 
-    func update<T: KubeResource>(_ object: T) async throws -> T {
+    public func update<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
         guard let old = existing(T.resource.plural, Self.key(json)) else { throw KubeError.notFound(Self.status(404, "missing")) }
         if let want = object.metadata.resourceVersion, want != old["metadata"]?["resourceVersion"]?.stringValue {
@@ -111,19 +113,19 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
         return try T.decode(from: write(T.resource.plural, json, type: "MODIFIED"))
     }
 
-    func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
+    public func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
         guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
         return try T.decode(from: write(T.resource.plural, old.mergePatched(with: mergePatch), type: "MODIFIED"))
     }
 
-    func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
+    public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
         guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
         _ = write(T.resource.plural, old, type: "DELETED")
     }
 
-    func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
+    public func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
         guard let json = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
         return try T.decode(from: json)
@@ -132,7 +134,7 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
     // MARK: reads
 
     /// Pages are slices of the sorted keys; the continue token is the next offset.
-    func listPage<T: KubeResource>(_ type: T.Type, options: ListOptions) async throws -> ResourceList<T> {
+    public func listPage<T: KubeResource>(_ type: T.Type, options: ListOptions) async throws -> ResourceList<T> {
         if let e = takeFailure() { throw e }
         let (objects, version) = locked { () -> ([JSONValue], Int) in
             listCalls += 1
@@ -145,7 +147,7 @@ final class FakeKubeAPI: KubeAPI, @unchecked Sendable {
         return ResourceList(items: items, resourceVersion: String(version), continueToken: end < objects.count ? String(end) : nil)
     }
 
-    func watch<T: KubeResource>(_ type: T.Type, options: ListOptions) -> AsyncThrowingStream<WatchEvent<T>, Error> {
+    public func watch<T: KubeResource>(_ type: T.Type, options: ListOptions) -> AsyncThrowingStream<WatchEvent<T>, Error> {
         let (stream, continuation) = AsyncThrowingStream<WatchEvent<T>, Error>.makeStream()
         locked { watchFrom.append(options.resourceVersion ?? "") }
         if let e = takeFailure() {
