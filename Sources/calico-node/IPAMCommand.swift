@@ -1,12 +1,19 @@
 import ArgumentParser
+import CNI
+import Foundation
 
-struct IPAMCommand: ParsableCommand {
+/// The Calico IPAM plugin. Like every CNI plugin it takes no arguments: the command comes in
+/// CNI_COMMAND, the network config on stdin, and the answer goes to stdout.
+struct IPAMCommand: AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "ipam",
         abstract: "The Calico IPAM plugin (also when invoked as 'calico-ipam')."
     )
 
-    func run() throws {
-        try notImplemented("ipam")
+    func run() throws {}
+
+    func runAsync() async throws {
+        let status = await CalicoIPAMPlugin.run()
+        Foundation.exit(status)
     }
 }

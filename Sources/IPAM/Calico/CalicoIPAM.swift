@@ -203,7 +203,9 @@ public struct CalicoIPAM: Sendable {
     }
 
     static func datastore(_ operation: String, _ error: Error) -> Error {
+        // An unreachable API passes through as is: the plugin edge answers "try again later".
         if error is IPAMError || error is CancellationError { return error }
+        if case KubeError.transport? = error as? KubeError { return error }
         return IPAMError.datastore(operation: operation, detail: String(describing: error))
     }
 }

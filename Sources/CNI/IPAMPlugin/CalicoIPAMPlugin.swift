@@ -1,0 +1,100 @@
+import Core
+import Foundation
+import IPAM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `calico-ipam`: the CNI edge of Calico IPAM. The calico plugin execs it with the same
+/// network config; it answers ADD with one address per IP version (/32, /128), releases by
+/// handle on DEL, checks the reservation on CHECK and releases stale handles on GC. ADD, DEL
+/// and GC hold the host-wide lock file so that one node allocates one request at a time.
+public enum CalicoIPAMPlugin {
+    /// The prefix of Calico's Kubernetes handles: `k8s-pod-network.<containerID>`.
+    public static let handlePrefix = "k8s-pod-network."
+
+    public static func run(io: PluginIO = .process) async -> Int32 {
+        let environment = io.environment()
+        return await CNIPluginRunner.run(io: io) { request in
+            let datastore = PluginDatastore(config: request.config, environment: environment)
+            return try await handle(request, environment: environment, api: { try datastore.api() })
+        }
+    }
+
+    /// One request against the API `api` makes (made lazily: VERSION never connects).
+    public static func handle(_ request: CNIRequest, environment: [String: String],
+                              api: () throws -> any KubeAPI) async throws -> CNIResult? {
+        do {
+            return try await perform(request, environment: environment, api: api)
+        } catch let e as IPAMError {
+            throw CNIError(code: e.cniCode, msg: e.description)
+        } catch {
+            throw CNIError.wrapping(error, "calico-ipam \(request.command.rawValue)")
+        }
+    }
+
+    private static func perform(_ request: CNIRequest, environment: [String: String],
+                                api: () throws -> any KubeAPI) async throws -> CNIResult? {
+        switch request {
+        case .add(let r):
+            let settings = try CalicoIPAMSettings.parse(r.config.ipam.raw)
+            let node = nodeName(r.config, environment)
+            let ipam = CalicoIPAM(api: try api())
+            let lock = try HostLock(path: HostLock.path(environment: environment))
+            defer { lock.unlock() }
+            var attributes: [String: String] = [:]
+            if let ns = r.podNamespace { attributes["namespace"] = ns }
+            if let pod = r.podName { attributes["pod"] = pod }
+            let ips = try await ipam.assign(AssignRequest(handleID: handlePrefix + r.containerID, node: node,
+                                                          attributes: attributes, settings: settings))
+            return CNIResult(ips: ips.map { CNIResult.IPConfig(address: .host(CNIIPAddress(bytes: $0.bytes)!)) })
+
+        case .del(let r):
+            let ipam = CalicoIPAM(api: try api())
+            let lock = try HostLock(path: HostLock.path(environment: environment))
+            defer { lock.unlock() }
+            try await ipam.release(handle: handlePrefix + r.containerID)
+            return nil
+
+        case .check(let r):
+            let held = try await CalicoIPAM(api: try api()).addresses(handle: handlePrefix + r.containerID)
+            guard !held.isEmpty else {
+                throw CNIError(.containerUnknown, "calico-ipam CHECK: no addresses are reserved for handle \(handlePrefix + r.containerID)")
+            }
+            let heldText = Set(held.map(\.addressText))
+            let expected = (r.config.prevResult?.ips ?? []).map { $0.address.address.description }
+            let missing = expected.filter { !heldText.contains(IPNet(parsing: $0)?.addressText ?? $0) }
+            guard missing.isEmpty else {
+                throw CNIError(.internalFailure, "calico-ipam CHECK: prevResult address \(missing.joined(separator: ", ")) is not reserved for handle \(handlePrefix + r.containerID) (it holds \(heldText.sorted().joined(separator: ", ")))")
+            }
+            return nil
+
+        case .status:
+            do {
+                _ = try await try api().listPage(IPPool.self, options: ListOptions(limit: 1))
+            } catch {
+                throw CNIError(.pluginNotAvailable, "calico-ipam STATUS: cannot read IPPools: \(error)")
+            }
+            return nil
+
+        case .gc(let g):
+            let node = nodeName(g.config, environment)
+            let ipam = CalicoIPAM(api: try api())
+            let lock = try HostLock(path: HostLock.path(environment: environment))
+            defer { lock.unlock() }
+            _ = try await ipam.garbageCollect(node: node, prefix: handlePrefix,
+                                              keepContainerIDs: Set(g.validAttachments.map(\.containerID)))
+            return nil
+        }
+    }
+
+    static func nodeName(_ config: NetworkConfig, _ environment: [String: String]) -> String {
+        PluginNodeName.resolve(config: config, environment: environment,
+                               readFile: { try? String(contentsOfFile: $0, encoding: .utf8) },
+                               hostname: {
+                                   var buf = [CChar](repeating: 0, count: 256)
+                                   guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
+                                   return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                               })
+    }
+}
