@@ -1,12 +1,20 @@
 import ArgumentParser
+import CNI
+import Foundation
 
-struct CNICommand: ParsableCommand {
+/// The CNI plugin: environment and stdin in, the result or the spec's error on stdout, exit
+/// status 0 or 1. Kubelet and containerd exec it from the CNI bin dir as `calico`.
+struct CNICommand: AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "cni",
         abstract: "The CNI plugin (also when invoked as 'calico')."
     )
 
-    func run() throws {
-        try notImplemented("cni")
+    func runAsync() async throws {
+        // A delegated IPAM plugin that exits before reading stdin must not kill us.
+        signal(SIGPIPE, SIG_IGN)
+        let plugin = CalicoCNIPlugin(environment: ProcessInfo.processInfo.environment)
+        let status = await CNIPluginRunner.run(io: .process) { try await plugin.handle($0) }
+        Foundation.exit(status)
     }
 }

@@ -1,0 +1,154 @@
+import Core
+import Foundation
+import IPAM
+
+/// The calico CNI plugin's handlers behind `CNIPluginRunner`: ADD, DEL, CHECK, STATUS and GC
+/// for one parsed request. The pure decisions live in PodNetworkPlan, PodNetworkCheck,
+/// PodAnnotations and HostLocalPodCIDR; this type strings them together with the edges
+/// (netlink, the IPAM plugin process, the Kubernetes API). Every invocation is its own
+/// process and touches only its own pod's names, so parallel invocations on one node do not
+/// interfere; host-local and calico-ipam serialise their own stores.
+public struct CalicoCNIPlugin: Sendable {
+    /// The runtime's environment, passed on to the IPAM plugin.
+    public var environment: [String: String]
+    var readFile: @Sendable (String) -> String?
+    var hostname: @Sendable () -> String
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+        readFile = { try? String(contentsOfFile: $0, encoding: .utf8) }
+        hostname = { ProcessInfo.processInfo.hostName }
+    }
+
+    /// The handler for CNIPluginRunner: the ADD result, nil for the other commands.
+    public func handle(_ request: CNIRequest) async throws -> CNIResult? {
+        switch request {
+        case .add(let r): return try await add(r)
+        case .del(let r): try await del(r)
+        case .check(let r): try await check(r)
+        case .status(let config, let paths): try await status(config, paths: paths)
+        case .gc(let g): try await gc(g)
+        }
+        return nil
+    }
+
+    func nodeName(_ config: NetworkConfig) -> String {
+        PluginNodeName.resolve(config: config, environment: environment, readFile: readFile, hostname: hostname)
+    }
+
+    func delegate(_ config: NetworkConfig, paths: [String]) -> IPAMDelegate {
+        IPAMDelegate(type: config.ipam.type, paths: paths, environment: environment)
+    }
+
+    /// The ipam section to hand to the delegate: host-local's usePodCidr markers replaced with
+    /// this Node's pod CIDRs; anything else as received.
+    func resolvedIPAM(_ config: NetworkConfig, _ store: PluginDatastore) async throws(CNIError) -> JSONValue {
+        let ipam = config.ipam.raw
+        guard config.ipam.type == "host-local", HostLocalPodCIDR.needsPodCIDR(ipam) else { return ipam }
+        let node = nodeName(config)
+        do {
+            return try await HostLocalPodCIDR.resolve(ipam, node: node, api: { try store.api() })
+        } catch {
+            throw CNIError.wrapping(error, "resolve ipam usePodCidr from Node \(node)")
+        }
+    }
+
+    // MARK: ADD
+
+    func add(_ r: AttachmentRequest) async throws(CNIError) -> CNIResult {
+        let settings = try PluginSettings.read(r.config)
+        let w = Workload(r, prefix: settings.interfacePrefix)
+        guard let netns = r.netns else { throw CNIError(.invalidEnvironment, "CNI_NETNS is required for ADD") }
+        let dataplane: PodDataplane
+        do { dataplane = try PodDataplane() } catch { throw CNIError.wrapping(error, "open netlink") }
+        if try dataplane.podInterfaceExists(netns: netns, name: r.ifName) {
+            throw CNIError(.interfaceExists,
+                           "interface \(r.ifName) already exists in \(netns): a second ADD for one attachment; DEL it first or use another CNI_IFNAME")
+        }
+        let store = PluginDatastore(config: r.config, environment: environment)
+        let ipam = try await resolvedIPAM(r.config, store)
+        let delegate = delegate(r.config, paths: r.paths)
+        let allocated = try delegate.add(r.config, ipam: ipam)
+
+        // From here on a failure gives the addresses back and removes what was made.
+        do {
+            let plan = try PodNetworkPlan.make(hostVeth: w.hostVeth, podInterface: r.ifName, netns: netns,
+                                               mtu: r.config.effectiveMTU, ipam: allocated,
+                                               felixOwnsRoutes: settings.felixOwnsRoutes)
+            // A veth of this name belongs to an earlier sandbox of the same pod (one pod has one
+            // live sandbox): Calico replaces it.
+            try dataplane.removeHostVeth(w.hostVeth, containerID: nil)
+            let mac = try dataplane.create(plan, containerID: r.containerID)
+            if let ns = w.podNamespace, let pod = w.podName {
+                let patch = PodAnnotations.addPatch(addresses: plan.addresses, containerID: r.containerID)
+                do {
+                    _ = try await store.api().patch(Pod.self, name: pod, namespace: ns, mergePatch: patch)
+                } catch {
+                    throw CNIError.wrapping(error, "annotate Pod \(ns)/\(pod)")
+                }
+            }
+            return plan.result(podMAC: mac, dns: allocated.dns)
+        } catch {
+            let failure = CNIError.wrapping(error, "set up \(w.hostVeth) for \(r.containerID)")
+            try? dataplane.removeHostVeth(w.hostVeth, containerID: r.containerID)
+            do {
+                try delegate.del(r.config, ipam: ipam)
+            } catch {
+                throw CNIError(code: failure.code, msg: failure.msg,
+                               details: "and releasing the address failed too: \(error.msg)")
+            }
+            throw failure
+        }
+    }
+
+    // MARK: DEL
+
+    /// Idempotent: whatever is already gone (netns, interface, reservation, Pod) is fine.
+    func del(_ r: AttachmentRequest) async throws(CNIError) {
+        let settings = try PluginSettings.read(r.config)
+        let w = Workload(r, prefix: settings.interfacePrefix)
+        do {
+            try PodDataplane().remove(hostVeth: w.hostVeth, podInterface: r.ifName, netns: r.netns, containerID: r.containerID)
+        } catch {
+            throw CNIError.wrapping(error, "remove \(r.ifName) / \(w.hostVeth)")
+        }
+        let store = PluginDatastore(config: r.config, environment: environment)
+        let ipam = try await resolvedIPAM(r.config, store)
+        try delegate(r.config, paths: r.paths).del(r.config, ipam: ipam)
+        if let ns = w.podNamespace, let pod = w.podName {
+            do {
+                let api = try store.api()
+                let current = try await api.get(Pod.self, name: pod, namespace: ns)
+                if PodAnnotations.delApplies(to: current.metadata.annotations, containerID: r.containerID) {
+                    _ = try await api.patch(Pod.self, name: pod, namespace: ns, mergePatch: PodAnnotations.delPatch())
+                }
+            } catch KubeError.notFound {
+                // The Pod is gone: nothing to blank.
+            } catch {
+                throw CNIError.wrapping(error, "clear the addresses of Pod \(ns)/\(pod)")
+            }
+        }
+    }
+
+    // MARK: CHECK
+
+    func check(_ r: AttachmentRequest) async throws(CNIError) {
+        let settings = try PluginSettings.read(r.config)
+        let w = Workload(r, prefix: settings.interfacePrefix)
+        guard let prev = r.config.prevResult, let netns = r.netns else {
+            throw CNIError(.invalidNetworkConfig, "invalid network config: prevResult and CNI_NETNS are required for CHECK")
+        }
+        let expected = try PodNetworkPlan.make(hostVeth: w.hostVeth, podInterface: r.ifName, netns: netns,
+                                               mtu: r.config.effectiveMTU,
+                                               ipam: PodNetworkCheck.podIPs(of: prev, ifName: r.ifName),
+                                               felixOwnsRoutes: settings.felixOwnsRoutes)
+        let observed: ObservedPod
+        do { observed = try ObservedPod.read(expected) } catch { throw CNIError.wrapping(error, "read the pod's interfaces") }
+        let problems = PodNetworkCheck.problems(expected: expected, observed: observed, containerID: r.containerID)
+        if !problems.isEmpty {
+            throw CNIError(.dataplaneFailure, "CHECK failed for \(r.containerID): " + problems.joined(separator: "; "))
+        }
+        let store = PluginDatastore(config: r.config, environment: environment)
+        try delegate(r.config, paths: r.paths).check(r.config, ipam: try await resolvedIPAM(r.config, store))
+    }
+}

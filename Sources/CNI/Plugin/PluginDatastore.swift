@@ -1,0 +1,52 @@
+import Core
+import Foundation
+
+/// The Kubernetes API for the plugin, made on first use (an ADD that needs neither a Node nor
+/// a Pod never connects): the config's `kubernetes.kubeconfig` and `kubernetes.k8s_api_root`
+/// when set, else the datastore environment (KUBECONFIG, K8S_*), as every role reads it.
+final class PluginDatastore: @unchecked Sendable {
+    private let config: NetworkConfig
+    private let environment: [String: String]
+    private let lock = NSLock()
+    private var client: (any KubeAPI)?
+    private let make: @Sendable (ClusterConnection) throws -> any KubeAPI
+
+    init(config: NetworkConfig, environment: [String: String],
+         make: @escaping @Sendable (ClusterConnection) throws -> any KubeAPI = { try KubeClient(connection: $0, options: KubeClientOptions(connectTimeout: 5, requestTimeout: 20)) }) {
+        self.config = config
+        self.environment = environment
+        self.make = make
+    }
+
+    /// An already-made API (tests, or a caller that has one).
+    init(config: NetworkConfig, api: any KubeAPI) {
+        self.config = config
+        self.environment = [:]
+        self.client = api
+        self.make = { _ in api }
+    }
+
+    /// The environment DatastoreConfig reads, with the network config's settings laid over it.
+    static func datastoreEnvironment(_ config: NetworkConfig, _ environment: [String: String]) -> [String: String] {
+        var env = environment
+        if let k = config.kubernetes.kubeconfig, !k.isEmpty { env["KUBECONFIG"] = k }
+        if let root = config.kubernetes.k8sAPIRoot ?? config.policy.k8sAPIRoot, !root.isEmpty { env["K8S_API_ENDPOINT"] = root }
+        return env
+    }
+
+    func api() throws -> any KubeAPI {
+        try lock.withLock {
+            if let client { return client }
+            let connection: ClusterConnection
+            do {
+                connection = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
+            } catch {
+                throw CNIError(.invalidNetworkConfig,
+                               "cannot configure the Kubernetes API: \(error); set kubernetes.kubeconfig in the network config or KUBECONFIG")
+            }
+            let c = try make(connection)
+            client = c
+            return c
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Core
+
+/// The Pod annotations the plugin writes, which felix reads to learn a pod's addresses before
+/// the kubelet reports them in the Pod's status.
+public enum PodAnnotations {
+    public static let podIP = "cni.projectcalico.org/podIP"
+    public static let podIPs = "cni.projectcalico.org/podIPs"
+    public static let containerID = "cni.projectcalico.org/containerID"
+
+    /// ADD: the first address as podIP, all of them comma-joined as podIPs (CIDR form, /32 or
+    /// /128, as Calico writes them), and the container ID.
+    public static func addPatch(addresses: [InetPrefix], containerID: String) -> JSONValue {
+        .object(["metadata": .object(["annotations": .object([
+            podIP: .string(addresses.first?.description ?? ""),
+            podIPs: .string(addresses.map(\.description).joined(separator: ",")),
+            Self.containerID: .string(containerID),
+        ])])])
+    }
+
+    /// DEL: podIP and podIPs blanked (the annotations stay, empty, as Calico leaves them).
+    public static func delPatch() -> JSONValue {
+        .object(["metadata": .object(["annotations": .object([podIP: .string(""), podIPs: .string("")])])])
+    }
+
+    /// Whether a DEL for `containerID` may blank the pod's addresses: not when a newer sandbox's
+    /// ADD has already written its own container ID.
+    public static func delApplies(to annotations: [String: String]?, containerID: String) -> Bool {
+        guard let recorded = annotations?[Self.containerID], !recorded.isEmpty else { return true }
+        return recorded == containerID
+    }
+}
