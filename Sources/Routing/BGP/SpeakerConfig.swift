@@ -16,6 +16,10 @@ public struct BGPPeerConfig: Hashable, Sendable {
     public var nextHopSelf: Bool
     /// Source address for outbound connections.
     public var sourceAddress: IPAddress?
+    /// The families to offer on this session; nil offers the speaker's.
+    public var families: [AddressFamily]?
+    /// eBGP: pass routes on with their next hop unchanged instead of ours.
+    public var keepOriginalNextHop = false
 
     public init(address: IPAddress, port: Int = 179, asn: UInt32, passive: Bool = false, holdTime: UInt16 = 90,
                 connectRetrySeconds: Int = 5, password: String? = nil, routeReflectorClient: Bool = false,
@@ -71,9 +75,9 @@ public struct BGPSpeakerConfig: Sendable {
 
     func sessionConfig(for peer: BGPPeerConfig) -> SessionConfig {
         let gr = gracefulRestartSeconds == 0 ? nil : GracefulRestartCapability(
-            restarting: restarting, restartTime: gracefulRestartSeconds, families: families.map { .init($0, forwardingPreserved: true) })
+            restarting: restarting, restartTime: gracefulRestartSeconds, families: (peer.families ?? families).map { .init($0, forwardingPreserved: true) })
         return SessionConfig(localAS: localAS, peerAS: peer.asn, bgpIdentifier: routerID, holdTime: peer.holdTime,
-                             connectRetrySeconds: peer.connectRetrySeconds, idleHoldSeconds: 2, families: families,
+                             connectRetrySeconds: peer.connectRetrySeconds, idleHoldSeconds: 2, families: peer.families ?? families,
                              gracefulRestart: gr, passive: peer.passive)
     }
 }

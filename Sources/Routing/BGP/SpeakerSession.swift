@@ -60,9 +60,10 @@ extension BGPSpeaker {
         peer.lastError = nil
         graceful(peer.graceful.sessionEstablished(session), peer)
         let local = [peer.active?.localAddress].compactMap { $0 } + config.localAddresses
-        let ribPeer = RIBPeer(address: peer.address, asn: session.peerAS, routerID: session.peerIdentifier,
+        var ribPeer = RIBPeer(address: peer.address, asn: session.peerAS, routerID: session.peerIdentifier,
                               families: session.families, localAddresses: local,
                               routeReflectorClient: peer.config.routeReflectorClient, nextHopSelf: peer.config.nextHopSelf)
+        ribPeer.keepOriginalNextHop = peer.config.keepOriginalNextHop
         apply(rib.peerUp(ribPeer))
         // RFC 4724 2: End-of-RIB after the initial table, for every negotiated family.
         for family in session.families {

@@ -20,6 +20,7 @@ public enum ExportPolicy {
             if route.source != .local { attrs.multiExitDisc = nil }
             attrs.originatorID = nil
             attrs.clusterList = nil
+            if peer.keepOriginalNextHop, route.source != .local, attrs.nextHop != nil { return attrs }
             guard let selfHop else { return nil }
             attrs.nextHop = selfHop
             return attrs

@@ -49,6 +49,8 @@ public struct RIBPeer: Hashable, Sendable {
     public var routeReflectorClient: Bool
     /// Rewrite the next hop to ourselves for every route sent to this iBGP peer.
     public var nextHopSelf: Bool
+    /// eBGP: keep the route's next hop instead of putting ours.
+    public var keepOriginalNextHop = false
 
     public init(address: IPAddress, asn: UInt32, routerID: UInt32, families: [AddressFamily] = [.ipv4Unicast, .ipv6Unicast],
                 localAddresses: [IPAddress], routeReflectorClient: Bool = false, nextHopSelf: Bool = false) {

@@ -1,0 +1,106 @@
+import Core
+
+/// One step of kernel programming.
+public enum KernelRouteOp: Hashable, Sendable {
+    /// A destination we hold no route for: add without replacing, so that a route someone
+    /// else installed at the same key is never overwritten.
+    case add(KernelRoute)
+    /// A route of ours whose next hops or type changed.
+    case replace(KernelRoute)
+    /// A route of ours no longer wanted.
+    case delete(KernelRoute)
+}
+
+/// What the kernel should hold and what we believe we installed, keyed by destination (pure).
+/// Loc-RIB changes and resyncs both come out as the smallest list of operations; the programmer
+/// reports back what happened.
+public struct KernelRouteState: Sendable {
+    public var planner: KernelRoutePlanner
+    public private(set) var desired: [InetPrefix: KernelRoute] = [:]
+    /// Routes of our protocol that we know are in the kernel.
+    public private(set) var installed: [InetPrefix: KernelRoute] = [:]
+    /// Destinations held by a route we did not install; left alone until a resync.
+    public private(set) var blocked: Set<InetPrefix> = []
+
+    public init(planner: KernelRoutePlanner) { self.planner = planner }
+
+    /// Applies Loc-RIB changes; returns the operations that bring the kernel in line.
+    public mutating func apply(_ changes: [LocRIBChange]) -> [KernelRouteOp] {
+        var touched: [InetPrefix] = []
+        for change in changes {
+            guard let dest = KernelRoutePlanner.inet(change.prefix) else { continue }
+            desired[dest] = planner.route(change)
+            touched.append(dest)
+        }
+        var ops: [KernelRouteOp] = []
+        var done: Set<InetPrefix> = []
+        for dest in touched where done.insert(dest).inserted {
+            if let op = op(for: dest) { ops.append(op) }
+        }
+        return ops
+    }
+
+    /// Starts over from what the kernel holds of our protocol (after a restart or periodically):
+    /// every difference becomes an operation, and blocked destinations are tried again.
+    public mutating func resync(kernel: [KernelRoute]) -> [KernelRouteOp] {
+        installed = [:]
+        for r in kernel { installed[r.destination] = r }
+        blocked = []
+        var ops: [KernelRouteOp] = []
+        for dest in Set(desired.keys).union(installed.keys).sorted() {
+            if let op = op(for: dest) { ops.append(op) }
+        }
+        return ops
+    }
+
+    /// Keeps the old routes of our protocol after a restart without touching them: they are
+    /// deleted by the first resync if still unwanted (so forwarding survives our own restart).
+    public mutating func adopt(kernel: [KernelRoute]) {
+        for r in kernel { installed[r.destination] = r }
+    }
+
+    /// Re-plans every desired route (the interface addresses changed).
+    public mutating func replan(addresses: [InterfaceAddress], locRIB: [LocRIBChange]) -> [KernelRouteOp] {
+        planner.addresses = addresses
+        desired = [:]
+        return apply(locRIB) + resyncDeletes()
+    }
+
+    private mutating func resyncDeletes() -> [KernelRouteOp] {
+        installed.keys.filter { desired[$0] == nil }.sorted().compactMap { op(for: $0) }
+    }
+
+    func op(for dest: InetPrefix) -> KernelRouteOp? {
+        let want = desired[dest] ?? nil
+        let have = installed[dest]
+        switch (want, have) {
+        case (nil, nil): return nil
+        case (nil, let have?): return .delete(have)
+        case (let want?, nil): return blocked.contains(dest) ? nil : .add(want)
+        case (let want?, let have?): return Self.sameContent(want, have) ? nil : .replace(want)
+        }
+    }
+
+    /// Equal as far as we set them; next hop order does not matter, and the kernel reports
+    /// every IPv6 route with universe scope.
+    static func sameContent(_ a: KernelRoute, _ b: KernelRoute) -> Bool {
+        func hops(_ r: KernelRoute) -> [String] {
+            r.nextHops.map { "\($0.gateway?.description ?? "-")|\($0.linkIndex ?? 0)|\($0.weight)|\($0.onLink)" }.sorted()
+        }
+        return a.type == b.type && a.proto == b.proto && a.preferredSource == b.preferredSource
+            && (a.family == .ipv6 || a.scope == b.scope) && hops(a) == hops(b)
+    }
+
+    /// The programmer's report on one operation.
+    public mutating func completed(_ op: KernelRouteOp, succeeded: Bool, alreadyExists: Bool = false, notFound: Bool = false) {
+        switch op {
+        case .add(let r), .replace(let r):
+            if succeeded { installed[r.destination] = r; blocked.remove(r.destination) }
+            else if alreadyExists, case .add = op { blocked.insert(r.destination) }
+        case .delete(let r):
+            if succeeded || notFound { installed[r.destination] = nil }
+        }
+    }
+
+    public var installedCount: Int { installed.count }
+}
