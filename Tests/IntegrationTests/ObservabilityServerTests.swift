@@ -8,7 +8,7 @@ import XCTest
 
 /// The real servers on loopback (port 0: the kernel picks a free port), spoken to over HTTP.
 final class ObservabilityServerTests: XCTestCase {
-    private func get(_ url: String) async throws -> (Int, String, String) {
+    private static func get(_ url: String) async throws -> (Int, String, String) {
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = 5
         let (data, response) = try await URLSession.shared.data(for: request)
@@ -29,39 +29,39 @@ final class ObservabilityServerTests: XCTestCase {
         XCTAssertNotEqual(servers.healthServer.port, 0)
 
         health.register("felix")
-        var (status, type, body) = try await get(h + "/readiness")
+        var (status, type, body) = try await Self.get(h + "/readiness")
         XCTAssertEqual(status, 503)
         XCTAssertEqual(type, "application/json")
         XCTAssertTrue(body.contains(#""felix":{"detail":"starting","live":true,"ready":false}"#), body)
 
         health.report("felix", ready: true, live: true, detail: "programmed")
-        (status, _, body) = try await get(h + "/readiness?verbose=1")
+        (status, _, body) = try await Self.get(h + "/readiness?verbose=1")
         XCTAssertEqual(status, 200, body)
-        (status, _, _) = try await get(h + "/liveness")
+        (status, _, _) = try await Self.get(h + "/liveness")
         XCTAssertEqual(status, 200)
 
         health.addJSONEndpoint("/bgp/peers", value: { ["10.0.0.2": "Established"] })
-        (status, _, body) = try await get(h + "/bgp/peers")
+        (status, _, body) = try await Self.get(h + "/bgp/peers")
         XCTAssertEqual(status, 200)
         XCTAssertEqual(body, #"{"10.0.0.2":"Established"}"#)
 
         counter.increment(by: Int64(3))
-        (status, type, body) = try await get(m + "/metrics")
+        (status, type, body) = try await Self.get(m + "/metrics")
         XCTAssertEqual(status, 200)
         XCTAssertTrue(type.hasPrefix("text/plain"))
         XCTAssertTrue(body.contains("obs_test_events_total 3"), body)
-        (status, _, _) = try await get(h + "/metrics")
+        (status, _, _) = try await Self.get(h + "/metrics")
         XCTAssertEqual(status, 404, "metrics live on their own server")
 
         // Many concurrent probes are all answered.
         try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<50 { group.addTask { try await self.get(h + "/liveness").0 } }
+            for _ in 0..<50 { group.addTask { try await Self.get(h + "/liveness").0 } }
             for try await s in group { XCTAssertEqual(s, 200) }
         }
 
         await servers.stop()
         do {
-            _ = try await get(h + "/liveness")
+            _ = try await Self.get(h + "/liveness")
             XCTFail("server still answers after stop")
         } catch {}
     }
