@@ -45,8 +45,16 @@ struct IPAMDelegate: Sendable {
     }
 
     func add(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) -> CNIResult {
-        let (out, version) = try invoke(.add, config, ipam: ipam)
+        let out: Data, version: SpecVersion
+        do { (out, version) = try invoke(.add, config, ipam: ipam) } catch { throw Self.exhaustion(error) }
         return try CNIResult.decode(out, defaultVersion: version, path: "IPAM plugin \(type) result").result
+    }
+
+    /// host-local reports a full range as its generic code 999; the runtime should see it as
+    /// the spec's "try again later" (11), with host-local's own words kept.
+    static func exhaustion(_ e: CNIError) -> CNIError {
+        guard e.code == 999, e.msg.contains("no IP addresses available") else { return e }
+        return CNIError(.tryAgainLater, e.msg, details: "the IPAM plugin's address range is exhausted (it reported code 999)")
     }
 
     func del(_ config: NetworkConfig, ipam: JSONValue, environment extra: [String: String] = [:]) throws(CNIError) {
