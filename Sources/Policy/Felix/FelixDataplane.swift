@@ -1,0 +1,22 @@
+import Core
+
+/// Where felix's ruleset goes. `NFTProgrammer` in production; tests substitute a recorder.
+public protocol FelixDataplane: Sendable {
+    /// Brings the programmed ruleset to `ruleset` in one atomic batch.
+    func program(_ ruleset: NFTRuleset) throws -> NFTPlan
+    /// Forgets any cached view so that the next `program` reads the kernel again.
+    func forget() throws
+}
+
+extension NFTProgrammer: FelixDataplane {
+    public func program(_ ruleset: NFTRuleset) throws -> NFTPlan { try apply(ruleset) }
+    public func forget() throws { _ = try readProgrammed() }
+}
+
+/// Where felix's local endpoints' routes and sysctls go. `EndpointManager` in production.
+public protocol FelixEndpointDataplane: Sendable {
+    @discardableResult func sync(_ endpoints: [LocalEndpoint]) -> EndpointManager.SyncResult
+    @discardableResult func resync() -> EndpointManager.SyncResult
+}
+
+extension EndpointManager: FelixEndpointDataplane {}
