@@ -30,6 +30,11 @@ public final class KernelRouteProgrammer: @unchecked Sendable {
         await onQueue { self.run(self.state.apply(changes)) }
     }
 
+    /// A new speaker is about to feed its table (see `KernelRouteState.forgetDesired`).
+    public func newGeneration() async {
+        await onQueue { self.state.forgetDesired() }
+    }
+
     /// Re-reads addresses and our routes and converges the kernel to the desired state,
     /// removing our routes that are no longer wanted (left over from before a restart).
     public func resync() async {

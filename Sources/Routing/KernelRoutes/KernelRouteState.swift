@@ -59,6 +59,12 @@ public struct KernelRouteState: Sendable {
         for r in kernel { installed[r.destination] = r }
     }
 
+    /// A new speaker starts from an empty table: forget what the old one wanted but keep what
+    /// is installed, so unchanged routes are not touched and the next resync removes the rest.
+    public mutating func forgetDesired() {
+        desired = [:]
+    }
+
     /// Re-plans every desired route (the interface addresses changed).
     public mutating func replan(addresses: [InterfaceAddress], locRIB: [LocRIBChange]) -> [KernelRouteOp] {
         planner.addresses = addresses

@@ -65,9 +65,11 @@ public struct LocalBGPSettings: Hashable, Sendable {
     public var clusterID: UInt32?
     public var ipv4: IPAddress?
     public var ipv6: IPAddress?
+    /// BGPConfiguration bindMode `NodeIP`: listen on the node's address only.
+    public var bindToNodeIP: Bool
 
     public init(nodeName: String, asn: UInt32, routerID: UInt32, listenPort: Int = 179, clusterID: UInt32? = nil,
-                ipv4: IPAddress? = nil, ipv6: IPAddress? = nil) {
+                ipv4: IPAddress? = nil, ipv6: IPAddress? = nil, bindToNodeIP: Bool = false) {
         self.nodeName = nodeName
         self.asn = asn
         self.routerID = routerID
@@ -75,6 +77,7 @@ public struct LocalBGPSettings: Hashable, Sendable {
         self.clusterID = clusterID
         self.ipv4 = ipv4
         self.ipv6 = ipv6
+        self.bindToNodeIP = bindToNodeIP
     }
 }
 

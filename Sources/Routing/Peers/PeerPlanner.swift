@@ -31,8 +31,9 @@ public enum PeerPlanner {
         let defaultAS = global?.asNumber ?? defaultASN
         let local = LocalBGPSettings(
             nodeName: nodeName, asn: me.asNumber ?? defaultAS, routerID: routerID(me),
-            listenPort: perNode?.listenPort ?? global?.listenPort ?? defaultListenPort,
-            clusterID: me.routeReflectorClusterID, ipv4: me.ipv4, ipv6: me.ipv6)
+            listenPort: listenPort(nodeName, configurations),
+            clusterID: me.routeReflectorClusterID, ipv4: me.ipv4, ipv6: me.ipv6,
+            bindToNodeIP: (perNode?.bindMode ?? global?.bindMode) == "NodeIP")
         var problems: [String] = []
         var byAddress: [IPAddress: DesiredPeer] = [:]
         func offer(_ p: DesiredPeer) {
@@ -47,7 +48,8 @@ public enum PeerPlanner {
             for other in others where !other.isRouteReflector {
                 for family in [AddressFamily.AFI.ipv4, .ipv6] {
                     guard let mine = me.address(family), let theirs = other.address(family) else { continue }
-                    offer(DesiredPeer(address: theirs, asn: other.asNumber ?? defaultAS, type: .nodeMesh, node: other.name,
+                    offer(DesiredPeer(address: theirs, port: listenPort(other.name, configurations),
+                                      asn: other.asNumber ?? defaultAS, type: .nodeMesh, node: other.name,
                                       passive: theirs < mine, password: global?.nodeMeshPassword?.secretKeyRef,
                                       sourceAddress: mine))
                 }
@@ -68,7 +70,8 @@ public enum PeerPlanner {
             func nodePeer(_ other: NodeBGPSpec) {
                 for family in [AddressFamily.AFI.ipv4, .ipv6] {
                     guard let mine = me.address(family), let theirs = other.address(family) else { continue }
-                    offer(DesiredPeer(address: theirs, asn: other.asNumber ?? defaultAS, type: type, node: other.name,
+                    offer(DesiredPeer(address: theirs, port: listenPort(other.name, configurations),
+                                      asn: other.asNumber ?? defaultAS, type: type, node: other.name,
                                       resource: peer.metadata.name, passive: theirs < mine,
                                       routeReflectorClient: isClient(me, of: other),
                                       password: spec.password?.secretKeyRef,
@@ -109,7 +112,8 @@ public enum PeerPlanner {
                 problems.append("BGPPeer \(peer.metadata.name): peer \(ip.address) is \(ip.address.family), and this node has no address of that family")
                 continue
             }
-            offer(DesiredPeer(address: ip.address, port: ip.port ?? defaultListenPort, asn: asn, type: type,
+            offer(DesiredPeer(address: ip.address, port: ip.port ?? calicoNode.map { listenPort($0.name, configurations) } ?? defaultListenPort,
+                              asn: asn, type: type,
                               node: calicoNode?.name, resource: peer.metadata.name,
                               passive: calicoNode != nil && me.address(ip.address.family).map { ip.address < $0 } == true,
                               routeReflectorClient: calicoNode.map { isClient(me, of: $0) } ?? false,
@@ -118,6 +122,11 @@ public enum PeerPlanner {
                               sourceAddress: source(spec, me, ip.address.family)))
         }
         return PeerPlan(local: local, peers: byAddress.values.sorted { $0.address < $1.address }, problems: problems)
+    }
+
+    /// A node listens on its own BGPConfiguration's port, else the default one's, else 179.
+    static func listenPort(_ node: String, _ configurations: [String: BGPConfigurationSpec]) -> Int {
+        configurations["node.\(node)"]?.listenPort ?? configurations["default"]?.listenPort ?? defaultListenPort
     }
 
     static func rank(_ t: PeerType) -> Int {
