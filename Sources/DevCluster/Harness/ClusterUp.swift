@@ -33,6 +33,9 @@ struct ClusterUp {
             throw HarnessError(error.description)
         }
         try preflight(plan)
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let calicoNode = try o.calicoNode ?? Self.findCalicoNode(besides: exe)
+        guard FileManager.default.isExecutableFile(atPath: calicoNode) else { throw HarnessError("--calico-node \(calicoNode) is not an executable") }
         let created = !FileManager.default.fileExists(atPath: o.dataDir)
         try FileManager.default.createDirectory(atPath: o.dataDir, withIntermediateDirectories: true)
         let state = HarnessState(clusterName: plan.clusterName, dataDir: o.dataDir, createdDataDir: created,
@@ -41,7 +44,7 @@ struct ClusterUp {
         // Saved before anything is made, so `down` can undo a partial `up`.
         try state.save()
         do {
-            return try build(plan, state)
+            return try build(plan, state, executable: exe, calicoNode: calicoNode)
         } catch {
             say("up failed: \(error); removing what was made")
             ClusterDown(dataDir: o.dataDir, say: { _ in }).run()
@@ -65,7 +68,7 @@ struct ClusterUp {
         }
     }
 
-    private func build(_ plan: ClusterPlan, _ initial: HarnessState) throws -> HarnessState {
+    private func build(_ plan: ClusterPlan, _ initial: HarnessState, executable: String, calicoNode: String) throws -> HarnessState {
         var state = initial
         let o = options
         for c in NetworkCommands.underlay(plan) { try HarnessShell.check(c) }
@@ -77,8 +80,7 @@ struct ClusterUp {
         }
         say("network: \(plan.underlayNetns) (bridge \(ClusterPlan.bridge)), root \(plan.rootLink) \(plan.rootAddress), \(plan.nodes.count) node namespace(s)")
 
-        let self_ = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let server = try APIServerDaemon.start(executable: self_, bind: plan.rootAddressOnly, port: o.port, dataDir: o.dataDir + "/apiserver")
+        let server = try APIServerDaemon.start(executable: executable, bind: plan.rootAddressOnly, port: o.port, dataDir: o.dataDir + "/apiserver")
         state.apiServer = server
         try state.save()
         say("API server: \(server.url) (pid \(server.pid)); kubeconfig \(server.kubeconfig)")
@@ -87,7 +89,6 @@ struct ClusterUp {
         try blocking { try await ClusterObjects.register(plan, pool: o.ipam == .calico ? o.pool : nil, api: api) }
         say("registered nodes: \(plan.nodes.map { "\($0.name) \($0.addressOnly) podCIDR \($0.podCIDR)" }.joined(separator: ", "))")
 
-        let calicoNode = try o.calicoNode ?? Self.findCalicoNode(besides: self_)
         for n in plan.nodes {
             try installCNI(node: n, state: state, calicoNode: calicoNode, kubeconfig: server.kubeconfig)
         }
