@@ -71,7 +71,8 @@ public enum CalicoIPAMPlugin {
 
         case .status:
             do {
-                _ = try await try api().listPage(IPPool.self, options: ListOptions(limit: 1))
+                let client = try api()
+                _ = try await client.listPage(IPPool.self, options: ListOptions(limit: 1))
             } catch {
                 throw CNIError(.pluginNotAvailable, "calico-ipam STATUS: cannot read IPPools: \(error)")
             }
