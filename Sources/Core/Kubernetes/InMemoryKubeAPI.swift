@@ -100,34 +100,34 @@ public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
 
     public func create<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
-        guard existing(T.resource.plural, Self.key(json)) == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
-        return try T.decode(from: write(T.resource.plural, json, type: "ADDED"))
+        guard existing(T.resource.description, Self.key(json)) == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
+        return try T.decode(from: write(T.resource.description, json, type: "ADDED"))
     }
 
     public func update<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
-        guard let old = existing(T.resource.plural, Self.key(json)) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        guard let old = existing(T.resource.description, Self.key(json)) else { throw KubeError.notFound(Self.status(404, "missing")) }
         if let want = object.metadata.resourceVersion, want != old["metadata"]?["resourceVersion"]?.stringValue {
             throw KubeError.conflict(Self.status(409, "stale"))
         }
-        return try T.decode(from: write(T.resource.plural, json, type: "MODIFIED"))
+        return try T.decode(from: write(T.resource.description, json, type: "MODIFIED"))
     }
 
     public func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
-        guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
-        return try T.decode(from: write(T.resource.plural, old.mergePatched(with: mergePatch), type: "MODIFIED"))
+        guard let old = existing(T.resource.description, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        return try T.decode(from: write(T.resource.description, old.mergePatched(with: mergePatch), type: "MODIFIED"))
     }
 
     public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
-        guard let old = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
-        _ = write(T.resource.plural, old, type: "DELETED")
+        guard let old = existing(T.resource.description, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        _ = write(T.resource.description, old, type: "DELETED")
     }
 
     public func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
-        guard let json = existing(T.resource.plural, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
+        guard let json = existing(T.resource.description, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
         return try T.decode(from: json)
     }
 
@@ -138,7 +138,7 @@ public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
         if let e = takeFailure() { throw e }
         let (objects, version) = locked { () -> ([JSONValue], Int) in
             listCalls += 1
-            let all = (store[T.resource.plural] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            let all = (store[T.resource.description] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
             return (all.filter { options.namespace == nil || $0["metadata"]?["namespace"]?.stringValue == options.namespace }, rv)
         }
         let start = Int(options.continueToken ?? "0") ?? 0
@@ -166,9 +166,9 @@ public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
             if from < compactedBelow { return nil }
             let id = nextWatcher
             nextWatcher += 1
-            watchers[id] = Watcher(plural: T.resource.plural, namespace: options.namespace, yield: yield, finish: finish)
+            watchers[id] = Watcher(plural: T.resource.description, namespace: options.namespace, yield: yield, finish: finish)
             continuation.onTermination = { [weak self] _ in self?.locked { self?.watchers[id] = nil } }
-            let replay = log.filter { $0.plural == T.resource.plural && $0.rv > from }
+            let replay = log.filter { $0.plural == T.resource.description && $0.rv > from }
             for e in replay { yield(e.type, e.object) }
             return replay
         }

@@ -1,0 +1,163 @@
+import Core
+import Foundation
+import Policy
+import XCTest
+
+/// Felix against the real kernel in network namespaces: routes and sysctls of local endpoints,
+/// Calico policy ordering, bad input, and a restart that neither opens nor breaks anything. Root.
+final class FelixDataplaneTests: XCTestCase {
+    typealias Ref = FelixTestCluster.PodRef
+    private var cluster: FelixTestCluster!
+    private let a = Ref(namespace: "fa", name: "a"), b = Ref(namespace: "fa", name: "b"), c = Ref(namespace: "fa", name: "c")
+
+    override func setUp() async throws {
+        try XCTSkipUnless(getuid() == 0, "needs root for network namespaces and nftables")
+        cluster = try FelixTestCluster(tag: "fd")
+        try await cluster.ensureNamespace("fa")
+        try await cluster.addPod(namespace: "fa", name: "a", ip: "10.78.0.1", labels: ["pod": "a"])
+        try await cluster.addPod(namespace: "fa", name: "b", ip: "10.78.0.2", labels: ["pod": "b"])
+        try await cluster.addPod(namespace: "fa", name: "c", ip: "10.78.0.3", labels: ["pod": "c"])
+    }
+
+    override func tearDown() async throws {
+        await cluster?.tearDown()
+        cluster = nil
+    }
+
+    private func ipNode(_ args: [String]) throws -> String { try KernelFixture.ip(cluster.node, args) }
+
+    private func sysctl(_ key: String) throws -> String {
+        try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node), "sysctl", "-n", key])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func testRoutesSysctlsAndConvergenceWhenInterfacesComeAndGo() async throws {
+        // A foreign route felix must never touch.
+        let bIface = WorkloadEndpoint.hostInterfaceName(namespace: "fa", pod: "b")
+        try ipNode(["route", "add", "10.78.9.9/32", "dev", bIface, "proto", "static"])
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        let routes = try ipNode(["route", "show", "proto", "81"])
+        for (pod, ip) in [("a", "10.78.0.1"), ("b", "10.78.0.2"), ("c", "10.78.0.3")] {
+            let iface = WorkloadEndpoint.hostInterfaceName(namespace: "fa", pod: pod)
+            XCTAssertTrue(routes.contains("\(ip) dev \(iface) scope link"), routes)
+            XCTAssertEqual(try sysctl("net.ipv4.conf.\(iface).proxy_arp"), "1")
+            XCTAssertEqual(try sysctl("net.ipv4.neigh.\(iface).proxy_delay"), "0")
+            XCTAssertEqual(try sysctl("net.ipv4.conf.\(iface).route_localnet"), "1")
+        }
+        // Pods reach each other through the node: proxy ARP and the routes work.
+        XCTAssertTrue(try cluster.canReach(a, b))
+        XCTAssertTrue(try cluster.canReach(c, a, port: 81, proto: .udp))
+
+        // The interface goes away and comes back (a pod restarted in place): converged again.
+        let aIface = WorkloadEndpoint.hostInterfaceName(namespace: "fa", pod: "a")
+        let aNetns = KernelFixture.name(cluster.pods[a]!.netns)
+        try ipNode(["link", "del", aIface])
+        try await Task.sleep(for: .milliseconds(300))
+        XCTAssertFalse(try ipNode(["route", "show", "proto", "81"]).contains("10.78.0.1 "))
+        try ipNode(["link", "add", aIface, "type", "veth", "peer", "name", "eth0", "netns", aNetns])
+        try ipNode(["link", "set", aIface, "up"])
+        try KernelFixture.ip(cluster.pods[a]!.netns, ["addr", "add", "10.78.0.1/32", "dev", "eth0"])
+        try KernelFixture.ip(cluster.pods[a]!.netns, ["link", "set", "eth0", "up"])
+        try KernelFixture.ip(cluster.pods[a]!.netns, ["route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"])
+        try KernelFixture.ip(cluster.pods[a]!.netns, ["route", "add", "default", "via", "169.254.1.1", "dev", "eth0"])
+        let deadline = Date().addingTimeInterval(5)
+        while !(try ipNode(["route", "show", "proto", "81"]).contains("10.78.0.1 dev \(aIface)")), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertTrue(try ipNode(["route", "show", "proto", "81"]).contains("10.78.0.1 dev \(aIface)"))
+        XCTAssertEqual(try sysctl("net.ipv4.conf.\(aIface).proxy_arp"), "1")
+        XCTAssertTrue(try cluster.canReach(b, a))
+
+        // The pod is deleted: its route goes, the foreign one stays.
+        try await cluster.change { try await cluster.removeKubeAPIPod(c) }
+        let after = try ipNode(["route", "show"])
+        XCTAssertFalse(after.contains("10.78.0.3 "), after)
+        XCTAssertTrue(after.contains("10.78.9.9 dev \(bIface) proto static"), after)
+    }
+
+    func testCalicoPolicyOrderDenyBeforeKubernetesAllowAndBadPolicy() async throws {
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        try await cluster.change {
+            _ = try await cluster.api.create(K8sNetworkPolicy(metadata: ObjectMeta(name: "allow-all-to-a", namespace: "fa"), spec: K8sNetworkPolicySpec(
+                podSelector: LabelSelector(matchLabels: ["pod": "a"]), ingress: [K8sNetworkPolicySpec.IngressRule()])))
+            // Order 10 < 1000: Calico's deny from c applies first.
+            _ = try await cluster.api.create(GlobalNetworkPolicy(metadata: ObjectMeta(name: "deny-c"), spec: CalicoPolicySpec(
+                order: 10, selector: "pod == 'a'", types: ["Ingress"],
+                ingress: [CalicoRule(action: "Deny", source: EntityRule(selector: "pod == 'c'"))])))
+        }
+        XCTAssertTrue(try cluster.canReach(b, a))
+        XCTAssertFalse(try cluster.canReach(c, a))
+
+        // A bad policy is reported and changes nothing else.
+        try await cluster.change {
+            _ = try await cluster.api.create(CalicoNetworkPolicy(metadata: ObjectMeta(name: "broken", namespace: "fa"), spec: CalicoPolicySpec(
+                selector: "pod in {'b'", types: ["Ingress"])))
+        }
+        XCTAssertTrue(try cluster.canReach(b, a))
+        XCTAssertFalse(try cluster.canReach(c, a))
+        XCTAssertTrue(try cluster.canReach(a, b), "the broken policy must not isolate b")
+        let metrics = String(decoding: cluster.metrics.emitToBuffer(), as: UTF8.self)
+        XCTAssertTrue(metrics.contains("felix_policy_errors 1"), metrics)
+    }
+
+    func testRestartKeepsEstablishedFlowAndNeverAllowsDenied() async throws {
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        // Only a may talk to b; c may not.
+        try await cluster.change {
+            _ = try await cluster.api.create(K8sNetworkPolicy(metadata: ObjectMeta(name: "only-a", namespace: "fa"), spec: K8sNetworkPolicySpec(
+                podSelector: LabelSelector(matchLabels: ["pod": "b"]),
+                ingress: [K8sNetworkPolicySpec.IngressRule(from: [K8sNetworkPolicySpec.Peer(podSelector: LabelSelector(matchLabels: ["pod": "a"]))])])))
+        }
+        XCTAssertTrue(try cluster.canReach(a, b))
+        XCTAssertFalse(try cluster.canReach(c, b))
+
+        // One long TCP flow a->b and a stream of denied connection attempts c->b, across a restart.
+        let flow = try cluster.runInPod(a, script: FelixDataplaneTests.flowScript, args: ["10.78.0.2", "80", "6"])
+        let probes = try cluster.runInPod(c, script: FelixDataplaneTests.deniedScript, args: ["10.78.0.2", "80", "6"])
+        try await Task.sleep(for: .seconds(1))
+        await cluster.stopFelix()
+        try await Task.sleep(for: .milliseconds(500))
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        let flowOut = try await cluster.wait(flow)
+        let probeOut = try await cluster.wait(probes)
+        XCTAssertTrue(flowOut.hasPrefix("ok"), "established flow broke: \(flowOut)")
+        XCTAssertTrue(probeOut.hasPrefix("allowed 0 "), "a denied connection got through: \(probeOut)")
+        XCTAssertTrue(try cluster.canReach(a, b))
+        XCTAssertFalse(try cluster.canReach(c, b))
+    }
+
+    /// flow.py IP PORT SECONDS: one connection, a byte echoed every 20 ms; "ok N" or "broken ...".
+    static let flowScript = """
+    import socket, sys, time
+    ip, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    s = socket.create_connection((ip, port), timeout=2)
+    n = 0; end = time.time() + secs
+    try:
+        while time.time() < end:
+            s.sendall(b"y")
+            if s.recv(1) != b"y": raise Exception("bad echo")
+            n += 1; time.sleep(0.02)
+        print("ok", n)
+    except Exception as e:
+        print("broken after", n, e)
+    """
+
+    /// denied.py IP PORT SECONDS: new connections every 20 ms; "allowed N of M".
+    static let deniedScript = """
+    import socket, sys, time
+    ip, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    ok = 0; total = 0; end = time.time() + secs
+    while time.time() < end:
+        total += 1
+        try:
+            s = socket.create_connection((ip, port), timeout=0.1); s.close(); ok += 1
+        except Exception:
+            pass
+        time.sleep(0.02)
+    print("allowed", ok, "of", total)
+    """
+}
