@@ -5,14 +5,11 @@ import ArgumentParser
 import Core
 import Foundation
 
+// A HarnessError is thrown as is: ArgumentParser prints it as "Error: ..." without usage text.
+
 /// The data directory option every harness command shares.
 struct HarnessDataDir: ParsableArguments {
     @Option(help: "The cluster's state directory.") var dataDir = "/tmp/calico-devcluster"
-}
-
-/// A HarnessError becomes ArgumentParser's plain "Error: ..." line (no stack of types).
-private func reportingHarnessErrors<T>(_ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as HarnessError { throw ValidationError(e.description) }
 }
 
 extension HarnessState.CNIMode: ExpressibleByArgument {}
@@ -49,10 +46,8 @@ struct UpCommand: ParsableCommand {
         let o = ClusterUp.Options(clusterName: name, nodes: nodes, dataDir: data.dataDir, underlayCIDR: underlayCIDR,
                                   podCIDRBase: podCIDRBase, port: port, cni: cni, ipam: ipam, pool: pool,
                                   staticRoutes: staticRoutes, mtu: mtu, calicoNode: calicoNode, referencePluginDir: referencePluginDir)
-        try reportingHarnessErrors {
-            let state = try ClusterUp(options: o).run()
-            print("up: cluster \(state.clusterName) with \(state.nodes.count) node(s); export KUBECONFIG=\(state.apiServer?.kubeconfig ?? "")")
-        }
+        let state = try ClusterUp(options: o).run()
+        print("up: cluster \(state.clusterName) with \(state.nodes.count) node(s); export KUBECONFIG=\(state.apiServer?.kubeconfig ?? "")")
     }
 }
 
@@ -75,12 +70,10 @@ struct PodAddCommand: ParsableCommand {
     @Option(help: "A named container port NAME=PORT[/PROTOCOL]; repeatable.") var port: [String] = []
 
     func run() throws {
-        try reportingHarnessErrors {
-            let added = try PodRuntime(dataDir: data.dataDir).add(node: node, namespace: namespace, name: name,
-                                                                  labels: try ClusterObjects.parseLabels(labels),
-                                                                  ports: try port.map(ClusterObjects.parsePort))
-            print("pod \(added.record.key) on \(added.node.name): \(added.record.ips.joined(separator: ", ")) (netns \(added.record.netns))")
-        }
+        let added = try PodRuntime(dataDir: data.dataDir).add(node: node, namespace: namespace, name: name,
+                                                              labels: try ClusterObjects.parseLabels(labels),
+                                                              ports: try port.map(ClusterObjects.parsePort))
+        print("pod \(added.record.key) on \(added.node.name): \(added.record.ips.joined(separator: ", ")) (netns \(added.record.netns))")
     }
 }
 
@@ -92,10 +85,8 @@ struct PodDelCommand: ParsableCommand {
     @Argument(help: "The pod's name.") var name: String
 
     func run() throws {
-        try reportingHarnessErrors {
-            try PodRuntime(dataDir: data.dataDir).delete(namespace: namespace, name: name)
-            print("pod \(namespace)/\(name) deleted")
-        }
+        try PodRuntime(dataDir: data.dataDir).delete(namespace: namespace, name: name)
+        print("pod \(namespace)/\(name) deleted")
     }
 }
 
@@ -112,7 +103,7 @@ struct ExecCommand: ParsableCommand {
 
     func run() throws {
         guard !command.isEmpty else { throw ValidationError("give the command after --") }
-        let state = try reportingHarnessErrors { try HarnessState.load(data.dataDir) }
+        let state = try HarnessState.load(data.dataDir)
         let netns: String
         if let pod = state.pods.first(where: { $0.key == target }) {
             netns = pod.netns

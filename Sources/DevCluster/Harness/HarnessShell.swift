@@ -16,14 +16,16 @@ enum HarnessShell {
     }
 
     /// Runs `argv` (a path, or a name looked up on PATH) and collects its output. With `netns`
-    /// the child is spawned from a thread inside that namespace, so it starts there.
+    /// it runs through `ip netns exec`, which also gives it the namespace's own /sys (as a
+    /// process on that node would see it; plugins read and write /sys/class/net).
     static func run(_ argv: [String], environment: [String: String]? = nil, stdin: Data? = nil, netns: String? = nil) throws -> Output {
         guard let first = argv.first else { throw HarnessError("empty command") }
         let exe = first.contains("/") ? first : (which(first) ?? first)
-        let work = { () throws -> Output in
+        let full = netns.map { [which("ip") ?? "/usr/sbin/ip", "netns", "exec", $0, exe] + argv.dropFirst() } ?? [exe] + argv.dropFirst()
+        do {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = Array(argv.dropFirst())
+            p.executableURL = URL(fileURLWithPath: full[0])
+            p.arguments = Array(full.dropFirst())
             if let environment { p.environment = environment }
             let out = Pipe(), err = Pipe(), input = Pipe()
             p.standardOutput = out
@@ -40,8 +42,6 @@ enum HarnessShell {
             p.waitUntilExit()
             return Output(status: p.terminationStatus, out: outData, err: String(decoding: errBox.data, as: UTF8.self))
         }
-        if let netns { return try NetNamespace.named(netns).run(work) }
-        return try work()
     }
 
     /// Runs and requires success; the error shows the command and its stderr.
