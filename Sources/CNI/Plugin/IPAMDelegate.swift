@@ -66,12 +66,29 @@ struct IPAMDelegate: Sendable {
     }
 
     /// STATUS and GC exist only from 1.1.0; a delegate that does not speak it fails with code 1.
+    /// Older delegates do not answer an unknown command with code 1 (host-local 1.1.1 says
+    /// "missing containerID"), so their VERSION is asked first.
     func status(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) {
+        try requireStatusAndGC("STATUS")
         _ = try invoke(.status, config, ipam: ipam)
     }
 
     func gc(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) {
+        try requireStatusAndGC("GC")
         _ = try invoke(.gc, config, ipam: ipam)
+    }
+
+    private func requireStatusAndGC(_ command: String) throws(CNIError) {
+        let listed = try supportedVersions(try requirePath())
+        guard listed.contains(where: { SpecVersion(rawValue: $0)?.allowsStatusAndGC ?? false }) else {
+            throw CNIError(.incompatibleVersion, "IPAM plugin \(type) supports \(listed.joined(separator: ", ")), not \(command) (1.1.0)")
+        }
+    }
+
+    /// The delegate's VERSION answer.
+    func supportedVersions(_ path: String) throws(CNIError) -> [String] {
+        let out = try call(path, Delegation.environment(environment, command: .version), Data())
+        return (try? JSONValue(data: out))?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
     /// One call, negotiated down once on code 1. Returns stdout and the version it was made in.
@@ -105,9 +122,7 @@ struct IPAMDelegate: Sendable {
 
     /// The newest version below `version` that the delegate lists and that allows `command`.
     private func negotiate(_ path: String, below version: SpecVersion, command: CNICommandKind) throws(CNIError) -> SpecVersion? {
-        let out = try call(path, Delegation.environment(environment, command: .version), Data())
-        let listed = (try? JSONValue(data: out))?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        return Self.bestCommon(listed, below: version, command: command)
+        Self.bestCommon(try supportedVersions(path), below: version, command: command)
     }
 
     static func bestCommon(_ listed: [String], below version: SpecVersion, command: CNICommandKind) -> SpecVersion? {

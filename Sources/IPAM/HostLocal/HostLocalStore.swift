@@ -11,6 +11,12 @@ public enum HostLocalStore {
         public var address: String
         public var containerID: String
         public var ifName: String?
+
+        public init(address: String, containerID: String, ifName: String?) {
+            self.address = address
+            self.containerID = containerID
+            self.ifName = ifName
+        }
     }
 
     /// The ipam section's `dataDir`, or the default.
