@@ -45,6 +45,12 @@ final class FelixTestCluster: @unchecked Sendable {
         madeNamespaces.append(nodeNS)
         try KernelFixture.ip(node, ["link", "set", "lo", "up"])
         try sh(node, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        // An uplink with the default route, as every real node has: proxy ARP answers for the
+        // pods' 169.254.1.1 gateway only when the node has a route to it.
+        try KernelFixture.ip(node, ["link", "add", "\(self.tag)u0", "type", "veth", "peer", "name", "\(self.tag)u1"])
+        try KernelFixture.ip(node, ["link", "set", "\(self.tag)u0", "up"])
+        try KernelFixture.ip(node, ["link", "set", "\(self.tag)u1", "up"])
+        try KernelFixture.ip(node, ["route", "add", "default", "dev", "\(self.tag)u0"])
     }
 
     /// Stops felix, the servers and the API server; deletes every namespace made.

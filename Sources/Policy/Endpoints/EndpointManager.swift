@@ -77,7 +77,8 @@ public final class EndpointManager: @unchecked Sendable {
         let live = Set(endpoints.map(\.interfaceName))
         configured = configured.filter { live.contains($0.key) && links[$0.key]?.index == $0.value }
 
-        let routes = EndpointRoutePlan.routes(endpoints, linkIndex: { links[$0]?.index }, proto: proto)
+        // The kernel refuses routes through a link that is down; its "up" event brings them.
+        let routes = EndpointRoutePlan.routes(endpoints, linkIndex: { name in links[name].flatMap { $0.isUp ? $0.index : nil } }, proto: proto)
         do {
             let r = try netlink.syncRoutes(routes, proto: proto)
             result.routesReplaced = r.replaced
