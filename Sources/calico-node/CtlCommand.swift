@@ -6,14 +6,15 @@ struct CtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "calicoctl-style access to Calico resources in the Kubernetes datastore.",
-        subcommands: [CtlGetCommand.self, CtlNodeCommand.self]
+        subcommands: [CtlGetCommand.self, CtlApplyCommand.self, CtlCreateCommand.self, CtlDeleteCommand.self,
+                      CtlNodeCommand.self]
     )
 }
 
 struct CtlGetCommand: AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Print resources of one kind (e.g. nodes, ippools, bgppeers, networkpolicies)."
+        abstract: "Print resources of one kind (e.g. nodes, ippools, bgppeers, networkpolicies, workloadendpoints)."
     )
 
     @Argument(help: "The kind: plural, singular or short name, optionally GROUP-qualified.")
@@ -29,8 +30,12 @@ struct CtlGetCommand: AsyncRunnable {
     var output: CtlOutputFormat = .table
 
     func runAsync() async throws {
-        let resource = try ResourceLookup.kind(named: kind)
         let client = try KubeClient(connection: DatastoreConfig.load())
+        if ["workloadendpoints", "workloadendpoint", "wep", "weps"].contains(kind.lowercased()) {
+            print(try await CtlPrinter.workloadEndpoints(client: client, name: name, namespace: namespace, format: output), terminator: "")
+            return
+        }
+        let resource = try ResourceLookup.kind(named: kind)
         let path = resource.path(namespace: namespace, name: name)
         let (status, body) = try await client.raw(method: "GET", path: path)
         guard (200..<300).contains(status) else {

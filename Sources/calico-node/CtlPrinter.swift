@@ -33,6 +33,21 @@ enum CtlPrinter {
         }
     }
 
+    /// Endpoints derived from pods (`ctl get workloadendpoints`), optionally one by name.
+    static func workloadEndpoints(client: KubeClient, name: String?, namespace: String?, format: CtlOutputFormat) async throws -> String {
+        let pods = try await client.list(Pod.self, options: ListOptions(namespace: namespace)).items
+        var endpoints = CtlWorkloadEndpoints.endpoints(pods)
+        if let name { endpoints = endpoints.filter { $0.name == name || $0.pod == name } }
+        switch format {
+        case .table, .wide:
+            return table(CtlWorkloadEndpoints.table(endpoints, wide: format == .wide))
+        case .yaml, .json:
+            let items = endpoints.map(CtlWorkloadEndpoints.object)
+            return try render(items: items, kind: ResourceKind(group: "projectcalico.org", version: "v3", kind: "WorkloadEndpoint",
+                                                           plural: "workloadendpoints", namespaced: true), format: format)
+        }
+    }
+
     static func table(_ rows: [[String]]) -> String {
         guard let columns = rows.first?.count else { return "" }
         let widths = (0..<columns).map { c in rows.map { $0[c].count }.max() ?? 0 }

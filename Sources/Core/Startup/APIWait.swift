@@ -16,6 +16,7 @@ public struct APIWait: Sendable {
 
     /// True for failures that may heal by waiting: no connection, 5xx, 429.
     public static func isRetryable(_ error: Error) -> Bool {
+        if case StartupError.apiUnavailable = error { return true }
         guard let e = error as? KubeError else { return false }
         switch e {
         case .transport: return true

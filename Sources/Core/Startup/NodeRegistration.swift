@@ -110,6 +110,7 @@ public struct NodeRegistration: Sendable {
     static func failure(_ operation: String, _ error: Error, node: String?) -> StartupError {
         if let e = error as? StartupError { return e }
         if let node, case KubeError.notFound = error { return .nodeNotFound(node: node) }
+        if APIWait.isRetryable(error) { return .apiUnavailable(operation: operation, detail: "\(error)") }
         return .apiFailure(operation: operation, detail: "\(error)")
     }
 }

@@ -58,12 +58,7 @@ public struct NodeStartup: Sendable {
         let name = nodeName
         let api = self.api
         log("node name \(name)")
-        let node: K8sNode
-        do {
-            node = try await wait.run("reading Node \(name)", log: log) { try await api.get(K8sNode.self, name: name, namespace: nil) }
-        } catch {
-            throw NodeRegistration.failure("reading Node \(name)", error, node: name)
-        }
+        let node = try await register("reading Node \(name)") { () async throws(StartupError) in try await Self.node(api, name) }
         if settings.usePodCIDR, (node.spec?.podCIDR ?? "").isEmpty, (node.spec?.podCIDRs ?? []).isEmpty {
             throw .nodeWithoutPodCIDR(node: name)
         }
@@ -74,18 +69,40 @@ public struct NodeStartup: Sendable {
         let ipv6 = try address(settings.ipv6, .ipv6, interfaces, internalIPs)
         log("IPv4 address \(ipv4?.description ?? "none"), IPv6 address \(ipv6?.description ?? "none")")
 
-        let registration = NodeRegistration(api: api)
-        try await registration.annotate(node: name, patch: NodeRegistration.annotationPatch(ipv4: ipv4, ipv6: ipv6, settings: settings))
-        try NodeNameResolver.write(name, to: nodenameFile)
-        let pools = try await registration.ensureDefaultPools(settings.defaultPools)
-        for p in pools { log("created IPPool \(p)") }
-        let created = try await registration.ensureClusterInformation(clusterType: settings.clusterType)
-        if created { log("created ClusterInformation default") }
-        if settings.networkingEnabled {
-            try await registration.markNetworkAvailable(node: node)
+        let settings = self.settings, file = nodenameFile, log = self.log
+        let (pools, created) = try await register("registering Node \(name)") { () async throws(StartupError) in
+            let registration = NodeRegistration(api: api)
+            try await registration.annotate(node: name, patch: NodeRegistration.annotationPatch(ipv4: ipv4, ipv6: ipv6, settings: settings))
+            try NodeNameResolver.write(name, to: file)
+            let pools = try await registration.ensureDefaultPools(settings.defaultPools)
+            for p in pools { log("created IPPool \(p)") }
+            let created = try await registration.ensureClusterInformation(clusterType: settings.clusterType)
+            if created { log("created ClusterInformation default") }
+            if settings.networkingEnabled {
+                let current = try await Self.node(api, name)
+                try await registration.markNetworkAvailable(node: current)
+            }
+            return (pools, created)
         }
         log("startup complete for node \(name)")
         return StartupReport(nodeName: name, ipv4: ipv4, ipv6: ipv6, createdPools: pools, createdClusterInformation: created)
+    }
+
+    /// Runs `body` under the API wait: unreachable-API failures are retried with backoff.
+    private func register<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws(StartupError) -> T) async throws(StartupError) -> T {
+        do {
+            return try await wait.run(what, log: log) { try await body() }
+        } catch let e as StartupError {
+            throw e
+        } catch {
+            throw .apiFailure(operation: what, detail: "\(error)")
+        }
+    }
+
+    private static func node(_ api: KubeAPI, _ name: String) async throws(StartupError) -> K8sNode {
+        do { return try await api.get(K8sNode.self, name: name, namespace: nil) } catch {
+            throw NodeRegistration.failure("reading Node \(name)", error, node: name)
+        }
     }
 
     private var needsInterfaces: Bool {

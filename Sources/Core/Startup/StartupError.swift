@@ -10,6 +10,8 @@ public enum StartupError: Error, Sendable, Equatable, CustomStringConvertible {
     case nodeWithoutPodCIDR(node: String)
     /// The API did not answer within the allowed time.
     case apiUnreachable(seconds: Int, lastError: String)
+    /// The API did not answer one of startup's writes or reads (retried while waiting).
+    case apiUnavailable(operation: String, detail: String)
     /// The API refused one of startup's writes or reads.
     case apiFailure(operation: String, detail: String)
     /// The host's interfaces or routes could not be read.
@@ -34,6 +36,8 @@ public enum StartupError: Error, Sendable, Equatable, CustomStringConvertible {
         case .apiUnreachable(let seconds, let lastError):
             return "the Kubernetes API did not answer within \(seconds)s (last error: \(lastError)); check KUBECONFIG or "
                 + "K8S_API_ENDPOINT and that the API server is running and reachable from this host"
+        case .apiUnavailable(let operation, let detail):
+            return "\(operation) failed: \(detail); check that the Kubernetes API server is reachable"
         case .apiFailure(let operation, let detail):
             return "\(operation) failed: \(detail); check that calico-node's ClusterRole (deploy/rbac-kdd.yaml) and the "
                 + "Calico CustomResourceDefinitions (deploy/crds.yaml) are installed"
