@@ -135,10 +135,11 @@ final class InstallRenderTests: XCTestCase {
     }
 
     func testKubeconfigWithTokenAndCA() throws {
-        let c = ClusterConnection(server: "https://172.31.0.1:6443", caPEM: Data("CA PEM".utf8), token: "s3cret")
+        let ca = Data("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8)
+        let c = ClusterConnection(server: "https://172.31.0.1:6443", caPEM: ca, token: "s3cret")
         let text = PluginKubeconfig.render(c, token: try PluginKubeconfig.token(of: c) { _ in nil })
         XCTAssertTrue(text.contains("server: \"https://172.31.0.1:6443\""))
-        XCTAssertTrue(text.contains("certificate-authority-data: \(Data("CA PEM".utf8).base64EncodedString())"))
+        XCTAssertTrue(text.contains("certificate-authority-data: \(ca.base64EncodedString())"))
         XCTAssertTrue(text.contains("token: \"s3cret\""))
         XCTAssertTrue(text.contains("current-context: calico-context"))
         // Our own kubeconfig reader accepts it and yields the same connection.

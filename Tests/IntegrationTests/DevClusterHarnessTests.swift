@@ -33,8 +33,11 @@ final class DevClusterHarnessTests: XCTestCase {
         XCTAssertEqual(nodeJSON.map { $0["spec"]?["podCIDR"]?.stringValue }, ["10.244.1.0/24", "10.244.2.0/24"])
         XCTAssertEqual(nodeJSON.first?["metadata"]?["annotations"]?["projectcalico.org/IPv4Address"]?.stringValue,
                        cluster.underlay.replacingOccurrences(of: ".0/24", with: ".11/24"))
-        // The API server is reachable from inside a node (as the CNI plugin needs).
-        let health = try cluster.exec("node-1", ["curl", "-sk", server + "/healthz"])
+        // The API server is reachable from inside a node (as the CNI plugin needs), and its
+        // certificate is valid for the underlay address.
+        let token = try String(contentsOfFile: cluster.dataDir + "/apiserver/token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let health = try cluster.exec("node-1", ["curl", "-sS", "--cacert", cluster.dataDir + "/apiserver/ca.crt",
+                                                 "-H", "Authorization: Bearer \(token)", server + "/healthz"])
         XCTAssertEqual(health.out, "ok", health.err)
 
         let a = try cluster.podAdd(node: "node-1", name: "a", labels: ["app": "web"], ports: ["http=80"])
