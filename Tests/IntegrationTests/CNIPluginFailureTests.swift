@@ -5,17 +5,8 @@ import XCTest
 
 /// Bad input and failures: each gets its exact code, and afterwards no address is held (no
 /// host-local reservation file) and no link is left.
-final class CNIPluginFailureTests: XCTestCase {
-    var fx: CNIFixture!
-
-    override func setUpWithError() throws {
-        fx = try CNIFixture(tag: "cnf")
-    }
-
-    override func tearDown() {
-        fx?.tearDown()
-        fx = nil
-    }
+final class CNIPluginFailureTests: CNIFixtureTestCase {
+    override class var fixtureTag: String { "cnf" }
 
     private func assertNothingHeld(_ pod: CNIFixture.PodRef, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(fx.reservations(), [:], "addresses held", file: file, line: line)

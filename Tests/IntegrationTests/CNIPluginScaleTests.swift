@@ -5,17 +5,8 @@ import XCTest
 
 /// Many pods on one node: parallel ADDs and DELs (the kubelet starts pods concurrently), and
 /// long runs of ADD/DEL cycles that must leak no address, route or link.
-final class CNIPluginScaleTests: XCTestCase {
-    var fx: CNIFixture!
-
-    override func setUpWithError() throws {
-        fx = try CNIFixture(tag: "cns")
-    }
-
-    override func tearDown() {
-        fx?.tearDown()
-        fx = nil
-    }
+final class CNIPluginScaleTests: CNIFixtureTestCase {
+    override class var fixtureTag: String { "cns" }
 
     /// Runs `body(i)` for every i on its own thread, all at once, and waits for all.
     private func inParallel(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {

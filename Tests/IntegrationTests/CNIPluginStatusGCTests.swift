@@ -5,17 +5,8 @@ import XCTest
 
 /// STATUS (is the datastore reachable, is the IPAM plugin there) and GC (release what belongs
 /// to no valid attachment, remove its host veth) from spec 1.1.0.
-final class CNIPluginStatusGCTests: XCTestCase {
-    var fx: CNIFixture!
-
-    override func setUpWithError() throws {
-        fx = try CNIFixture(tag: "cng")
-    }
-
-    override func tearDown() {
-        fx?.tearDown()
-        fx = nil
-    }
+final class CNIPluginStatusGCTests: CNIFixtureTestCase {
+    override class var fixtureTag: String { "cng" }
 
     func testStatus() throws {
         let ok = try fx.run("STATUS", nil, config: fx.config(version: "1.1.0"))

@@ -6,17 +6,8 @@ import XCTest
 /// The calico CNI plugin run as the kubelet runs it (the built calico-node exec'd as `calico`,
 /// Debian's host-local as IPAM with usePodCidr from the dev API server's Node), against real
 /// network namespaces, for every spec version.
-final class CNIPluginTests: XCTestCase {
-    var fx: CNIFixture!
-
-    override func setUpWithError() throws {
-        fx = try CNIFixture(tag: "cnp")
-    }
-
-    override func tearDown() {
-        fx?.tearDown()
-        fx = nil
-    }
+final class CNIPluginTests: CNIFixtureTestCase {
+    override class var fixtureTag: String { "cnp" }
 
     func testLifecycleForEverySpecVersion() throws {
         for version in SpecVersion.allCases.map(\.rawValue) {

@@ -75,18 +75,28 @@ public struct CalicoCNIPlugin: Sendable {
             let plan = try PodNetworkPlan.make(hostVeth: w.hostVeth, podInterface: r.ifName, netns: netns,
                                                mtu: r.config.effectiveMTU, ipam: allocated,
                                                felixOwnsRoutes: settings.felixOwnsRoutes)
-            // A veth of this name belongs to an earlier sandbox of the same pod (one pod has one
-            // live sandbox): Calico replaces it.
-            try dataplane.removeHostVeth(w.hostVeth, containerID: nil)
-            let mac = try dataplane.create(plan, containerID: r.containerID)
-            if let ns = w.podNamespace, let pod = w.podName {
-                let patch = PodAnnotations.addPatch(addresses: plan.addresses, containerID: r.containerID)
-                do {
-                    _ = try await store.api().patch(Pod.self, name: pod, namespace: ns, mergePatch: patch)
-                } catch {
-                    throw CNIError.wrapping(error, "annotate Pod \(ns)/\(pod)")
+            // The annotation patch (an API round trip) runs while the kernel work is done.
+            let annotation = w.podNamespace.flatMap { ns in
+                w.podName.map { pod in
+                    Task {
+                        try await self.patchPod(store, ns, pod, PodAnnotations.addPatch(addresses: plan.addresses, containerID: r.containerID), "annotate")
+                    }
                 }
             }
+            let mac: MACAddress?
+            do {
+                // A veth of this name belongs to an earlier sandbox of the same pod (one pod has
+                // one live sandbox): Calico replaces it.
+                try dataplane.removeHostVeth(w.hostVeth, containerID: nil)
+                mac = try dataplane.create(plan, containerID: r.containerID)
+            } catch {
+                // Do not leave the released address in the annotations.
+                if let annotation, (try? await annotation.value) != nil, let ns = w.podNamespace, let pod = w.podName {
+                    try? await patchPod(store, ns, pod, PodAnnotations.delPatch(), "clear")
+                }
+                throw error
+            }
+            try await annotation?.value
             return plan.result(podMAC: mac, dns: allocated.dns)
         } catch {
             let failure = CNIError.wrapping(error, "set up \(w.hostVeth) for \(r.containerID)")
@@ -107,26 +117,42 @@ public struct CalicoCNIPlugin: Sendable {
     func del(_ r: AttachmentRequest) async throws(CNIError) {
         let settings = try PluginSettings.read(r.config)
         let w = Workload(r, prefix: settings.interfacePrefix)
+        let store = PluginDatastore(config: r.config, environment: environment)
+        // The Pod's annotations are cleared (two API round trips) while the rest is done.
+        let annotation = w.podNamespace.flatMap { ns in
+            w.podName.map { pod in Task { try await self.clearPod(store, ns, pod, containerID: r.containerID) } }
+        }
         do {
             try PodDataplane().remove(hostVeth: w.hostVeth, podInterface: r.ifName, netns: r.netns, containerID: r.containerID)
         } catch {
             throw CNIError.wrapping(error, "remove \(r.ifName) / \(w.hostVeth)")
         }
-        let store = PluginDatastore(config: r.config, environment: environment)
         let ipam = try await resolvedIPAM(r.config, store)
         try delegate(r.config, paths: r.paths).del(r.config, ipam: ipam)
-        if let ns = w.podNamespace, let pod = w.podName {
-            do {
-                let api = try store.api()
-                let current = try await api.get(Pod.self, name: pod, namespace: ns)
-                if PodAnnotations.delApplies(to: current.metadata.annotations, containerID: r.containerID) {
-                    _ = try await api.patch(Pod.self, name: pod, namespace: ns, mergePatch: PodAnnotations.delPatch())
-                }
-            } catch KubeError.notFound {
-                // The Pod is gone: nothing to blank.
-            } catch {
-                throw CNIError.wrapping(error, "clear the addresses of Pod \(ns)/\(pod)")
-            }
+        do { try await annotation?.value } catch { throw CNIError.wrapping(error, "clear the Pod's addresses") }
+    }
+
+    /// Blanks podIP/podIPs unless a newer sandbox has written its own container ID; a Pod that
+    /// is gone needs nothing.
+    private func clearPod(_ store: PluginDatastore, _ ns: String, _ pod: String, containerID: String) async throws(CNIError) {
+        do {
+            let current = try await store.api().get(Pod.self, name: pod, namespace: ns)
+            guard PodAnnotations.delApplies(to: current.metadata.annotations, containerID: containerID) else { return }
+        } catch KubeError.notFound {
+            return
+        } catch {
+            throw CNIError.wrapping(error, "clear the addresses of Pod \(ns)/\(pod)")
+        }
+        try await patchPod(store, ns, pod, PodAnnotations.delPatch(), "clear the addresses of", ignoreMissing: true)
+    }
+
+    private func patchPod(_ store: PluginDatastore, _ ns: String, _ pod: String, _ patch: JSONValue, _ doing: String,
+                          ignoreMissing: Bool = false) async throws(CNIError) {
+        do {
+            _ = try await store.api().patch(Pod.self, name: pod, namespace: ns, mergePatch: patch)
+        } catch KubeError.notFound where ignoreMissing {
+        } catch {
+            throw CNIError.wrapping(error, "\(doing) Pod \(ns)/\(pod)")
         }
     }
 

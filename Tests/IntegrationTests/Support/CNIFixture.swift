@@ -199,3 +199,19 @@ final class CNIFixture: @unchecked Sendable {
         return String(a.split(separator: "/").first ?? "")
     }
 }
+
+/// A test case with a fresh CNIFixture per test, torn down whatever happened.
+class CNIFixtureTestCase: XCTestCase {
+    /// The fixture's name tag (prefix of its netns and link names); one per test class.
+    class var fixtureTag: String { "cnx" }
+    var fx: CNIFixture!
+
+    override func setUpWithError() throws {
+        fx = try CNIFixture(tag: Self.fixtureTag)
+    }
+
+    override func tearDown() {
+        fx?.tearDown()
+        fx = nil
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# ADD+DEL latency of our calico CNI plugin against Debian's reference `ptp` plugin, side by side
+# in one run (interleaved per iteration, same machine, same host-local IPAM):
+#   ptp + host-local                  the reference
+#   calico + host-local (no API)      fixed subnet, no pod arguments: plugin work only
+#   calico + host-local (k8s pod)     usePodCidr from the Node, Pod annotations patched (3-5 API calls)
+#   calico + calico-ipam (k8s pod)    with CALICO_IPAM=1, when `calico-node ipam` works
+# Prints median and p99 per column and their ratios to ptp, then checks that the ITER cycles
+# leaked nothing (no host-local reservation, no veth, no route).
+# Usage: bench/cni.sh [ITER] (default 1000). Needs root, Debian's containernetworking-plugins,
+# curl. Uses .build/release/calico-node (built here if missing; CALICO_NODE_BIN overrides).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ITER="${1:-1000}"
+BIN="${CALICO_NODE_BIN:-.build/release/calico-node}"
+DEVCLUSTER="${CALICO_DEVCLUSTER_BIN:-}"
+if [[ ! -x "$BIN" ]]; then swift build -c release --product calico-node; fi
+if [[ -z "$DEVCLUSTER" ]]; then
+    for c in .build/release/calico-devcluster .build/debug/calico-devcluster; do [[ -x "$c" ]] && DEVCLUSTER="$c" && break; done
+fi
+[[ -x "$DEVCLUSTER" ]] || { swift build --product calico-devcluster; DEVCLUSTER=.build/debug/calico-devcluster; }
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+
+TAG="cnb$$"
+WORK="$(mktemp -d)"
+NS="$TAG"
+API_PID=""
+cleanup() {
+    [[ -n "$API_PID" ]] && kill "$API_PID" 2>/dev/null || true
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/bin" "$WORK/ipam" "$WORK/api"
+ln -s "$BIN" "$WORK/bin/calico"
+ln -s "$BIN" "$WORK/bin/calico-ipam"
+for p in host-local ptp; do ln -s "/usr/lib/cni/$p" "$WORK/bin/$p"; done
+
+# The dev API server, a Node with a podCIDR, one Pod the k8s columns attach again and again.
+"$DEVCLUSTER" apiserver --port 0 --data-dir "$WORK/api" > "$WORK/api.out" 2> "$WORK/api.log" &
+API_PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/api.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(grep -o 'https://[0-9.:]*' "$WORK/api.out" | head -1)
+TOKEN=$(grep 'token:' "$WORK/api/admin.kubeconfig" | head -1 | awk '{print $2}' | tr -d '"')
+api() { curl -sS --fail -o /dev/null --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -X "$1" "$URL$2" ${3:+--data-binary "$3"}; }
+NODE="$TAG-node"
+api POST /api/v1/nodes "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$NODE\"},\"spec\":{\"podCIDR\":\"100.127.1.0/24\"}}"
+api POST /api/v1/namespaces/default/pods "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$TAG-pod\",\"namespace\":\"default\"},\"spec\":{\"nodeName\":\"$NODE\",\"containers\":[{\"name\":\"c\",\"image\":\"pause\"}]}}"
+api POST /apis/crd.projectcalico.org/v1/ippools "{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"IPPool\",\"metadata\":{\"name\":\"$TAG-pool\"},\"spec\":{\"cidr\":\"100.126.0.0/16\",\"blockSize\":26}}" 2>/dev/null || true
+
+conf() { # name type ipam-json [extra]
+    echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"$2\",\"mtu\":1500,\"nodename\":\"$NODE\",\"kubernetes\":{\"kubeconfig\":\"$WORK/api/admin.kubeconfig\"},\"ipam\":$3${4:+,$4}}"
+}
+echo "$(conf ptpnet ptp "{\"type\":\"host-local\",\"subnet\":\"100.127.2.0/24\",\"dataDir\":\"$WORK/ipam\"}" '"ipMasq":false')" > "$WORK/ptp.json"
+echo "$(conf plainnet calico "{\"type\":\"host-local\",\"subnet\":\"100.127.3.0/24\",\"dataDir\":\"$WORK/ipam\"}")" > "$WORK/plain.json"
+echo "$(conf k8snet calico "{\"type\":\"host-local\",\"subnet\":\"usePodCidr\",\"dataDir\":\"$WORK/ipam\"}")" > "$WORK/k8s.json"
+echo "$(conf ipamnet calico "{\"type\":\"calico-ipam\",\"ipv4_pools\":[\"100.126.0.0/16\"]}")" > "$WORK/cipam.json"
+
+ip netns add "$NS"
+K8S_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$TAG-pod;K8S_POD_INFRA_CONTAINER_ID=x"
+# One ADD+DEL; prints its wall time in microseconds (bash's clock, no fork for timing).
+cycle() { # config id args
+    local start=$EPOCHREALTIME
+    CNI_COMMAND=ADD CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$NS" CNI_IFNAME=eth0 CNI_PATH="$WORK/bin" CNI_ARGS="$3" \
+        "$WORK/bin/$(grep -o '"type":"[a-z]*"' "$1" | head -1 | cut -d'"' -f4)" < "$1" > "$WORK/out" || { echo "ADD failed: $(cat "$WORK/out")" >&2; return 1; }
+    CNI_COMMAND=DEL CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$NS" CNI_IFNAME=eth0 CNI_PATH="$WORK/bin" CNI_ARGS="$3" \
+        "$WORK/bin/$(grep -o '"type":"[a-z]*"' "$1" | head -1 | cut -d'"' -f4)" < "$1" > "$WORK/out" || { echo "DEL failed: $(cat "$WORK/out")" >&2; return 1; }
+    local end=$EPOCHREALTIME
+    echo $(( (${end/./} - ${start/./}) ))
+}
+
+COLS=(ptp plain k8s)
+if [[ "${CALICO_IPAM:-}" == "1" ]]; then
+    if cycle "$WORK/cipam.json" "${TAG}probe" "$K8S_ARGS" > /dev/null 2>&1; then COLS+=(cipam); else echo "calico-ipam column skipped: its ADD failed" >&2; fi
+fi
+for i in $(seq "$ITER"); do
+    for c in "${COLS[@]}"; do
+        args=""; [[ "$c" == k8s || "$c" == cipam ]] && args="$K8S_ARGS"
+        cycle "$WORK/$c.json" "$TAG$c$i" "$args" >> "$WORK/$c.us"
+    done
+done
+
+stat() { sort -n "$WORK/$1.us" | awk '{v[NR]=$1} END { m=v[int((NR+1)/2)]; p=v[int(NR*0.99+0.5)]; if (p=="") p=v[NR]; printf "%.2f %.2f", m/1000, p/1000 }'; }
+read -r ptp_med ptp_p99 <<< "$(stat ptp)"
+echo "CNI ADD+DEL, $ITER cycles per column, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), binary $BIN"
+printf "%-34s %10s %10s %12s %12s\n" column "median ms" "p99 ms" "median/ptp" "p99/ptp"
+for c in "${COLS[@]}"; do
+    read -r med p99 <<< "$(stat "$c")"
+    case $c in ptp) label="ptp + host-local (reference)";; plain) label="calico + host-local (no API)";;
+        k8s) label="calico + host-local (k8s pod)";; cipam) label="calico + calico-ipam (k8s pod)";; esac
+    awk -v l="$label" -v m="$med" -v p="$p99" -v rm="$ptp_med" -v rp="$ptp_p99" 'BEGIN { printf "%-34s %10.2f %10.2f %12.2f %12.2f\n", l, m, p, m/rm, p/rp }'
+done
+
+# Leak check after all the cycles.
+left_res=$(find "$WORK/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | wc -l)
+left_pod=$(ip -n "$NS" -o link show | grep -vc "lo:" || true)
+left_routes=$(ip route show | grep -c "100.127." || true)
+left_handles=$(curl -sS --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" "$URL/apis/crd.projectcalico.org/v1/ipamhandles" | grep -o '"handleID"' | wc -l)
+echo "after $((ITER * ${#COLS[@]})) cycles: host-local reservations left $left_res, IPAM handles left $left_handles, pod-side links left $left_pod, routes into the pod ranges left $left_routes"
+[[ "$left_res" == 0 && "$left_handles" == 0 && "$left_pod" == 0 && "$left_routes" == 0 ]] || { echo "LEAK" >&2; exit 1; }
