@@ -34,7 +34,7 @@ nft_peak=$( { /usr/bin/time -f "%M" ip netns exec "$NS" nft -f "$WORK/ruleset.nf
 
 echo "felix bench: endpoints=$our_endpoints policies=$our_policies rules=$our_rules sets=$our_sets chains=$our_chains $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs kernel $(uname -r)"
 echo "ours: calc ${our_calc_ms} ms, render ${our_render_ms} ms, program from nothing ${our_full_ms} ms (one batch)"
-echo "ours: one-policy update (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over $UPDATES; render alone median ${our_update_render_median_ms} ms"
+echo "ours: one-policy update (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over $UPDATES; of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms"
 echo "ours: restarted programmer reconcile ${our_restart_reconcile_ms} ms, ${our_restart_plan_messages} messages (0 = nothing flushed or changed)"
 echo "ours: peak RSS $((our_bench_peak_rss_kb / 1024)) MiB (whole process: inputs, calculator, rulesets, programmer)"
 echo "nft -f: full ${nft_full} ms (~${nft_rules} rule lines; includes ip netns exec), nft peak RSS $((nft_peak / 1024)) MiB"

@@ -82,7 +82,8 @@ struct FelixBench {
         var calc = PolicyCalculator(inputs: inputs)
         let calcNs = now() - t
         t = now()
-        let ruleset = RulesetRenderer.render(calc.state)
+        var renderer = IncrementalRenderer()
+        let ruleset = renderer.render(calc.state).ruleset
         let renderNs = now() - t
         try NFTText.render(ruleset).write(toFile: args[2], atomically: true, encoding: .utf8)
 
@@ -96,20 +97,27 @@ struct FelixBench {
         // and one batch, i.e. what felix does from an update event to the kernel's commit.
         var samples: [UInt64] = []
         var renderSamples: [UInt64] = []
+        var calcSamples: [UInt64] = []
         for u in 0..<nUpdates {
             let changed = policy(u * 7 % nPolicies, variant: 1 + u % 3)
             let start = now()
             calc.apply(.policyUpdated(changed))
             let r0 = now()
-            let desired = RulesetRenderer.render(calc.state)
+            calcSamples.append(r0 - start)
+            let (desired, changedNames) = renderer.render(calc.state)
             renderSamples.append(now() - r0)
-            try programmer.apply(desired)
+            try programmer.apply(desired, changed: changedNames)
             samples.append(now() - start)
         }
         samples.sort()
         renderSamples.sort()
+        calcSamples.sort()
         func pct(_ s: [UInt64], _ p: Double) -> Double { s.isEmpty ? 0 : ms(s[min(s.count - 1, Int(Double(s.count) * p))]) }
 
+        if renderer.ruleset != RulesetRenderer.render(calc.state) {
+            FileHandle.standardError.write(Data("incremental render differs from a full render\n".utf8))
+            exit(1)
+        }
         // A restarted felix: a new programmer reads the kernel and finds nothing to change.
         t = now()
         let fresh = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
@@ -120,7 +128,7 @@ struct FelixBench {
               "sets=\(ruleset.sets.count) chains=\(ruleset.chains.count)",
               String(format: "calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
               String(format: "update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
-              String(format: "update_render_median_ms=%.2f", pct(renderSamples, 0.5)),
+              String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
               String(format: "restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
               "peak_rss_kb=\(peakRSSkB())")
     }

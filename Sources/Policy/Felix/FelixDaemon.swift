@@ -11,6 +11,7 @@ public actor FelixDaemon {
     public static let component = "felix"
 
     private var engine: FelixEngine
+    private var renderer = IncrementalRenderer()
     private let dataplane: any FelixDataplane
     private let endpoints: (any FelixEndpointDataplane)?
     private let health: HealthRegistry
@@ -81,6 +82,7 @@ public actor FelixDaemon {
     /// Re-reads the kernel state and converges again (the periodic refresh).
     public func refresh() {
         guard isInSync else { return }
+        renderer = IncrementalRenderer()
         do { try dataplane.forget() } catch { recordFailure("re-read nftables: \(error)") }
         endpoints?.resync()
         markDirty(immediately: true)
@@ -120,9 +122,9 @@ public actor FelixDaemon {
         dirtySince = nil
         let clock = ContinuousClock()
         let started = clock.now
-        let ruleset = engine.ruleset()
+        let (ruleset, changed) = renderer.render(engine.state)
         do {
-            let plan = try dataplane.program(ruleset)
+            let plan = try dataplane.program(ruleset, changed: changed)
             let done = clock.now
             metrics.applyTime.record(done - started)
             if let since { metrics.updateToCommit.record(done - since) }
@@ -131,6 +133,8 @@ public actor FelixDaemon {
             failures = 0
             lastError = nil
         } catch {
+            // The renderer moved on but the kernel did not: the next pass compares everything.
+            renderer = IncrementalRenderer()
             dirtySince = since ?? started
             recordFailure("program nftables: \(error)")
             retryLater()

@@ -3,8 +3,15 @@
 public enum NFTDiff {
     /// `previous`: the ruleset last applied successfully onto `programmed`; its chains, sets and
     /// maps that are equal in `desired` are known in sync and skipped (the cheap path per event).
+    /// `changed`: with `previous`, the caller's word for which chains, sets and maps may differ
+    /// from it; the others are skipped without comparing them.
     public static func plan(from programmed: NFTProgrammedState, to desired: NFTRuleset,
-                            previous: NFTRuleset? = nil) -> NFTPlan {
+                            previous: NFTRuleset? = nil, changed: Set<String>? = nil) -> NFTPlan {
+        func unchanged<T: Equatable>(_ name: String, _ value: T, _ before: (NFTRuleset) -> T?) -> Bool {
+            guard let previous else { return false }
+            if let changed { return !changed.contains(name) }
+            return before(previous) == value
+        }
         var plan = NFTPlan(table: desired.table, family: desired.family)
         plan.createTable = !programmed.tableExists
 
@@ -30,7 +37,7 @@ public enum NFTDiff {
 
         // Rules.
         for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
-            if nothingRecreated, previous?.chains[chain.name] == chain, programmed.chains[chain.name] != nil { continue }
+            if nothingRecreated, programmed.chains[chain.name] != nil, unchanged(chain.name, chain, { $0.chains[chain.name] }) { continue }
             let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])
             let forced = { (rule: NFTRule) in
                 references(rule).contains { recreatedSets.contains($0) || recreatedChains.contains($0) }
@@ -40,7 +47,7 @@ public enum NFTDiff {
 
         // Map elements.
         for map in desired.maps.values.sorted(by: { $0.name < $1.name }) {
-            if nothingRecreated, previous?.maps[map.name] == map, programmed.maps[map.name] != nil { continue }
+            if nothingRecreated, programmed.maps[map.name] != nil, unchanged(map.name, map, { $0.maps[map.name] }) { continue }
             let current = recreatedSets.contains(map.name) ? [:] : (programmed.maps[map.name] ?? [:])
             let stale = current.filter { key, verdict in
                 map.elements[key] != verdict || verdict.target.map(recreatedChains.contains) == true
@@ -57,7 +64,7 @@ public enum NFTDiff {
 
         // Set elements.
         for set in desired.sets.values.sorted(by: { $0.name < $1.name }) {
-            if !recreatedSets.contains(set.name), previous?.sets[set.name] == set, programmed.sets[set.name] != nil { continue }
+            if !recreatedSets.contains(set.name), programmed.sets[set.name] != nil, unchanged(set.name, set, { $0.sets[set.name] }) { continue }
             let want = NFTElementCodec.keyElements(set)
             let existing = programmed.sets[set.name]
             let fresh = existing == nil || recreatedSets.contains(set.name)

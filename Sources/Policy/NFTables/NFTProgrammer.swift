@@ -34,13 +34,16 @@ public final class NFTProgrammer: @unchecked Sendable {
     }
 
     /// Brings the table to `desired` in one batch and returns what changed. On error nothing was
-    /// applied and the next call re-reads the kernel.
+    /// applied and the next call re-reads the kernel. `changed`, when given, names the chains,
+    /// sets and maps that may differ from the ruleset of the previous successful `apply` (the
+    /// others are not compared); it is ignored when that ruleset is not known.
     @discardableResult
-    public func apply(_ desired: NFTRuleset) throws -> NFTPlan {
+    public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil) throws -> NFTPlan {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
             let current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
-            let plan = NFTDiff.plan(from: current, to: desired, previous: programmed == nil ? nil : applied)
+            let previous = programmed == nil ? nil : applied
+            let plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: previous == nil ? nil : changed)
             guard !plan.isEmpty else {
                 programmed = current
                 applied = desired

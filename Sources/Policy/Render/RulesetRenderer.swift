@@ -28,13 +28,7 @@ public enum RulesetRenderer {
             NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
             NFTRule([.iifnameInSet(RenderNames.workloadInterfaces)], verdict: endpointToHost(state.config)),
         ]))
-        ruleset.add(NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) })))
-        ruleset.add(NFTVerdictMap(name: RenderNames.fromWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
-            ($0, NFTVerdict.jump(RenderNames.fromWorkload($0)))
-        })))
-        ruleset.add(NFTVerdictMap(name: RenderNames.toWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
-            ($0, NFTVerdict.jump(RenderNames.toWorkload($0)))
-        })))
+        addInterfaceDispatch(ifaces, to: &ruleset)
 
         for iface in ifaces {
             guard let plan = state.endpoints[iface] else { continue }
@@ -51,6 +45,17 @@ public enum RulesetRenderer {
         }
         for set in ipSets(state) { ruleset.add(set) }
         return ruleset
+    }
+
+    /// The set of workload interfaces and the two verdict maps that dispatch to their chains.
+    static func addInterfaceDispatch(_ ifaces: [String], to ruleset: inout NFTRuleset) {
+        ruleset.add(NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) })))
+        ruleset.add(NFTVerdictMap(name: RenderNames.fromWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
+            ($0, NFTVerdict.jump(RenderNames.fromWorkload($0)))
+        })))
+        ruleset.add(NFTVerdictMap(name: RenderNames.toWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
+            ($0, NFTVerdict.jump(RenderNames.toWorkload($0)))
+        })))
     }
 
     private static func endpointToHost(_ config: CalcConfig) -> NFTVerdict {
@@ -91,28 +96,32 @@ public enum RulesetRenderer {
                         rules: rules)
     }
 
-    private static func ruleChain(_ name: String, _ policyRules: [PolicyRule], _ renderer: RuleRenderer) -> NFTChain {
+    static func ruleChain(_ name: String, _ policyRules: [PolicyRule], _ renderer: RuleRenderer) -> NFTChain {
         NFTChain(name: name, rules: policyRules.flatMap { renderer.render($0, comment: nil) })
     }
 
     /// Every selector set in both versions, and the named-port sets split by resolved port.
     static func ipSets(_ state: DataplaneState) -> [NFTSet] {
+        state.ipSets.flatMap { ipSets($0.key, $0.value) }
+    }
+
+    /// The nftables sets of one IP set: both versions of a selector set; per resolved port and
+    /// version for a named-port set.
+    static func ipSets(_ id: IPSetID, _ members: IPSetMembers) -> [NFTSet] {
         var out: [NFTSet] = []
-        for (id, members) in state.ipSets {
-            switch id {
-            case .selector:
+        switch id {
+        case .selector:
+            for v6 in [false, true] {
+                out.append(NFTSet(name: RenderNames.selectorSet(id, ipv6: v6), type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
+                                  elements: Set(members.nets.filter { $0.isIPv6 == v6 }.map { .net($0) })))
+            }
+        case .namedPort:
+            let groups = Dictionary(grouping: members.ports) { PortKey(proto: $0.protocol, port: $0.port) }
+            for (key, group) in groups {
                 for v6 in [false, true] {
-                    out.append(NFTSet(name: RenderNames.selectorSet(id, ipv6: v6), type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
-                                      elements: Set(members.nets.filter { $0.isIPv6 == v6 }.map { .net($0) })))
-                }
-            case .namedPort:
-                let groups = Dictionary(grouping: members.ports) { PortKey(proto: $0.protocol, port: $0.port) }
-                for (key, group) in groups {
-                    for v6 in [false, true] {
-                        out.append(NFTSet(name: RenderNames.namedPortSet(id, proto: key.proto, port: key.port, ipv6: v6),
-                                          type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
-                                          elements: Set(group.filter { $0.address.isIPv6 == v6 }.map { .net($0.address) })))
-                    }
+                    out.append(NFTSet(name: RenderNames.namedPortSet(id, proto: key.proto, port: key.port, ipv6: v6),
+                                      type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
+                                      elements: Set(group.filter { $0.address.isIPv6 == v6 }.map { .net($0.address) })))
                 }
             }
         }

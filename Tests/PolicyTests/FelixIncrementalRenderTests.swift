@@ -1,0 +1,83 @@
+import Core
+import XCTest
+@testable import Policy
+
+/// The incremental renderer felix uses must produce exactly the full render, and must name every
+/// chain, set and map that differs from its previous output (the differ skips the others).
+final class FelixIncrementalRenderTests: XCTestCase {
+    private typealias F = Fixture
+
+    private struct SplitMix: RandomNumberGenerator {
+        var s: UInt64
+        mutating func next() -> UInt64 {
+            s &+= 0x9E37_79B9_7F4A_7C15
+            var z = (s ^ (s >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    private func change(_ g: inout SplitMix) -> CalcChange {
+        let pod = ["a", "b", "c"].randomElement(using: &g)!, ns = ["x", "y"].randomElement(using: &g)!
+        let sels = ["pod == 'a'", "has(pod)", "all()", "pod != 'b'", "pcns.team == 'red'"]
+        switch Int.random(in: 0..<9, using: &g) {
+        case 0, 1:
+            let port = UInt16.random(in: 80...81, using: &g)
+            return .endpointUpdated(F.endpoint(pod, ns: ns, node: Int.random(in: 0..<4, using: &g) == 0 ? "n2" : "n1",
+                                               ip: "10.1.0.\(Int.random(in: 1...5, using: &g))", labels: ["pod": pod],
+                                               ports: [EndpointPort(name: "web", protocol: .tcp, port: port)]))
+        case 2:
+            return .endpointRemoved(key: "\(ns)/\(pod)")
+        case 3:
+            return .profileUpdated(F.namespace(ns, labels: Bool.random(using: &g) ? ["team": "red"] : [:]))
+        case 4...6:
+            let rule = F.allowFrom(sels.randomElement(using: &g)!, ports: Bool.random(using: &g) ? [.named("web")] : [.range(22, 22)], proto: .tcp)
+            return .policyUpdated(F.policy(["q1", "q2"].randomElement(using: &g)!, ns: "x", order: Double(Int.random(in: 1...2, using: &g)),
+                                           selector: sels.randomElement(using: &g)!, ingress: [rule],
+                                           egress: Bool.random(using: &g) ? [rule] : nil))
+        case 7:
+            return .policyRemoved(PolicyKey(namespace: "x", name: ["q1", "q2"].randomElement(using: &g)!))
+        default:
+            return .configUpdated(CalcConfig(endpointToHostAction: Bool.random(using: &g) ? "Drop" : "Accept"))
+        }
+    }
+
+    func testIncrementalRenderEqualsFullRenderAndNamesEveryDifference() {
+        for seed in 0..<30 {
+            var g = SplitMix(s: UInt64(seed) &* 7919)
+            var calc = PolicyCalculator(nodeName: "n1")
+            var renderer = IncrementalRenderer()
+            var previous = renderer.render(calc.state).ruleset
+            for step in 0..<50 {
+                let c = change(&g)
+                calc.apply(c)
+                let (got, changed) = renderer.render(calc.state)
+                let full = RulesetRenderer.render(calc.state)
+                guard got == full else {
+                    return XCTFail("seed \(seed) step \(step) after \(c): incremental render differs from the full one")
+                }
+                if let changed {
+                    let names = Set(full.chains.keys).union(previous.chains.keys).filter { full.chains[$0] != previous.chains[$0] }
+                        .union(Set(full.sets.keys).union(previous.sets.keys).filter { full.sets[$0] != previous.sets[$0] })
+                        .union(Set(full.maps.keys).union(previous.maps.keys).filter { full.maps[$0] != previous.maps[$0] })
+                    let missed = names.subtracting(changed)
+                    guard missed.isEmpty else { return XCTFail("seed \(seed) step \(step) after \(c): not named as changed: \(missed.sorted())") }
+                }
+                previous = full
+            }
+        }
+    }
+
+    func testOnePolicyChangeNamesOnlyItsChains() {
+        var calc = PolicyCalculator(nodeName: "n1")
+        calc.apply(.profileUpdated(F.namespace("x")))
+        for pod in ["a", "b"] { calc.apply(.endpointUpdated(F.endpoint(pod, ns: "x", ip: pod == "a" ? "10.1.0.1" : "10.1.0.2", labels: ["pod": pod]))) }
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'", ingress: [F.allowFrom("pod == 'b'", ports: [.range(80, 80)], proto: .tcp)])))
+        var renderer = IncrementalRenderer()
+        XCTAssertNil(renderer.render(calc.state).changed, "the first render is a full one")
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'", ingress: [F.allowFrom("pod == 'b'", ports: [.range(81, 81)], proto: .tcp)])))
+        let (_, changed) = renderer.render(calc.state)
+        let key = PolicyKey(namespace: "x", name: "p")
+        XCTAssertEqual(changed, [RenderNames.policyChain(key, ingress: true), RenderNames.policyChain(key, ingress: false)])
+    }
+}
