@@ -88,6 +88,8 @@ public struct CtlOperations: Sendable {
         switch (status, verb) {
         case (404, .delete), (404, .apply) where r.kind == .node: hint = "it does not exist"
         case (409, .create): hint = "it already exists; use `ctl apply` to change it"
+        case (404, _) where r.namespace != nil && message.contains("namespaces"):
+            hint = "namespace \"\(r.namespace!)\" does not exist; create it first"
         case (404, _): hint = "the API does not serve \(r.kind.plural); install deploy/crds.yaml"
         case (403, _): hint = "forbidden; grant the ClusterRole in deploy/rbac-kdd.yaml"
         default: hint = "HTTP \(status)"
