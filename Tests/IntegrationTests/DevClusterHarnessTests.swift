@@ -81,6 +81,22 @@ final class DevClusterHarnessTests: XCTestCase {
         try assertGone(cluster, apiServerPid: pid)
     }
 
+    func testNodeCommandsSeeTheClusterAsThatNode() throws {
+        let cluster = try DevClusterDriver.up(nodes: 1, cni: "reference")
+        defer { cluster.down() }
+        // `exec node-1` sets NODENAME and KUBECONFIG; calico-node ctl reaches the API from the node.
+        let env = try cluster.exec("node-1", ["sh", "-c", "echo $NODENAME; $0 ctl get nodes", try DevClusterDriver.calicoNodePath()])
+        XCTAssertEqual(env.status, 0, env.err)
+        XCTAssertTrue(env.out.hasPrefix("node-1\n"), env.out)
+        XCTAssertTrue(env.out.contains("node-1"), env.out)
+        // A background process in the node's namespace, stopped by the driver.
+        let p = try cluster.background(node: "node-1", ["sh", "-c", "echo $NODENAME; ip -o -4 addr show dev eth0; exec sleep 30"])
+        XCTAssertTrue(p.waitForOutput { $0.contains("eth0") }, p.output())
+        XCTAssertTrue(p.output().hasPrefix("node-1\n"))
+        p.stop()
+        XCTAssertFalse(p.isRunning)
+    }
+
     func testFailedUpLeavesNothing() throws {
         let name = "tf" + String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(6))
         let dir = NSTemporaryDirectory() + "devcluster-\(name)"

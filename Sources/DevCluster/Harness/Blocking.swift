@@ -15,3 +15,12 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
 private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, Error>?
 }
+
+/// Errors collected from concurrent work.
+final class LockedErrors: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+    func append(_ e: Error) { lock.withLock { errors.append(e) } }
+    var all: [Error] { lock.withLock { errors } }
+    var first: Error? { all.first }
+}

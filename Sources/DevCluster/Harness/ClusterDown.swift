@@ -14,12 +14,16 @@ struct ClusterDown {
             return
         }
         let pods = PodRuntime(dataDir: dataDir)
-        for p in state.pods {
-            do { try pods.delete(namespace: p.namespace, name: p.name, bestEffort: true, say: say) } catch {
-                say("removing pod \(p.key): \(error)")
+        // Pods go side by side, as a kubelet tears sandboxes down concurrently.
+        let messages = LockedErrors()
+        DispatchQueue.concurrentPerform(iterations: state.pods.count) { i in
+            let p = state.pods[i]
+            do { try pods.delete(namespace: p.namespace, name: p.name, bestEffort: true, say: { messages.append(HarnessError($0)) }) } catch {
+                messages.append(HarnessError("removing pod \(p.key): \(error)"))
                 _ = try? HarnessShell.run(NetworkCommands.removeNetns(p.netns))
             }
         }
+        messages.all.forEach { say("\($0)") }
         let teardown = NetworkCommands.teardown(nodeNetns: state.nodes.map(\.netns), underlayNetns: state.underlayNetns,
                                                 rootLink: state.rootLink)
         for c in teardown {

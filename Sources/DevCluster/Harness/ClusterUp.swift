@@ -7,7 +7,7 @@ import Foundation
 /// `up`: network, API server, Nodes, then install-cni for each node. A failure part-way tears
 /// down whatever was made, so `up` leaves a full cluster or nothing.
 struct ClusterUp {
-    struct Options {
+    struct Options: Sendable {
         var clusterName = "dc"
         var nodes = 2
         var dataDir = "/tmp/calico-devcluster"
@@ -89,9 +89,15 @@ struct ClusterUp {
         try blocking { try await ClusterObjects.register(plan, pool: o.ipam == .calico ? o.pool : nil, api: api) }
         say("registered nodes: \(plan.nodes.map { "\($0.name) \($0.addressOnly) podCIDR \($0.podCIDR)" }.joined(separator: ", "))")
 
-        for n in plan.nodes {
-            try installCNI(node: n, state: state, calicoNode: calicoNode, kubeconfig: server.kubeconfig)
+        // One install-cni per node, side by side (each is a short-lived process).
+        let failures = LockedErrors()
+        let saved = state
+        DispatchQueue.concurrentPerform(iterations: plan.nodes.count) { i in
+            do { try Self.installCNI(node: plan.nodes[i], options: o, state: saved, calicoNode: calicoNode, kubeconfig: server.kubeconfig) } catch {
+                failures.append(error)
+            }
         }
+        if let first = failures.first { throw first }
         say("CNI (\(o.cni.rawValue), IPAM \(o.ipam.rawValue)) installed in \(o.dataDir)/nodes/<node>/{bin,net.d}")
         if o.staticRoutes {
             for c in NetworkCommands.staticRoutes(plan) { try HarnessShell.check(c) }
@@ -100,7 +106,7 @@ struct ClusterUp {
         return state
     }
 
-    private func installCNI(node n: ClusterPlan.Node, state: HarnessState, calicoNode: String, kubeconfig: String) throws {
+    private static func installCNI(node n: ClusterPlan.Node, options: Options, state: HarnessState, calicoNode: String, kubeconfig: String) throws {
         let dir = state.nodeDir(n.name)
         var args = [calicoNode, "install-cni", "--bin-dir", dir + "/bin", "--net-dir", dir + "/net.d", "--node-name", n.name,
                     "--mtu", String(options.mtu), "--ipam-data-dir", dir + "/ipam"]
@@ -110,7 +116,7 @@ struct ClusterUp {
             if options.ipam == .calico { args += ["--ipv4-pool", options.pool] }
         case .reference:
             args += ["--skip-binaries", "--conf-name", "10-reference.conflist",
-                     "--network-config", Self.referenceTemplate(podCIDR: n.podCIDR, dataDir: dir + "/ipam")]
+                     "--network-config", referenceTemplate(podCIDR: n.podCIDR, dataDir: dir + "/ipam")]
         }
         var env = ProcessInfo.processInfo.environment
         for k in env.keys where k.hasPrefix("K8S_") || k.hasPrefix("CNI_") || k == "KUBERNETES_NODE_NAME" || k == "NODENAME" { env[k] = nil }

@@ -94,7 +94,9 @@ struct ExecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec",
         abstract: "Run a command inside a pod's (NAMESPACE/NAME) or a node's (node-I) network namespace.",
-        discussion: "Example: calico-devcluster exec default/a -- ping -c1 10.244.2.2"
+        discussion: """
+        In a node, KUBECONFIG (the cluster's admin kubeconfig) and NODENAME are set, so a role runs         as that node's calico-node would: calico-devcluster exec node-1 -- calico-node bgp.         Example for a pod: calico-devcluster exec default/a -- ping -c1 10.244.2.2
+        """
     )
 
     @OptionGroup var data: HarnessDataDir
@@ -105,10 +107,13 @@ struct ExecCommand: ParsableCommand {
         guard !command.isEmpty else { throw ValidationError("give the command after --") }
         let state = try HarnessState.load(data.dataDir)
         let netns: String
+        var env = ProcessInfo.processInfo.environment
         if let pod = state.pods.first(where: { $0.key == target }) {
             netns = pod.netns
         } else if let node = state.nodes.first(where: { $0.name == target }) {
             netns = node.netns
+            env["NODENAME"] = node.name
+            if let kubeconfig = state.apiServer?.kubeconfig { env["KUBECONFIG"] = kubeconfig }
         } else {
             throw ValidationError("no pod or node \(target) in this cluster (pods: \(state.pods.map(\.key).joined(separator: ", ")))")
         }
@@ -116,7 +121,8 @@ struct ExecCommand: ParsableCommand {
         let ip = HarnessShell.which("ip") ?? "/usr/sbin/ip"
         let argv = [ip, "netns", "exec", netns] + command
         let cargs = argv.map { strdup($0) } + [nil]
-        execv(ip, cargs)
+        let cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        execve(ip, cargs, cenv)
         throw ValidationError("cannot exec \(ip): \(String(cString: strerror(errno)))")
     }
 }

@@ -85,6 +85,23 @@ final class DevClusterDriver: @unchecked Sendable {
     /// A node's network namespace name.
     func nodeNetns(_ node: String) -> String { "\(name)-\(node)" }
 
+    /// The calico-node binary of this build.
+    static func calicoNodePath() throws -> String {
+        URL(fileURLWithPath: try DevServer.binaryPath()).deletingLastPathComponent().appendingPathComponent("calico-node").path
+    }
+
+    /// Starts `command` in the background inside a node's namespace, with KUBECONFIG (the admin
+    /// kubeconfig, whose server is the underlay address) and NODENAME set, as calico-node runs on
+    /// that node: `try cluster.background(node: "node-1", [DevClusterDriver.calicoNodePath(), "bgp"])`.
+    func background(node: String, _ command: [String], environment: [String: String] = [:]) throws -> BackgroundProcess {
+        var env = ProcessInfo.processInfo.environment
+        env["KUBECONFIG"] = kubeconfig
+        env["NODENAME"] = node
+        env.merge(environment) { $1 }
+        // `ip netns exec` execs the command, so stopping the process stops the command itself.
+        return try BackgroundProcess(executable: "/usr/sbin/ip", arguments: ["netns", "exec", nodeNetns(node)] + command, environment: env)
+    }
+
     func down() {
         let wasUp = lock.withLock { () -> Bool in let u = isUp; isUp = false; return u }
         guard wasUp || FileManager.default.fileExists(atPath: dataDir + "/state.json") else { return }
