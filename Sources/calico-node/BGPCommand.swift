@@ -38,7 +38,18 @@ struct BGPCommand: AsyncRunnable {
     @Option(help: "Log level: Debug, Info, Warning, Error, None (default: BGP_LOGSEVERITYSCREEN or Info).")
     var logLevel: String?
 
+    /// bench/bgp-convergence.sh: receive from this peer (no datastore) and time RIB and kernel.
+    @Option(help: .hidden)
+    var benchPeer: String?
+
+    @Option(help: .hidden)
+    var benchPeerAS: UInt32 = 65010
+
+    @Option(help: .hidden)
+    var benchCount: Int = 0
+
     func runAsync() async throws {
+        if let benchPeer { return try await bench(peer: benchPeer) }
         let env = ProcessInfo.processInfo.environment
         LogBootstrap.bootstrap(calicoLevel: logLevel ?? env["BGP_LOGSEVERITYSCREEN"] ?? "Info")
         let logger = Logger(label: "calico.bgp")
@@ -64,6 +75,37 @@ struct BGPCommand: AsyncRunnable {
         }
         logger.info("bgp stopped; kernel routes stay in place")
         await servers.stop()
+    }
+
+    /// Receives `benchCount` routes from `peer` as the role does (speaker, then kernel programmer)
+    /// and prints `rib_s=… kernel_s=… base_kib=… peak_kib=…` (seconds from Established; peak: VmHWM).
+    func bench(peer: String) async throws {
+        guard let address = IPAddress(peer), benchCount > 0 else { throw ValidationError("--bench-peer needs an address and --bench-count") }
+        LogBootstrap.bootstrap(calicoLevel: logLevel ?? "Warning")
+        let base = Self.procStatus("VmRSS")
+        var config = BGPSpeakerConfig(localAS: 64512, routerID: 0x0A00_0001, listenAddress: nil, families: [.ipv4Unicast],
+                                      gracefulRestartSeconds: 0, networkNamespacePath: netns)
+        config.publishLocRIBChanges = !noKernelRoutes
+        let speaker = BGPSpeaker(config: config)
+        let kernel = noKernelRoutes ? nil : try KernelRouteProgrammer(namespace: netns.map(NetNamespace.init(path:)))
+        let feeding = Task { if let kernel { for await batch in speaker.locRIBChanges { await kernel.apply(batch) } } }
+        try await speaker.addPeer(BGPPeerConfig(address: address, asn: benchPeerAS, connectRetrySeconds: 1))
+        // Timed from the session's establishment.
+        while await speaker.status().first?.state != .established { try await Task.sleep(nanoseconds: 5_000_000) }
+        let start = Date()
+        while await speaker.locRIBCount() < benchCount { try await Task.sleep(nanoseconds: 20_000_000) }
+        let rib = Date().timeIntervalSince(start)
+        if let kernel { while await kernel.installedCount() < benchCount { try await Task.sleep(nanoseconds: 20_000_000) } }
+        let inKernel = Date().timeIntervalSince(start)
+        print(String(format: "rib_s=%.3f kernel_s=%.3f base_kib=%d peak_kib=%d", rib, inKernel, base, Self.procStatus("VmHWM")))
+        feeding.cancel()
+        await speaker.shutdown()
+    }
+
+    static func procStatus(_ field: String) -> Int {
+        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
 
     /// `HOST:PORT` or `[V6]:PORT`.

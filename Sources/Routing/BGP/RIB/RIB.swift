@@ -21,7 +21,8 @@ public struct RIB: Sendable {
 
     /// Originates many prefixes at once (one recomputation, UPDATEs packed together).
     public mutating func originate(_ prefixes: [IPPrefix]) -> RIBChanges {
-        for p in prefixes { localRoutes[p] = Route(prefix: p, source: .local, attributes: PathAttributes(origin: .igp, asPath: ASPath())) }
+        let shared = SharedAttributes(PathAttributes(origin: .igp, asPath: ASPath()))
+        for p in prefixes { localRoutes[p] = Route(prefix: p, source: .local, shared: shared) }
         return recompute(prefixes)
     }
 
@@ -96,12 +97,19 @@ public struct RIB: Sendable {
         let announced = update.announcements
         if !announced.isEmpty {
             if let attrs = importAttributes(update.attributes, from: peer) {
+                // One shared box per next hop (IPv4 NLRI and MP_REACH may differ).
+                var boxes: [IPAddress: SharedAttributes] = [:]
                 for p in announced {
                     let nextHop = p.afi == .ipv4 ? update.attributes.nextHop : update.attributes.mpReach?.nextHop
                     guard let nextHop, nextHop.family == p.afi else { continue }
-                    var a = attrs
-                    a.nextHop = nextHop
-                    table[p] = Route(prefix: p, source: .peer(address), attributes: a, peerRouterID: peer.routerID,
+                    let shared = boxes[nextHop] ?? {
+                        var a = attrs
+                        a.nextHop = nextHop
+                        let made = SharedAttributes(a)
+                        boxes[nextHop] = made
+                        return made
+                    }()
+                    table[p] = Route(prefix: p, source: .peer(address), shared: shared, peerRouterID: peer.routerID,
                                      external: peer.asn != config.localAS)
                     dirty.append(p)
                 }

@@ -7,11 +7,13 @@ public enum RouteSource: Hashable, Sendable {
 }
 
 /// One path to a prefix as the RIB keeps it. Attributes are stored without MP_REACH/MP_UNREACH:
-/// `attributes.nextHop` holds the next hop of either family.
+/// `attributes.nextHop` holds the next hop of either family. They live in a shared immutable
+/// box, so that the many prefixes of one UPDATE (and the copies in Loc-RIB and change batches)
+/// hold one pointer each instead of a copy of every attribute: a million routes stay small.
 public struct Route: Hashable, Sendable, CustomStringConvertible {
     public var prefix: IPPrefix
     public var source: RouteSource
-    public var attributes: PathAttributes
+    private var box: SharedAttributes
     /// The BGP identifier of the peer it came from (0 for local routes).
     public var peerRouterID: UInt32
     /// Learned over an eBGP session.
@@ -21,12 +23,24 @@ public struct Route: Hashable, Sendable, CustomStringConvertible {
 
     public init(prefix: IPPrefix, source: RouteSource, attributes: PathAttributes, peerRouterID: UInt32 = 0,
                 external: Bool = false, stale: Bool = false) {
+        self.init(prefix: prefix, source: source, shared: SharedAttributes(attributes), peerRouterID: peerRouterID,
+                  external: external, stale: stale)
+    }
+
+    /// With attributes already boxed (one box for all the prefixes of an UPDATE).
+    init(prefix: IPPrefix, source: RouteSource, shared: SharedAttributes, peerRouterID: UInt32 = 0,
+         external: Bool = false, stale: Bool = false) {
         self.prefix = prefix
         self.source = source
-        self.attributes = attributes
+        self.box = shared
         self.peerRouterID = peerRouterID
         self.external = external
         self.stale = stale
+    }
+
+    public var attributes: PathAttributes {
+        get { box.value }
+        set { box = SharedAttributes(newValue) }
     }
 
     public var nextHop: IPAddress? { attributes.nextHop }
@@ -89,4 +103,14 @@ public struct RIBConfig: Hashable, Sendable {
 
 extension IPPrefix {
     public var family: AddressFamily { afi == .ipv4 ? .ipv4Unicast : .ipv6Unicast }
+}
+
+/// Immutable path attributes shared by reference between routes.
+final class SharedAttributes: Hashable, Sendable {
+    let value: PathAttributes
+
+    init(_ value: PathAttributes) { self.value = value }
+
+    static func == (a: SharedAttributes, b: SharedAttributes) -> Bool { a === b || a.value == b.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
