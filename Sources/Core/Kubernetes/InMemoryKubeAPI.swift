@@ -81,9 +81,13 @@ public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
 
     // MARK: writes
 
-    private func write(_ plural: String, _ json: JSONValue, type: String) -> JSONValue {
+    /// `check` sees the stored object under the same lock as the write, so that a create or a
+    /// versioned update is atomic: of two racing writers from one version only one succeeds.
+    private func write(_ plural: String, _ json: JSONValue, type: String,
+                       check: (JSONValue?) throws -> Void = { _ in }) throws -> JSONValue {
         // Yields happen under the lock so that a watch's replay and live events never interleave.
-        return locked { () -> JSONValue in
+        return try locked { () -> JSONValue in
+            try check(store[plural]?[Self.key(json)])
             rv += 1
             var obj = json
             obj["metadata"]?["resourceVersion"] = .string(String(rv))
@@ -100,29 +104,31 @@ public final class InMemoryKubeAPI: KubeAPI, @unchecked Sendable {
 
     public func create<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
-        guard existing(T.resource.description, Self.key(json)) == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
-        return try T.decode(from: write(T.resource.description, json, type: "ADDED"))
+        return try T.decode(from: write(T.resource.description, json, type: "ADDED") { current in
+            guard current == nil else { throw KubeError.conflict(Self.status(409, "exists")) }
+        })
     }
 
     public func update<T: KubeResource>(_ object: T) async throws -> T {
         let json = try object.encodedForWrite()
-        guard let old = existing(T.resource.description, Self.key(json)) else { throw KubeError.notFound(Self.status(404, "missing")) }
-        if let want = object.metadata.resourceVersion, want != old["metadata"]?["resourceVersion"]?.stringValue {
-            throw KubeError.conflict(Self.status(409, "stale"))
-        }
-        return try T.decode(from: write(T.resource.description, json, type: "MODIFIED"))
+        return try T.decode(from: write(T.resource.description, json, type: "MODIFIED") { current in
+            guard let old = current else { throw KubeError.notFound(Self.status(404, "missing")) }
+            if let want = object.metadata.resourceVersion, want != old["metadata"]?["resourceVersion"]?.stringValue {
+                throw KubeError.conflict(Self.status(409, "stale"))
+            }
+        })
     }
 
     public func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
         guard let old = existing(T.resource.description, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
-        return try T.decode(from: write(T.resource.description, old.mergePatched(with: mergePatch), type: "MODIFIED"))
+        return try T.decode(from: try write(T.resource.description, old.mergePatched(with: mergePatch), type: "MODIFIED"))
     }
 
     public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
         let k = ReflectorCache<T>.key(ObjectMeta(name: name, namespace: namespace))
         guard let old = existing(T.resource.description, k) else { throw KubeError.notFound(Self.status(404, "missing")) }
-        _ = write(T.resource.description, old, type: "DELETED")
+        _ = try write(T.resource.description, old, type: "DELETED")
     }
 
     public func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {

@@ -37,7 +37,7 @@ extension CalicoIPAM {
 
     func claim(_ cidr: IPNet, node: String) async throws -> ClaimOutcome {
         let affinityName = IPAMNames.affinityName(node: node, cidr: cidr)
-        try await ensurePendingAffinity(affinityName, cidr: cidr, node: node)
+        try await ensureAffinity(affinityName, cidr: cidr, node: node, state: "pending")
 
         let mine = IPAMNames.hostAffinity(node)
         var spec = IPAMBlockSpec.empty(cidr: cidr, affinity: mine)
@@ -58,42 +58,48 @@ extension CalicoIPAM {
         } catch {
             throw Self.datastore("create IPAMBlock \(IPAMNames.blockName(cidr))", error)
         }
-        try await setAffinityState(affinityName, "confirmed")
+        try await ensureAffinity(affinityName, cidr: cidr, node: node, state: "confirmed")
         return .claimed(block)
     }
 
-    private func ensurePendingAffinity(_ name: String, cidr: IPNet, node: String) async throws {
-        let affinity = BlockAffinity(metadata: ObjectMeta(name: name),
-                                     spec: BlockAffinitySpec(state: "pending", node: node, cidr: cidr.description))
-        do {
-            _ = try await api.create(affinity)
-        } catch KubeError.conflict {
-            // Left by an earlier attempt of this node: make it pending again if it was going away.
-            let current = try await call("get BlockAffinity \(name)") { try await api.get(BlockAffinity.self, name: name, namespace: nil) }
-            if current.spec.state == "pendingDeletion" || current.spec.isDeleted {
-                try await setAffinityState(name, "pending")
-            }
-        } catch {
-            throw Self.datastore("create BlockAffinity \(name)", error)
-        }
-    }
-
-    func setAffinityState(_ name: String, _ state: String) async throws {
+    /// Makes the node's affinity for `cidr` exist with `state`: created, or (left by an earlier
+    /// attempt, or made by a concurrent run on this node) updated; one that disappears under us
+    /// is created again.
+    func ensureAffinity(_ name: String, cidr: IPNet, node: String, state: String) async throws {
         for _ in 0..<maxAttempts {
-            var current = try await call("get BlockAffinity \(name)") { try await api.get(BlockAffinity.self, name: name, namespace: nil) }
-            if current.spec.state == state && !current.spec.isDeleted { return }
+            let fresh = BlockAffinity(metadata: ObjectMeta(name: name),
+                                      spec: BlockAffinitySpec(state: state, node: node, cidr: cidr.description))
+            do {
+                _ = try await api.create(fresh)
+                return
+            } catch KubeError.conflict {
+            } catch {
+                throw Self.datastore("create BlockAffinity \(name)", error)
+            }
+            var current: BlockAffinity
+            do {
+                current = try await api.get(BlockAffinity.self, name: name, namespace: nil)
+            } catch KubeError.notFound {
+                continue
+            } catch {
+                throw Self.datastore("get BlockAffinity \(name)", error)
+            }
+            // A confirmed affinity stays confirmed when asked for pending (a concurrent claim won).
+            if (current.spec.state == state || (state == "pending" && current.spec.state == "confirmed")) && !current.spec.isDeleted {
+                return
+            }
             current.spec.state = state
             current.spec.deleted = "false"
             do {
                 _ = try await api.update(current)
                 return
-            } catch KubeError.conflict {
+            } catch KubeError.conflict, KubeError.notFound {
                 continue
             } catch {
                 throw Self.datastore("update BlockAffinity \(name)", error)
             }
         }
-        throw IPAMError.tooMuchContention(what: "updating BlockAffinity \(name)", attempts: maxAttempts)
+        throw IPAMError.tooMuchContention(what: "writing BlockAffinity \(name)", attempts: maxAttempts)
     }
 
     func deleteAffinity(_ name: String) async throws {
