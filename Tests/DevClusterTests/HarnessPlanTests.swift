@@ -42,6 +42,16 @@ final class HarnessPlanTests: XCTestCase {
         XCTAssertNotEqual(a, b)
     }
 
+    func testBlockRoutesForCalicoIPAM() throws {
+        let p = try ClusterPlan(clusterName: "dc", nodeCount: 3)
+        XCTAssertEqual(NetworkCommands.block(of: "192.168.0.70", blockSize: 26), "192.168.0.64/26")
+        XCTAssertNil(NetworkCommands.block(of: "fd00::1", blockSize: 26))
+        XCTAssertEqual(NetworkCommands.blockRoutes(block: "192.168.0.64/26", via: p.nodes[1], nodes: p.nodes), [
+            ["ip", "-n", "dc-node-1", "route", "replace", "192.168.0.64/26", "via", "172.31.0.12", "dev", "eth0"],
+            ["ip", "-n", "dc-node-3", "route", "replace", "192.168.0.64/26", "via", "172.31.0.12", "dev", "eth0"],
+        ])
+    }
+
     func testNetworkCommands() throws {
         let p = try ClusterPlan(clusterName: "dc", nodeCount: 2)
         let underlay = NetworkCommands.underlay(p)

@@ -51,7 +51,7 @@ final class DevClusterHarnessCalicoTests: XCTestCase {
     }
 
     func testCalicoIPAMBlocksPerNode() throws {
-        let cluster = try DevClusterDriver.up(nodes: 2, ipam: "calico")
+        let cluster = try DevClusterDriver.up(nodes: 2, ipam: "calico", staticRoutes: true)
         defer { cluster.down() }
         let a = try cluster.podAdd(node: "node-1", name: "a")
         let b = try cluster.podAdd(node: "node-2", name: "b")
@@ -59,8 +59,11 @@ final class DevClusterHarnessCalicoTests: XCTestCase {
         let all = [a[0], b[0], a2[0]]
         XCTAssertEqual(Set(all).count, 3)
         XCTAssertTrue(all.allSatisfy { $0.hasPrefix("192.168.") }, "\(all)")
-        let ping = try cluster.exec("default/a", ["ping", "-c1", "-W2", a2[0]])
-        XCTAssertEqual(ping.status, 0, ping.out + ping.err)
+        // Same node, and across nodes through the per-block static routes.
+        for to in [a2[0], b[0]] {
+            let ping = try cluster.exec("default/a", ["ping", "-c1", "-W2", to])
+            XCTAssertEqual(ping.status, 0, "a -> \(to): " + ping.out + ping.err)
+        }
         // One affine block per node, and the handle of each pod's container.
         let blocks = try kubectlJSON(cluster, ["get", "ipamblocks.crd.projectcalico.org"])["items"]?.arrayValue ?? []
         XCTAssertEqual(Set(blocks.compactMap { $0["spec"]?["affinity"]?.stringValue }), ["host:node-1", "host:node-2"])

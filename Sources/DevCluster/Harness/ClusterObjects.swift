@@ -24,9 +24,12 @@ enum ClusterObjects {
             status: PodStatus(phase: "Pending"))
     }
 
+    /// The block size of the pool `up --ipam calico` makes (Calico's default).
+    static let poolBlockSize = 26
+
     static func defaultPool(cidr: String) -> IPPool {
         IPPool(metadata: ObjectMeta(name: "default-ipv4-ippool"),
-               spec: IPPoolSpec(cidr: cidr, ipipMode: "Never", natOutgoing: true, blockSize: 26, nodeSelector: "all()"))
+               spec: IPPoolSpec(cidr: cidr, ipipMode: "Never", natOutgoing: true, blockSize: poolBlockSize, nodeSelector: "all()"))
     }
 
     /// The merge patch the kubelet's status update amounts to once the sandbox has its IPs.

@@ -99,7 +99,7 @@ struct ClusterUp {
         }
         if let first = failures.first { throw first }
         say("CNI (\(o.cni.rawValue), IPAM \(o.ipam.rawValue)) installed in \(o.dataDir)/nodes/<node>/{bin,net.d}")
-        if o.staticRoutes {
+        if o.staticRoutes, o.ipam == .hostLocal {
             for c in NetworkCommands.staticRoutes(plan) { try HarnessShell.check(c) }
             say("static routes between the nodes' pod CIDRs installed")
         }

@@ -40,7 +40,7 @@ struct UpCommand: ParsableCommand {
     @Option(help: "Pod interface MTU.") var mtu = 1500
     @Option(help: "The calico-node binary (default: $CALICO_NODE_BIN, else next to this executable).") var calicoNode: String?
     @Option(help: "Directory of the reference CNI plugins.") var referencePluginDir = "/usr/lib/cni"
-    @Flag(help: "Route each node's podCIDR via that node on the others (pod-to-pod across nodes without BGP).") var staticRoutes = false
+    @Flag(help: "Route each node's podCIDR (with --ipam calico: each pod's block) via that node on the others (pod-to-pod across nodes without BGP).") var staticRoutes = false
 
     func run() throws {
         let o = ClusterUp.Options(clusterName: name, nodes: nodes, dataDir: data.dataDir, underlayCIDR: underlayCIDR,

@@ -1,3 +1,5 @@
+import Core
+
 /// The `ip` invocations that build and remove a cluster's network (pure; `HarnessShell` runs
 /// them). Teardown lists are ordered so each step is valid even if earlier ones were skipped.
 enum NetworkCommands {
@@ -36,6 +38,18 @@ enum NetworkCommands {
                 ["ip", "-n", n.netns, "route", "replace", other.podCIDR, "via", other.addressOnly, "dev", "eth0"]
             }
         }
+    }
+
+    /// With Calico IPAM the addresses come from blocks (not the podCIDR): route a new pod's
+    /// block via its node on every other node.
+    static func blockRoutes(block: String, via node: ClusterPlan.Node, nodes: [ClusterPlan.Node]) -> [Command] {
+        nodes.filter { $0 != node }.map { ["ip", "-n", $0.netns, "route", "replace", block, "via", node.addressOnly, "dev", "eth0"] }
+    }
+
+    /// The IPv4 block (of prefix length `blockSize`) holding `address`.
+    static func block(of address: String, blockSize: Int) -> String? {
+        guard let net = IPNet(parsing: "\(address)/\(blockSize)"), !net.isIPv6 else { return nil }
+        return net.description
     }
 
     static func removeNetns(_ name: String) -> Command { ["ip", "netns", "del", name] }

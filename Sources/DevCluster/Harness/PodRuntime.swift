@@ -38,6 +38,12 @@ struct PodRuntime {
             let result = try runAdd(chain, record, node: node, state: state)
             record.ips = CNIChain.addresses(in: result)
             record.result = String(decoding: JSONWire.encode(result), as: UTF8.self)
+            if state.staticRoutes, state.ipam == .calico {
+                for ip in record.ips {
+                    guard let block = NetworkCommands.block(of: ip, blockSize: ClusterObjects.poolBlockSize) else { continue }
+                    for c in NetworkCommands.blockRoutes(block: block, via: node, nodes: state.nodes) { try HarnessShell.check(c) }
+                }
+            }
             let patch = ClusterObjects.runningStatus(ips: record.ips, hostIP: node.addressOnly)
             _ = try blocking { try await api.patch(Pod.self, name: name, namespace: namespace, mergePatch: patch) }
             let done = record
