@@ -111,6 +111,14 @@ public struct StartupSettings: Sendable, Equatable {
         }
     }
 
+    /// The default pool's variables, spelt out so that a search for a name finds its reader.
+    static let poolVariables: [String: [String]] = [
+        "CALICO_IPV4POOL_": ["CALICO_IPV4POOL_CIDR", "CALICO_IPV4POOL_BLOCK_SIZE", "CALICO_IPV4POOL_NODE_SELECTOR",
+                             "CALICO_IPV4POOL_NAT_OUTGOING", "CALICO_IPV4POOL_IPIP", "CALICO_IPV4POOL_VXLAN"],
+        "CALICO_IPV6POOL_": ["CALICO_IPV6POOL_CIDR", "CALICO_IPV6POOL_BLOCK_SIZE", "CALICO_IPV6POOL_NODE_SELECTOR",
+                             "CALICO_IPV6POOL_NAT_OUTGOING", "CALICO_IPV6POOL_VXLAN"],
+    ]
+
     static func pool(env value: (String) -> String?, family: InetAddress.Family) throws(StartupError) -> DefaultPoolSettings {
         let v4 = family == .ipv4
         let prefix = v4 ? "CALICO_IPV4POOL_" : "CALICO_IPV6POOL_"
