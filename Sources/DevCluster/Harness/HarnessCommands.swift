@@ -100,7 +100,7 @@ struct ExecCommand: ParsableCommand {
     )
 
     @OptionGroup var data: HarnessDataDir
-    @Argument(help: "NAMESPACE/NAME of a pod, or a node name.") var target: String
+    @Argument(help: "NAMESPACE/NAME of a pod (NAME alone: namespace default), or a node name.") var target: String
     @Argument(parsing: .postTerminator, help: "The command.") var command: [String] = []
 
     func run() throws {
@@ -108,7 +108,9 @@ struct ExecCommand: ParsableCommand {
         let state = try HarnessState.load(data.dataDir)
         let netns: String
         var env = ProcessInfo.processInfo.environment
-        if let pod = state.pods.first(where: { $0.key == target }) {
+        // A bare name is a node, else a pod in the default namespace.
+        if let pod = state.pods.first(where: { $0.key == target || (!target.contains("/") && $0.key == "default/" + target) }),
+           !state.nodes.contains(where: { $0.name == target }) {
             netns = pod.netns
         } else if let node = state.nodes.first(where: { $0.name == target }) {
             netns = node.netns
