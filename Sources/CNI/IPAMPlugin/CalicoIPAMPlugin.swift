@@ -46,7 +46,8 @@ public enum CalicoIPAMPlugin {
             if let ns = r.podNamespace { attributes["namespace"] = ns }
             if let pod = r.podName { attributes["pod"] = pod }
             let ips = try await ipam.assign(AssignRequest(handleID: handlePrefix + r.containerID, node: node,
-                                                          attributes: attributes, settings: settings))
+                                                          attributes: attributes, settings: settings,
+                                                          requestedIPs: try requestedIPs(r.args)))
             return CNIResult(ips: ips.map { CNIResult.IPConfig(address: .host(CNIIPAddress(bytes: $0.bytes)!)) })
 
         case .del(let r):
@@ -86,6 +87,18 @@ public enum CalicoIPAMPlugin {
             _ = try await ipam.garbageCollect(node: node, prefix: handlePrefix,
                                               keepContainerIDs: Set(g.validAttachments.map(\.containerID)))
             return nil
+        }
+    }
+
+    /// CNI_ARGS `IP=10.0.0.5` (or a comma-separated list, one per IP version).
+    static func requestedIPs(_ args: CNIArgs) throws(CNIError) -> [IPNet] {
+        guard let text = args.requestedIP else { return [] }
+        return try text.split(separator: ",").map { (part: Substring) throws(CNIError) -> IPNet in
+            let s = part.trimmingCharacters(in: .whitespaces)
+            guard !s.contains("/"), let ip = IPNet(parsing: s) else {
+                throw CNIError(.invalidEnvironment, "CNI_ARGS: IP=\(text) is not an IP address (or a comma-separated list of them)")
+            }
+            return ip
         }
     }
 

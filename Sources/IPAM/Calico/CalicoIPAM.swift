@@ -8,12 +8,16 @@ public struct AssignRequest: Sendable, Hashable {
     /// Recorded with each address (`namespace`, `pod`, `node`, `timestamp`).
     public var attributes: [String: String]
     public var settings: CalicoIPAMSettings
+    /// Specific addresses (CNI_ARGS `IP=`); when set, exactly these are assigned.
+    public var requestedIPs: [IPNet]
 
-    public init(handleID: String, node: String, attributes: [String: String], settings: CalicoIPAMSettings) {
+    public init(handleID: String, node: String, attributes: [String: String], settings: CalicoIPAMSettings,
+                requestedIPs: [IPNet] = []) {
         self.handleID = handleID
         self.node = node
         self.attributes = attributes
         self.settings = settings
+        self.requestedIPs = requestedIPs
     }
 }
 
@@ -41,6 +45,7 @@ public struct CalicoIPAM: Sendable {
         if !held.isEmpty { return held }
 
         let pools = try await call("list IPPools") { try await api.list(IPPool.self).items }
+        if !request.requestedIPs.isEmpty { return try await assignRequested(request, pools: pools) }
         var labels: [String: String] = [:]
         if PoolSelection.needsNodeLabels(pools) {
             labels = try await nodeLabels(request.node)
@@ -111,7 +116,7 @@ public struct CalicoIPAM: Sendable {
         throw IPAMError.tooMuchContention(what: "assigning an IPv\(ipv6 ? 6 : 4) address", attempts: maxAttempts)
     }
 
-    private func stamped(_ attrs: [String: String], node: String) -> [String: String] {
+    func stamped(_ attrs: [String: String], node: String) -> [String: String] {
         var out = attrs
         out["node"] = node
         out["timestamp"] = ISO8601DateFormatter().string(from: now())
@@ -161,6 +166,18 @@ public struct CalicoIPAM: Sendable {
     /// deletes it when it no longer holds anything.
     func adjustHandle(_ handleID: String, block: IPNet, by delta: Int) async throws {
         let key = block.description
+        if delta > 0 {
+            // Most handles are new: try the create first and save a read.
+            let fresh = IPAMHandle(metadata: ObjectMeta(name: handleID),
+                                   spec: IPAMHandleSpec(handleID: handleID, block: [key: delta], deleted: false))
+            do {
+                _ = try await api.create(fresh)
+                return
+            } catch KubeError.conflict {
+            } catch {
+                throw Self.datastore("create IPAMHandle \(handleID)", error)
+            }
+        }
         for _ in 0..<maxAttempts {
             let existing: IPAMHandle?
             do {

@@ -10,6 +10,10 @@ public enum IPAMError: Error, Sendable, Hashable, CustomStringConvertible {
     case noPool(ipVersion: Int, node: String)
     /// Every block of every usable pool is full.
     case exhausted(ipVersion: Int, pools: [String])
+    /// A specifically requested address (CNI_ARGS IP=) lies in no IPPool.
+    case addressNotInPool(address: String)
+    /// A specifically requested address (CNI_ARGS IP=) is taken.
+    case addressUnavailable(address: String, reason: String)
     /// Writes kept conflicting with other writers beyond the retry budget.
     case tooMuchContention(what: String, attempts: Int)
     /// The datastore refused or failed a request.
@@ -19,8 +23,8 @@ public enum IPAMError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var cniCode: Int {
         switch self {
-        case .invalidConfig, .requestedPoolUnusable, .noPool: return 7
-        case .exhausted, .tooMuchContention, .lockFailed: return 11
+        case .invalidConfig, .requestedPoolUnusable, .noPool, .addressNotInPool: return 7
+        case .exhausted, .tooMuchContention, .lockFailed, .addressUnavailable: return 11
         case .datastore: return 101
         }
     }
@@ -35,6 +39,10 @@ public enum IPAMError: Error, Sendable, Hashable, CustomStringConvertible {
             return "no enabled IPv\(v) IPPool selects node \"\(node)\": create an IPPool (or fix its nodeSelector/disabled), or set assign_ipv\(v) to false"
         case .exhausted(let v, let pools):
             return "IPv\(v) pool\(pools.count == 1 ? "" : "s") \(pools.joined(separator: ", ")) exhausted: no free address in any block; release addresses or add a pool"
+        case .addressNotInPool(let address):
+            return "requested address \(address) (CNI_ARGS IP) is not in any IPPool: create a pool that contains it"
+        case .addressUnavailable(let address, let reason):
+            return "requested address \(address) (CNI_ARGS IP) \(reason)"
         case .tooMuchContention(let what, let attempts):
             return "gave up on \(what) after \(attempts) conflicting writes; try again"
         case .datastore(let op, let detail):
