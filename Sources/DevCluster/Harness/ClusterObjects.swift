@@ -54,17 +54,32 @@ enum ClusterObjects {
         return out
     }
 
-    /// `http=80/TCP` (protocol defaults to TCP).
+    /// `http=80/TCP` (protocol defaults to TCP); `http=80/TCP:8080` also maps host port 8080.
     static func parsePort(_ text: String) throws -> ContainerPort {
+        let usage = HarnessError("--port: \"\(text)\" is not NAME=PORT[/PROTOCOL][:HOSTPORT]")
         let kv = text.split(separator: "=", maxSplits: 1)
-        let spec = kv.count == 2 ? kv[1] : kv[0]
-        let parts = spec.split(separator: "/")
-        guard let port = Int(parts[0]), (1...65535).contains(port), parts.count <= 2 else {
-            throw HarnessError("--port: \"\(text)\" is not NAME=PORT[/PROTOCOL]")
+        let hostSplit = (kv.count == 2 ? kv[1] : kv[0]).split(separator: ":", omittingEmptySubsequences: false)
+        guard hostSplit.count <= 2 else { throw usage }
+        let parts = hostSplit[0].split(separator: "/")
+        guard let port = Int(parts[0]), (1...65535).contains(port), parts.count <= 2 else { throw usage }
+        var hostPort: Int?
+        if hostSplit.count == 2 {
+            guard let h = Int(hostSplit[1]), (1...65535).contains(h) else { throw usage }
+            hostPort = h
         }
         let proto = parts.count == 2 ? parts[1].uppercased() : "TCP"
         guard ["TCP", "UDP", "SCTP"].contains(proto) else { throw HarnessError("--port: protocol \(proto) is not TCP, UDP or SCTP") }
-        return ContainerPort(name: kv.count == 2 ? String(kv[0]) : nil, containerPort: port, protocol: proto)
+        return ContainerPort(name: kv.count == 2 ? String(kv[0]) : nil, containerPort: port, protocol: proto, hostPort: hostPort)
+    }
+
+    /// The kubelet's `portMappings` runtimeConfig: one entry per container port with a hostPort.
+    static func portMappings(_ ports: [ContainerPort]) -> JSONValue? {
+        let mapped = ports.compactMap { p -> JSONValue? in
+            guard let host = p.hostPort else { return nil }
+            return .object(["hostPort": .int(Int64(host)), "containerPort": .int(Int64(p.containerPort)),
+                            "protocol": .string((p.protocol ?? "TCP").lowercased())])
+        }
+        return mapped.isEmpty ? nil : .array(mapped)
     }
 
     static func register(_ plan: ClusterPlan, pool: String?, api: KubeAPI) async throws {

@@ -67,7 +67,7 @@ struct PodAddCommand: ParsableCommand {
     @Argument(help: "The pod's namespace (created if missing).") var namespace: String
     @Argument(help: "The pod's name.") var name: String
     @Option(help: "Labels, k=v,k2=v2.") var labels: String?
-    @Option(help: "A named container port NAME=PORT[/PROTOCOL]; repeatable.") var port: [String] = []
+    @Option(help: "A named container port NAME=PORT[/PROTOCOL][:HOSTPORT]; repeatable (a host port goes to portmap).") var port: [String] = []
 
     func run() throws {
         let added = try PodRuntime(dataDir: data.dataDir).add(node: node, namespace: namespace, name: name,

@@ -24,6 +24,8 @@ struct HarnessState: Codable, Sendable, Equatable {
         var ips: [String] = []
         /// The chain's final ADD result (prevResult for DEL), as JSON text.
         var result: String?
+        /// The runtimeConfig `portMappings` (JSON text) given on ADD, given again on DEL.
+        var portMappings: String?
         var key: String { "\(namespace)/\(name)" }
     }
 

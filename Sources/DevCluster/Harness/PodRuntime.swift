@@ -26,6 +26,7 @@ struct PodRuntime {
         var record = HarnessState.PodRecord(namespace: namespace, name: name, node: nodeName,
                                             netns: ClusterPlan.podNetns(cluster: state.clusterName, namespace: namespace, name: name),
                                             containerID: Self.containerID(), uid: uid)
+        record.portMappings = ClusterObjects.portMappings(ports).map { String(decoding: JSONWire.encode($0), as: UTF8.self) }
         // Recorded before the namespace exists, so `down` removes it whatever happens next.
         try HarnessState.update(dataDir) { s in
             if s.pods.contains(where: { $0.key == record.key }) { throw HarnessError("pod \(record.key) is already in this cluster") }
@@ -107,6 +108,11 @@ struct PodRuntime {
         .init(containerID: r.containerID, netnsPath: NetNamespace.named(r.netns).path, podNamespace: r.namespace, podName: r.name, podUID: r.uid)
     }
 
+    private func runtimeConfig(_ r: HarnessState.PodRecord) -> [String: JSONValue] {
+        guard let text = r.portMappings, let mappings = try? JSONWire.parse(Array(text.utf8)) else { return [:] }
+        return ["portMappings": mappings]
+    }
+
     /// Every plugin in order, each result the next one's prevResult; a failure runs DEL for
     /// the whole list (as the runtime does when sandbox setup fails) and reports the plugin's error.
     private func runAdd(_ chain: CNIChain, _ r: HarnessState.PodRecord, node: ClusterPlan.Node, state: HarnessState) throws -> JSONValue {
@@ -114,7 +120,8 @@ struct PodRuntime {
         var prev: JSONValue?
         for i in chain.plugins.indices {
             do {
-                prev = try invoke(chain.add(i, sandbox(r), cniPath: path, prevResult: prev), path: path, node: node)
+                prev = try invoke(chain.add(i, sandbox(r), cniPath: path, prevResult: prev, runtimeConfig: runtimeConfig(r)),
+                                  path: path, node: node)
             } catch {
                 try? runDel(chain, r, node: node, state: state, cached: prev)
                 throw error
@@ -128,7 +135,7 @@ struct PodRuntime {
         let path = state.cniPath(node.name)
         let result = cached ?? r.result.flatMap { try? JSONWire.parse(Array($0.utf8)) }
         var firstError: Error?
-        for inv in chain.del(sandbox(r), cniPath: path, cachedResult: result) {
+        for inv in chain.del(sandbox(r), cniPath: path, cachedResult: result, runtimeConfig: runtimeConfig(r)) {
             do { _ = try invoke(inv, path: path, node: node) } catch { firstError = firstError ?? error }
         }
         if let firstError { throw firstError }
