@@ -138,3 +138,31 @@ struct DownCommand: ParsableCommand {
         ClusterDown(dataDir: data.dataDir).run()
     }
 }
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Print the cluster's API server, nodes and pods.")
+
+    @OptionGroup var data: HarnessDataDir
+
+    func run() throws {
+        let s = try HarnessState.load(data.dataDir)
+        print(StatusText.render(s, serverAlive: s.apiServer.map { HarnessShell.isOurProcess($0.pid, marker: APIServerDaemon.marker) } ?? false))
+    }
+}
+
+/// `status` output (pure).
+enum StatusText {
+    static func render(_ s: HarnessState, serverAlive: Bool) -> String {
+        var lines = ["cluster \(s.clusterName) in \(s.dataDir) (CNI \(s.cni.rawValue), IPAM \(s.ipam.rawValue)\(s.staticRoutes ? ", static routes" : ""))"]
+        if let a = s.apiServer {
+            lines.append("API server \(a.url) pid \(a.pid) \(serverAlive ? "running" : "NOT RUNNING"); KUBECONFIG=\(a.kubeconfig)")
+        } else {
+            lines.append("API server: none")
+        }
+        lines.append("NODE\tNETNS\tADDRESS\tPODCIDR")
+        lines += s.nodes.map { "\($0.name)\t\($0.netns)\t\($0.address)\t\($0.podCIDR)" }
+        lines.append("POD\tNODE\tIPS\tNETNS")
+        lines += s.pods.map { "\($0.key)\t\($0.node)\t\($0.ips.joined(separator: ","))\t\($0.netns)" }
+        return lines.joined(separator: "\n")
+    }
+}
