@@ -22,7 +22,7 @@ public struct FelixConfig: Sendable, Hashable {
     public var nftablesRefreshInterval: Double = 90
     public var ipv6Support = true
     /// Seconds a change waits for more changes before the dataplane is programmed.
-    public var debounceInterval: Double = 0.005
+    public var debounceInterval: Double = 0.002
 
     public init() {}
 }

@@ -34,9 +34,15 @@ public enum NFTDiff {
         plan.deleteChains = plan.flushChains
 
         let nothingRecreated = recreatedSets.isEmpty && recreatedChains.isEmpty
+        // With the caller's list of changes only those are visited; everything else is in sync.
+        let narrowed = nothingRecreated && previous != nil ? changed : nil
+        func names(_ all: Dictionary<String, some Any>.Keys) -> [String] {
+            narrowed.map { $0.filter { all.contains($0) }.sorted() } ?? all.sorted()
+        }
+        let chainNames = names(desired.chains.keys)
 
         // Rules.
-        for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
+        for chain in chainNames.compactMap({ desired.chains[$0] }) {
             if nothingRecreated, programmed.chains[chain.name] != nil, unchanged(chain.name, chain, { $0.chains[chain.name] }) { continue }
             let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])
             let forced = { (rule: NFTRule) in
@@ -46,7 +52,7 @@ public enum NFTDiff {
         }
 
         // Map elements.
-        for map in desired.maps.values.sorted(by: { $0.name < $1.name }) {
+        for map in names(desired.maps.keys).compactMap({ desired.maps[$0] }) {
             if nothingRecreated, programmed.maps[map.name] != nil, unchanged(map.name, map, { $0.maps[map.name] }) { continue }
             let current = recreatedSets.contains(map.name) ? [:] : (programmed.maps[map.name] ?? [:])
             let stale = current.filter { key, verdict in
@@ -63,7 +69,7 @@ public enum NFTDiff {
         }
 
         // Set elements.
-        for set in desired.sets.values.sorted(by: { $0.name < $1.name }) {
+        for set in names(desired.sets.keys).compactMap({ desired.sets[$0] }) {
             if !recreatedSets.contains(set.name), programmed.sets[set.name] != nil, unchanged(set.name, set, { $0.sets[set.name] }) { continue }
             let want = NFTElementCodec.keyElements(set)
             let existing = programmed.sets[set.name]
@@ -80,7 +86,7 @@ public enum NFTDiff {
         plan.deleteSets = goneSets.union(goneMaps).union(recreatedSets).sorted()
 
         // Chains.
-        for chain in desired.chains.values.sorted(by: { $0.name < $1.name }) {
+        for chain in chainNames.compactMap({ desired.chains[$0] }) {
             if let p = programmed.chains[chain.name], !recreatedChains.contains(chain.name) {
                 if p.base?.policy != chain.base?.policy { plan.updateChains.append(chain) }
             } else {
