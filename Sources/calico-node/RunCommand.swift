@@ -1,12 +1,89 @@
 import ArgumentParser
+import Core
+import Foundation
+import Logging
+import Policy
+import Prometheus
+import Routing
 
-struct RunCommand: ParsableCommand {
+/// The container entrypoint: startup, then felix and/or the BGP speaker in this one process,
+/// sharing one API client and one health and one metrics server. SIGTERM cancels the roles:
+/// BGP closes its sessions with a shutdown communication, felix leaves the dataplane as is.
+struct RunCommand: AsyncRunnable {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Container entrypoint: startup, then the roles chosen by flags."
+        abstract: "Container entrypoint: startup, then the roles chosen by flags.",
+        discussion: """
+        With neither --felix nor --bgp, felix runs, and BGP too unless CALICO_NETWORKING_BACKEND=none
+        (policy-only). Reads everything `startup`, `felix` and `bgp` read; health on
+        FELIX_HEALTHHOST:FELIX_HEALTHPORT (127.0.0.1:9099), metrics on FELIX_PROMETHEUSMETRICSHOST:
+        FELIX_PROMETHEUSMETRICSPORT (127.0.0.1:9091). CALICO_DISABLE_FILE_LOGGING is accepted and
+        ignored: calico-node logs to stderr only.
+        """
     )
 
-    func run() throws {
-        try notImplemented("run")
+    @Flag(help: "Run the felix policy engine.")
+    var felix = false
+
+    @Flag(help: "Run the BGP speaker.")
+    var bgp = false
+
+    @OptionGroup var startup: StartupOptions
+
+    /// The roles to run: the flags, else felix plus BGP unless the backend is `none`.
+    static func roles(felix: Bool, bgp: Bool, environment: [String: String]) -> (felix: Bool, bgp: Bool) {
+        if felix || bgp { return (felix, bgp) }
+        let backend = environment["CALICO_NETWORKING_BACKEND"]?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return (true, backend != "none")
+    }
+
+    func runAsync() async throws {
+        let env = ProcessInfo.processInfo.environment
+        _ = env["CALICO_DISABLE_FILE_LOGGING"]  // accepted for Calico manifests; we never log to files
+        let envConfig = FelixConfigLayering.resolve(environment: env).config
+        LogBootstrap.bootstrap(calicoLevel: envConfig.logSeverityScreen)
+        let logger = Logger(label: "calico.node")
+        let roles = Self.roles(felix: felix, bgp: bgp, environment: env)
+        let api = try KubeClient(connection: DatastoreConfig.load(environment: env))
+        let startup = self.startup
+
+        try await ProcessSignals.runUntilTerminated {
+            let report = try await startup.runStartup(api: api)
+            let nodeName = report.nodeName
+            let (config, issues) = await FelixRole.initialConfig(api: api, nodeName: nodeName, environment: env)
+            for issue in issues { logger.warning("\(issue)") }
+            let health = HealthRegistry()
+            let metrics = PrometheusCollectorRegistry()
+            let servers = try await ObservabilityServers.start(
+                health: health, metrics: metrics,
+                healthAddress: ObservabilityAddress(host: config.healthHost, port: config.healthPort),
+                metricsAddress: config.prometheusMetricsEnabled
+                    ? ObservabilityAddress(host: config.prometheusMetricsHost, port: config.prometheusMetricsPort) : nil)
+            let names = [roles.felix ? "felix" : nil, roles.bgp ? "bgp" : nil].compactMap { $0 }.joined(separator: " and ")
+            logger.info("running \(names) for node \(nodeName); health on \(servers.healthServer.address)")
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    if roles.felix {
+                        group.addTask {
+                            try await FelixRole.run(api: api, nodeName: nodeName, environment: env, health: health, metrics: metrics,
+                                                    logger: Logger(label: "calico.felix"))
+                        }
+                    }
+                    if roles.bgp {
+                        let options = BGPRoleOptions(secretNamespace: env["CALICO_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system")
+                        group.addTask { try await BGPRole.run(api: api, nodeName: nodeName, options: options, health: health, metrics: metrics) }
+                    }
+                    // One role failing stops the other: the container restarts as a whole.
+                    try await group.next()
+                    group.cancelAll()
+                    try await group.waitForAll()
+                }
+            } catch {
+                await servers.stop()
+                throw error
+            }
+            await servers.stop()
+        }
+        logger.info("calico-node stopped")
     }
 }
