@@ -4,7 +4,7 @@
 #   ptp + host-local                  the reference
 #   calico + host-local (no API)      fixed subnet, no pod arguments: plugin work only
 #   calico + host-local (k8s pod)     usePodCidr from the Node, Pod annotations patched (3-5 API calls)
-#   calico + calico-ipam (k8s pod)    with CALICO_IPAM=1, when `calico-node ipam` works
+#   calico + calico-ipam (k8s pod)    when `calico-node ipam` works (CALICO_IPAM=0 leaves it out)
 # Prints median and p99 per column and their ratios to ptp, then checks that the ITER cycles
 # leaked nothing (no host-local reservation, no veth, no route).
 # Usage: bench/cni.sh [ITER] (default 1000). Needs root, Debian's containernetworking-plugins,
@@ -71,7 +71,7 @@ cycle() { # config id args
 }
 
 COLS=(ptp plain k8s)
-if [[ "${CALICO_IPAM:-}" == "1" ]]; then
+if [[ "${CALICO_IPAM:-1}" == "1" ]]; then
     if cycle "$WORK/cipam.json" "${TAG}probe" "$K8S_ARGS" > /dev/null 2>&1; then COLS+=(cipam); else echo "calico-ipam column skipped: its ADD failed" >&2; fi
 fi
 for i in $(seq "$ITER"); do

@@ -112,6 +112,30 @@ final class CNIPluginTests: CNIFixtureTestCase {
         XCTAssertEqual(try KernelFixture.ip(nil, ["-6", "route", "show", addr6]), "")
     }
 
+    /// The kubelet recreates a pod's sandbox: the new ADD replaces the old host veth, and the
+    /// old sandbox's late DEL must neither remove the new veth nor blank the new addresses.
+    func testLateDelOfAnOldSandboxLeavesTheNewOneAlone() throws {
+        let old = try fx.makePod("recreated")
+        let config = fx.config(version: "1.0.0")
+        _ = try fx.add(old, config: config)
+        let new = try fx.newSandbox(of: old)
+        let r = try fx.add(new, config: config)
+        let addr = try XCTUnwrap(CNIFixture.address(r))
+        let alias = try String(contentsOfFile: "/sys/class/net/\(new.hostVeth)/ifalias", encoding: .utf8)
+        XCTAssertEqual(alias.trimmingCharacters(in: .whitespacesAndNewlines), "calico-cni:\(new.containerID)")
+
+        XCTAssertEqual(try fx.run("DEL", old, config: config).status, 0)
+        XCTAssertTrue(fx.hostLinkExists(new.hostVeth), "the new sandbox's veth survives the old DEL")
+        XCTAssertEqual(try fx.annotations(new)[PodAnnotations.podIP], "\(addr)/32")
+        XCTAssertEqual(try fx.annotations(new)[PodAnnotations.containerID], new.containerID)
+        XCTAssertTrue(fx.ping(from: nil, to: addr))
+        XCTAssertEqual(Array(fx.reservations().values), [new.containerID], "the old sandbox's address was released")
+
+        XCTAssertEqual(try fx.run("DEL", new, config: config).status, 0)
+        XCTAssertEqual(fx.reservations(), [:])
+        XCTAssertFalse(fx.hostLinkExists(new.hostVeth))
+    }
+
     func testFelixOwnsRoutesLeavesTheHostRouteOut() throws {
         let pod = try fx.makePod("felixroutes")
         let config = fx.config(version: "1.0.0", extra: ["felix_owns_routes": true])

@@ -102,6 +102,16 @@ final class CNIFixture: @unchecked Sendable {
         return ref
     }
 
+    /// A new sandbox of the same pod (the kubelet recreating it): another netns and container ID.
+    func newSandbox(of pod: PodRef) throws -> PodRef {
+        var next = pod
+        next.netnsName = pod.netnsName + "-2"
+        next.containerID = pod.containerID + "2"
+        try NetNamespace.create(name: next.netnsName)
+        lock.withLock { _ = namespaces.insert(next.netnsName) }
+        return next
+    }
+
     func removeNetns(_ pod: PodRef) throws {
         try NetNamespace.delete(name: pod.netnsName)
         lock.withLock { _ = namespaces.remove(pod.netnsName) }
