@@ -16,24 +16,27 @@ public enum KernelRouteOp: Hashable, Sendable {
 /// reports back what happened.
 public struct KernelRouteState: Sendable {
     public var planner: KernelRoutePlanner
-    public private(set) var desired: [InetPrefix: KernelRoute] = [:]
+    // Keyed by the compact IPPrefix (no heap storage per key): a million routes stay small.
+    public private(set) var desired: [IPPrefix: KernelRoute] = [:]
     /// Routes of our protocol that we know are in the kernel.
-    public private(set) var installed: [InetPrefix: KernelRoute] = [:]
+    public private(set) var installed: [IPPrefix: KernelRoute] = [:]
     /// Destinations held by a route we did not install; left alone until a resync.
-    public private(set) var blocked: Set<InetPrefix> = []
+    public private(set) var blocked: Set<IPPrefix> = []
+    /// One shared next-hop array per distinct set of next hops (most routes share a few).
+    private var hopSets: [[NextHop]: [NextHop]] = [:]
 
     public init(planner: KernelRoutePlanner) { self.planner = planner }
 
     /// Applies Loc-RIB changes; returns the operations that bring the kernel in line.
     public mutating func apply(_ changes: [LocRIBChange]) -> [KernelRouteOp] {
-        var touched: [InetPrefix] = []
+        var touched: [IPPrefix] = []
+        touched.reserveCapacity(changes.count)
         for change in changes {
-            guard let dest = KernelRoutePlanner.inet(change.prefix) else { continue }
-            desired[dest] = planner.route(change)
-            touched.append(dest)
+            if let route = planner.route(change) { desired[change.prefix] = sharingHops(route) } else { desired[change.prefix] = nil }
+            touched.append(change.prefix)
         }
         var ops: [KernelRouteOp] = []
-        var done: Set<InetPrefix> = []
+        var done: Set<IPPrefix> = []
         for dest in touched where done.insert(dest).inserted {
             if let op = op(for: dest) { ops.append(op) }
         }
@@ -44,7 +47,7 @@ public struct KernelRouteState: Sendable {
     /// every difference becomes an operation, and blocked destinations are tried again.
     public mutating func resync(kernel: [KernelRoute]) -> [KernelRouteOp] {
         installed = [:]
-        for r in kernel { installed[r.destination] = r }
+        for r in kernel { if let key = Self.key(r.destination) { installed[key] = r } }
         blocked = []
         var ops: [KernelRouteOp] = []
         for dest in Set(desired.keys).union(installed.keys).sorted() {
@@ -56,7 +59,24 @@ public struct KernelRouteState: Sendable {
     /// Keeps the old routes of our protocol after a restart without touching them: they are
     /// deleted by the first resync if still unwanted (so forwarding survives our own restart).
     public mutating func adopt(kernel: [KernelRoute]) {
-        for r in kernel { installed[r.destination] = r }
+        for r in kernel { if let key = Self.key(r.destination) { installed[key] = r } }
+    }
+
+    static func key(_ p: InetPrefix) -> IPPrefix? {
+        IPAddress(bytes: p.address.bytes).flatMap { IPPrefix(address: $0, length: p.length) }
+    }
+
+    /// The route with its next-hop array replaced by the shared one for the same hops.
+    mutating func sharingHops(_ route: KernelRoute) -> KernelRoute {
+        guard !route.nextHops.isEmpty else { return route }
+        if let shared = hopSets[route.nextHops] {
+            var r = route
+            r.nextHops = shared
+            return r
+        }
+        if hopSets.count > 4096 { hopSets = [:] } // many distinct sets: stop sharing rather than grow
+        hopSets[route.nextHops] = route.nextHops
+        return route
     }
 
     /// A new speaker starts from an empty table: forget what the old one wanted but keep what
@@ -76,7 +96,7 @@ public struct KernelRouteState: Sendable {
         installed.keys.filter { desired[$0] == nil }.sorted().compactMap { op(for: $0) }
     }
 
-    func op(for dest: InetPrefix) -> KernelRouteOp? {
+    func op(for dest: IPPrefix) -> KernelRouteOp? {
         let want = desired[dest] ?? nil
         let have = installed[dest]
         switch (want, have) {
@@ -101,10 +121,12 @@ public struct KernelRouteState: Sendable {
     public mutating func completed(_ op: KernelRouteOp, succeeded: Bool, alreadyExists: Bool = false, notFound: Bool = false) {
         switch op {
         case .add(let r), .replace(let r):
-            if succeeded { installed[r.destination] = r; blocked.remove(r.destination) }
-            else if alreadyExists, case .add = op { blocked.insert(r.destination) }
+            guard let key = Self.key(r.destination) else { return }
+            if succeeded { installed[key] = r; blocked.remove(key) }
+            else if alreadyExists, case .add = op { blocked.insert(key) }
         case .delete(let r):
-            if succeeded || notFound { installed[r.destination] = nil }
+            guard let key = Self.key(r.destination) else { return }
+            if succeeded || notFound { installed[key] = nil }
         }
     }
 

@@ -6,7 +6,16 @@ public enum BestPath {
     /// tie-breaks: the equal-cost multipath set, best first.
     public struct Selection: Hashable, Sendable {
         public var best: Route
-        public var multipath: [Route]
+        /// The multipath set without `best` (empty, so no allocation, in the common single-path case).
+        public var others: [Route]
+
+        public init(best: Route, multipath: [Route]) {
+            self.best = best
+            others = multipath.count <= 1 ? [] : multipath.filter { $0 != best }
+        }
+
+        /// `best` and the routes that tie with it, best first.
+        public var multipath: [Route] { [best] + others }
     }
 
     public static func select(_ candidates: [Route], config: RIBConfig) -> Selection? {

@@ -157,7 +157,7 @@ public struct RIB: Sendable {
             let selection = BestPath.select(candidates(prefix), config: config)
             if selection != locRIB[prefix] {
                 locRIB[prefix] = selection
-                changes.locRIB.append(LocRIBChange(prefix: prefix, best: selection?.best, multipath: selection?.multipath ?? []))
+                changes.locRIB.append(LocRIBChange(prefix: prefix, selection: selection))
             }
             for peer in peers.values {
                 let wanted = selection.flatMap { exportAttributes($0.best, to: peer) }

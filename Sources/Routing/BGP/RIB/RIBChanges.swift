@@ -3,13 +3,24 @@
 public struct LocRIBChange: Hashable, Sendable {
     public var prefix: IPPrefix
     public var best: Route?
-    public var multipath: [Route]
+    /// The multipath set without `best` (empty in the common single-path case: no allocation
+    /// while many changes wait for the kernel).
+    public var others: [Route]
 
     public init(prefix: IPPrefix, best: Route?, multipath: [Route]) {
         self.prefix = prefix
         self.best = best
-        self.multipath = multipath
+        others = multipath.count <= 1 ? [] : multipath.filter { $0 != best }
     }
+
+    init(prefix: IPPrefix, selection: BestPath.Selection?) {
+        self.prefix = prefix
+        best = selection?.best
+        others = selection?.others ?? []
+    }
+
+    /// `best` and the routes that tie with it, best first (empty on removal).
+    public var multipath: [Route] { best.map { [$0] + others } ?? [] }
 
     /// The distinct next hops to program (empty on removal).
     public var nextHops: [IPAddress] { multipath.compactMap(\.nextHop) }
