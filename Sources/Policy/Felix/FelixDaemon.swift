@@ -67,7 +67,10 @@ public actor FelixDaemon {
 
     public func synced(_ kind: String) {
         guard pendingKinds.remove(kind) != nil else { return }
-        if pendingKinds.isEmpty {
+        if !pendingKinds.isEmpty {
+            health.report(Self.component, ready: false, live: true,
+                          detail: "waiting for the first list of \(pendingKinds.sorted().joined(separator: ", "))")
+        } else {
             logger.info("every resource listed; programming the dataplane")
             markDirty(immediately: true)
         }
