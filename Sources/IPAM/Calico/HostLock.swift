@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,8 +24,8 @@ public final class HostLock: @unchecked Sendable {
     /// Opens (creating it and its directory) and locks the file, waiting for other holders.
     public init(path: String) throws(IPAMError) {
         self.path = path
-        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        if !dir.isEmpty { mkdir(dir, 0o755) }
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .lockFailed(path: path, reason: String(cString: strerror(errno))) }
         while flock(fd, LOCK_EX) != 0 {
