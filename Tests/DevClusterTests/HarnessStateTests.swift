@@ -67,6 +67,14 @@ final class HarnessStateTests: XCTestCase {
         ])]))
         XCTAssertEqual(try ClusterObjects.parseLabels("a=1,b=x=y,c="), ["a": "1", "b": "x=y", "c": ""])
         XCTAssertThrowsError(try ClusterObjects.parseLabels("novalue"))
+        let mapped = try ClusterObjects.parsePort("web=80/TCP:8080")
+        XCTAssertEqual(mapped, ContainerPort(name: "web", containerPort: 80, protocol: "TCP", hostPort: 8080))
+        XCTAssertEqual(ClusterObjects.portMappings([mapped, try ClusterObjects.parsePort("dns=53/UDP")]), .array([
+            .object(["hostPort": .int(8080), "containerPort": .int(80), "protocol": .string("tcp")]),
+        ]))
+        XCTAssertNil(ClusterObjects.portMappings([try ClusterObjects.parsePort("80")]))
+        XCTAssertThrowsError(try ClusterObjects.parsePort("web=80:0"))
+        XCTAssertThrowsError(try ClusterObjects.parsePort("web=80:1:2"))
         XCTAssertThrowsError(try ClusterObjects.parsePort("http=99999"))
         XCTAssertThrowsError(try ClusterObjects.parsePort("http=80/ICMP"))
     }
@@ -83,6 +91,17 @@ final class HarnessStateTests: XCTestCase {
         try await ClusterObjects.ensureNamespace("team", api: api)
         let namespaces = try await api.list(Namespace.self).items
         XCTAssertEqual(namespaces.filter { $0.metadata.name == "team" }.count, 1)
+    }
+
+    func testStatusText() throws {
+        var s = try state()
+        s.apiServer = .init(pid: 7, url: "https://172.31.0.1:99", kubeconfig: "/k", log: "/l")
+        s.pods = [.init(namespace: "default", name: "a", node: "node-2", netns: "dc-pod-default_a", containerID: "c", uid: "u", ips: ["10.244.2.2"])]
+        let text = StatusText.render(s, serverAlive: true)
+        XCTAssertTrue(text.contains("API server https://172.31.0.1:99 pid 7 running; KUBECONFIG=/k"), text)
+        XCTAssertTrue(text.contains("node-2\tdc-node-2\t172.31.0.12/24\t10.244.2.0/24"), text)
+        XCTAssertTrue(text.contains("default/a\tnode-2\t10.244.2.2\tdc-pod-default_a"), text)
+        XCTAssertTrue(StatusText.render(s, serverAlive: false).contains("NOT RUNNING"))
     }
 
     func testListeningURL() {

@@ -23,7 +23,7 @@ final class DevClusterHarnessCalicoTests: XCTestCase {
             XCTAssertEqual(conf["plugins"]?.arrayValue?.first?["nodename"]?.stringValue, node)
         }
 
-        let a = try cluster.podAdd(node: "node-1", name: "a", labels: ["app": "a"])
+        let a = try cluster.podAdd(node: "node-1", name: "a", labels: ["app": "a"], ports: ["http=80/TCP:8080"])
         let b = try cluster.podAdd(node: "node-1", name: "b")
         let c = try cluster.podAdd(node: "node-2", namespace: "other", name: "c")
         XCTAssertTrue(a[0].hasPrefix("10.244.1.") && b[0].hasPrefix("10.244.1.") && c[0].hasPrefix("10.244.2."), "\(a) \(b) \(c)")
@@ -43,11 +43,17 @@ final class DevClusterHarnessCalicoTests: XCTestCase {
         XCTAssertEqual(pod["metadata"]?["annotations"]?["cni.projectcalico.org/podIP"]?.stringValue, a[0] + "/32")
         XCTAssertEqual(pod["status"]?["podIP"]?.stringValue, a[0])
 
+        // The host port went to portmap as runtimeConfig.portMappings (the chain's second plugin).
+        let dnat = try cluster.exec("node-1", ["iptables-save", "-t", "nat"]).out
+        XCTAssertTrue(dnat.contains("--dport 8080 -j DNAT --to-destination \(a[0]):80"), dnat)
+
         try cluster.podDel(name: "b")
         XCTAssertFalse(try cluster.exec("node-1", ["ip", "route"]).out.contains(b[0] + " "))
+        try cluster.podDel(name: "a")
+        XCTAssertFalse(try cluster.exec("node-1", ["iptables-save", "-t", "nat"]).out.contains("--dport 8080"))
         let store = try FileManager.default.contentsOfDirectory(atPath: cluster.dataDir + "/nodes/node-1/ipam/k8s-pod-network")
         XCTAssertFalse(store.contains(b[0]))
-        XCTAssertTrue(store.contains(a[0]))
+        XCTAssertFalse(store.contains(a[0]))
     }
 
     func testCalicoIPAMBlocksPerNode() throws {
