@@ -33,8 +33,15 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: [.customLong("bird6-live", withSingleDash: true), .customLong("bird6-live")], help: .hidden)
     var bird6Live = false
 
-    @Option(name: .customLong("health-address"), help: "HOST:PORT of the health server.")
-    var healthAddress: String = ObservabilityAddress.defaultHealth.description
+    @Option(name: .customLong("health-address"),
+            help: "HOST:PORT of the health server (default: FELIX_HEALTHHOST:FELIX_HEALTHPORT, else 127.0.0.1:9099).")
+    var healthAddress: String = CheckCommand.environmentHealthAddress()
+
+    /// The probe runs in calico-node's container, so it sees the FELIX_* settings the server used.
+    static func environmentHealthAddress() -> String {
+        let config = FelixConfigLayering.resolve(environment: ProcessInfo.processInfo.environment).config
+        return ObservabilityAddress(host: config.healthHost, port: config.healthPort).description
+    }
 
     @Option(help: "Seconds to wait for the health server's answer.")
     var timeout: Double = 5

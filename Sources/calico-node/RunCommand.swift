@@ -48,7 +48,13 @@ struct RunCommand: AsyncRunnable {
         let startup = self.startup
 
         try await ProcessSignals.runUntilTerminated {
-            let report = try await startup.runStartup(api: api)
+            let report: StartupReport
+            do {
+                report = try await startup.runStartup(api: api)
+            } catch where Task.isCancelled {
+                logger.info("stopped before startup completed")
+                return
+            }
             let nodeName = report.nodeName
             let (config, issues) = await FelixRole.initialConfig(api: api, nodeName: nodeName, environment: env)
             for issue in issues { logger.warning("\(issue)") }

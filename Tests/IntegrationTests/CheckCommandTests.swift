@@ -41,6 +41,11 @@ final class CheckCommandTests: XCTestCase {
         }
         health.report("bgp", ready: true, live: true, detail: "2 of 2 peers Established")
         XCTAssertEqual(try check(["-felix-ready", "-bird-ready"], port: port).status, 0)
+        // Without --health-address the probe finds the server where FELIX_HEALTHPORT put it.
+        var env = ProcessInfo.processInfo.environment
+        env["FELIX_HEALTHPORT"] = String(port)
+        let viaEnv = try DevServer.run(try Self.calicoNode(), ["check", "-felix-ready", "-bird-ready"], environment: env)
+        XCTAssertEqual(viaEnv.status, 0, viaEnv.err)
 
         health.report("felix", ready: false, live: false, detail: "dataplane wedged")
         let live = try check(["--felix-live"], port: port)
