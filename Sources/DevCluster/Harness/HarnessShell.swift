@@ -102,7 +102,8 @@ enum HarnessShell {
         while Date() < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return }
-            if kill(pid, 0) != 0 { return }
+            // Gone, or a zombie awaiting a reaper that is not us (its cmdline is then empty).
+            if kill(pid, 0) != 0 || !isOurProcess(pid, marker: marker) { return }
             usleep(20_000)
         }
         kill(pid, SIGKILL)
