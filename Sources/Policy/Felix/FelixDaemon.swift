@@ -25,6 +25,7 @@ public actor FelixDaemon {
     public private(set) var programCount = 0
     public private(set) var lastError: String?
     private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private var lastUnresolved: [IPSetID] = []
 
     /// The kinds whose first list must arrive before anything is programmed.
     public static let watchedKinds = ["pods", "namespaces", "serviceaccounts", "networkpolicies", "calico-networkpolicies",
@@ -186,5 +187,11 @@ public actor FelixDaemon {
         metrics.ipSets.set(to: Double(ruleset.sets.count))
         let unresolved = engine.unresolvedNamedPorts
         metrics.unresolvedNamedPorts.set(to: Double(unresolved.count))
+        if unresolved != lastUnresolved {
+            for id in unresolved where !lastUnresolved.contains(id) {
+                logger.warning("\(id) resolves to no port of any selected endpoint; the rules using it match nothing")
+            }
+            lastUnresolved = unresolved
+        }
     }
 }
