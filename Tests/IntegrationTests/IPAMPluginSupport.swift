@@ -50,13 +50,13 @@ final class IPAMPluginHarness: @unchecked Sendable {
     }
 
     /// Starts one plugin run without waiting for it.
-    func start(_ command: String, containerID: String, config: String, node: String = "node-a") throws -> Process {
+    func start(_ command: String, containerID: String, config: String, node: String = "node-a", extraArgs: String = "") throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.environment = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": "/var/run/netns/ipamtest-\(containerID)",
             "CNI_IFNAME": "eth0", "CNI_PATH": dir,
-            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(containerID);K8S_POD_INFRA_CONTAINER_ID=\(containerID)",
+            "CNI_ARGS": "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(containerID);K8S_POD_INFRA_CONTAINER_ID=\(containerID)\(extraArgs)",
             // One lock file per simulated node, as each node has its own /var/run.
             "CALICO_IPAM_LOCK_FILE": "\(dir)/\(node)/ipam.lock",
         ]
@@ -78,8 +78,8 @@ final class IPAMPluginHarness: @unchecked Sendable {
         return Output(status: p.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
-    func run(_ command: String, containerID: String, config: String, node: String = "node-a") throws -> Output {
-        finish(try start(command, containerID: containerID, config: config, node: node))
+    func run(_ command: String, containerID: String, config: String, node: String = "node-a", extraArgs: String = "") throws -> Output {
+        finish(try start(command, containerID: containerID, config: config, node: node, extraArgs: extraArgs))
     }
 
     /// Every address the blocks record as allocated, and every handle.

@@ -146,6 +146,33 @@ final class IPAMPluginTests: XCTestCase {
         XCTAssertEqual(held.handles, [])
     }
 
+    /// Dual stack from named pools, in a pre-1.0 result (with "version" per IP), and CNI_ARGS IP=.
+    func testDualStackAndRequestedAddress() async throws {
+        try await h.addPool("v4", "10.80.0.0/16")
+        try await h.addPool("v6", "fd00:80::/64")
+        let dual = h.config(version: "0.3.1", ipam: ["assign_ipv4": "true", "assign_ipv6": "true", "ipv4_pools": ["v4"], "ipv6_pools": ["fd00:80::/64"]])
+        let add = try h.run("ADD", containerID: "dual", config: dual)
+        XCTAssertEqual(add.status, 0, add.stdout + add.stderr)
+        let ips = try XCTUnwrap(add.json?["ips"] as? [[String: Any]], add.stdout)
+        XCTAssertEqual(ips.map { $0["address"] as? String }, ["10.80.0.0/32", "fd00:80::/128"])
+        XCTAssertEqual(ips.map { $0["version"] as? String }, ["4", "6"])
+        let handle = try await h.api.get(IPAMHandle.self, name: "k8s-pod-network.dual", namespace: nil)
+        XCTAssertEqual(handle.spec.block, ["10.80.0.0/26": 1, "fd00:80::/122": 1])
+
+        let fixed = try h.run("ADD", containerID: "fixed", config: h.config(), extraArgs: ";IP=10.80.7.7")
+        XCTAssertEqual(fixed.status, 0, fixed.stdout + fixed.stderr)
+        XCTAssertEqual((fixed.json?["ips"] as? [[String: Any]])?.first?["address"] as? String, "10.80.7.7/32")
+        let taken = try h.run("ADD", containerID: "fixed2", config: h.config(), extraArgs: ";IP=10.80.7.7")
+        XCTAssertEqual(taken.json?["code"] as? Int, 11, taken.stdout)
+        let bad = try h.run("ADD", containerID: "fixed3", config: h.config(), extraArgs: ";IP=not-an-ip")
+        XCTAssertEqual(bad.json?["code"] as? Int, 4, bad.stdout)
+
+        for id in ["dual", "fixed"] { XCTAssertEqual(try h.run("DEL", containerID: id, config: dual).status, 0) }
+        let held = try await h.allocations()
+        XCTAssertEqual(held.addresses, [])
+        XCTAssertEqual(held.handles, [])
+    }
+
     /// GC (1.1.0) releases what the runtime no longer lists, on this node only.
     func testGarbageCollection() async throws {
         try await h.addPool("p", "10.60.0.0/24")
