@@ -56,19 +56,21 @@ public struct CalicoCNIPlugin: Sendable {
     // MARK: ADD
 
     func add(_ r: AttachmentRequest) async throws(CNIError) -> CNIResult {
+        let timer = PhaseTimer("ADD", environment: environment)
+        defer { timer.total() }
         let settings = try PluginSettings.read(r.config)
         let w = Workload(r, prefix: settings.interfacePrefix)
         guard let netns = r.netns else { throw CNIError(.invalidEnvironment, "CNI_NETNS is required for ADD") }
         let dataplane: PodDataplane
         do { dataplane = try PodDataplane() } catch { throw CNIError.wrapping(error, "open netlink") }
-        if try dataplane.podInterfaceExists(netns: netns, name: r.ifName) {
+        if try timer.measure("look for the pod interface", { () throws(CNIError) in try dataplane.podInterfaceExists(netns: netns, name: r.ifName) }) {
             throw CNIError(.interfaceExists,
                            "interface \(r.ifName) already exists in \(netns): a second ADD for one attachment; DEL it first or use another CNI_IFNAME")
         }
         let store = PluginDatastore(config: r.config, environment: environment)
-        let ipam = try await resolvedIPAM(r.config, store)
+        let ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
         let delegate = delegate(r.config, paths: r.paths)
-        let allocated = try delegate.add(r.config, ipam: ipam)
+        let allocated = try timer.measure("IPAM ADD") { () throws(CNIError) in try delegate.add(r.config, ipam: ipam) }
 
         // From here on a failure gives the addresses back and removes what was made.
         do {
@@ -88,7 +90,7 @@ public struct CalicoCNIPlugin: Sendable {
                 // A veth of this name belongs to an earlier sandbox of the same pod (one pod has
                 // one live sandbox): Calico replaces it.
                 try dataplane.removeHostVeth(w.hostVeth, containerID: nil)
-                mac = try dataplane.create(plan, containerID: r.containerID)
+                mac = try timer.measure("veth, addresses, routes") { try dataplane.create(plan, containerID: r.containerID) }
             } catch {
                 // Do not leave the released address in the annotations.
                 if let annotation, (try? await annotation.value) != nil, let ns = w.podNamespace, let pod = w.podName {
@@ -96,7 +98,7 @@ public struct CalicoCNIPlugin: Sendable {
                 }
                 throw error
             }
-            try await annotation?.value
+            try await timer.measure("wait for the Pod annotation") { try await annotation?.value }
             return plan.result(podMAC: mac, dns: allocated.dns)
         } catch {
             let failure = CNIError.wrapping(error, "set up \(w.hostVeth) for \(r.containerID)")
@@ -115,6 +117,8 @@ public struct CalicoCNIPlugin: Sendable {
 
     /// Idempotent: whatever is already gone (netns, interface, reservation, Pod) is fine.
     func del(_ r: AttachmentRequest) async throws(CNIError) {
+        let timer = PhaseTimer("DEL", environment: environment)
+        defer { timer.total() }
         let settings = try PluginSettings.read(r.config)
         let w = Workload(r, prefix: settings.interfacePrefix)
         let store = PluginDatastore(config: r.config, environment: environment)
@@ -122,14 +126,28 @@ public struct CalicoCNIPlugin: Sendable {
         let annotation = w.podNamespace.flatMap { ns in
             w.podName.map { pod in Task { try await self.clearPod(store, ns, pod, containerID: r.containerID) } }
         }
+        // Deleting a veth waits out the kernel's RCU grace periods (~25 ms), so it runs on a
+        // thread of its own while the address is released.
+        let (hostVeth, ifName, netns, containerID) = (w.hostVeth, r.ifName, r.netns, r.containerID)
+        let removal = OwnThread.start {
+            try timer.measure("remove the veth") {
+                try PodDataplane().remove(hostVeth: hostVeth, podInterface: ifName, netns: netns, containerID: containerID)
+            }
+        }
+        var released: CNIError?
         do {
-            try PodDataplane().remove(hostVeth: w.hostVeth, podInterface: r.ifName, netns: r.netns, containerID: r.containerID)
+            let ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
+            try timer.measure("IPAM DEL") { () throws(CNIError) in try delegate(r.config, paths: r.paths).del(r.config, ipam: ipam) }
+        } catch {
+            released = error
+        }
+        do {
+            try removal.wait()
         } catch {
             throw CNIError.wrapping(error, "remove \(r.ifName) / \(w.hostVeth)")
         }
-        let ipam = try await resolvedIPAM(r.config, store)
-        try delegate(r.config, paths: r.paths).del(r.config, ipam: ipam)
-        do { try await annotation?.value } catch { throw CNIError.wrapping(error, "clear the Pod's addresses") }
+        if let released { throw released }
+        do { try await timer.measure("wait for the Pod annotation") { try await annotation?.value } } catch { throw CNIError.wrapping(error, "clear the Pod's addresses") }
     }
 
     /// Blanks podIP/podIPs unless a newer sandbox has written its own container ID; a Pod that
