@@ -96,6 +96,6 @@ done
 left_res=$(find "$WORK/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | wc -l)
 left_pod=$(ip -n "$NS" -o link show | grep -vc "lo:" || true)
 left_routes=$(ip route show | grep -c "100.127." || true)
-left_handles=$(curl -sS --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" "$URL/apis/crd.projectcalico.org/v1/ipamhandles" | grep -o '"handleID"' | wc -l)
+left_handles=$(curl -sS --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" "$URL/apis/crd.projectcalico.org/v1/ipamhandles" | { grep -o '"handleID"' || true; } | wc -l)
 echo "after $((ITER * ${#COLS[@]})) cycles: host-local reservations left $left_res, IPAM handles left $left_handles, pod-side links left $left_pod, routes into the pod ranges left $left_routes"
 [[ "$left_res" == 0 && "$left_handles" == 0 && "$left_pod" == 0 && "$left_routes" == 0 ]] || { echo "LEAK" >&2; exit 1; }
