@@ -34,11 +34,7 @@ struct FelixCommand: AsyncRunnable {
 
         let health = HealthRegistry()
         let metrics = PrometheusCollectorRegistry()
-        let servers = try await ObservabilityServers.start(
-            health: health, metrics: metrics,
-            healthAddress: ObservabilityAddress(host: config.healthHost, port: config.healthPort),
-            metricsAddress: config.prometheusMetricsEnabled
-                ? ObservabilityAddress(host: config.prometheusMetricsHost, port: config.prometheusMetricsPort) : nil)
+        let servers = try await ObservabilityServers.start(health: health, metrics: metrics, config: config)
         let metricsNote = servers.metricsServer.map { ", metrics on \($0.address)" } ?? ""
         logger.info("felix for node \(nodeName); health on \(servers.healthServer.address)\(metricsNote)")
         defer { Task { await servers.stop() } }

@@ -41,3 +41,15 @@ public final class ObservabilityServers: Sendable {
         await metricsServer?.stop()
     }
 }
+
+extension ObservabilityServers {
+    /// Both servers where felix's configuration puts them (health host/port; metrics host/port
+    /// when enabled).
+    public static func start(health: HealthRegistry, metrics: PrometheusCollectorRegistry, config: FelixConfig) async throws -> ObservabilityServers {
+        try await start(
+            health: health, metrics: metrics,
+            healthAddress: ObservabilityAddress(host: config.healthHost, port: config.healthPort),
+            metricsAddress: config.prometheusMetricsEnabled
+                ? ObservabilityAddress(host: config.prometheusMetricsHost, port: config.prometheusMetricsPort) : nil)
+    }
+}
