@@ -7,12 +7,19 @@ final class DevClusterHarnessTests: XCTestCase {
     private func netnsList() throws -> String { try DevServer.run("/usr/sbin/ip", ["netns", "list"]).out }
     private func linkList() throws -> String { try DevServer.run("/usr/sbin/ip", ["-o", "link", "show"]).out }
 
+    /// Alive and not a zombie (an exited daemon waits for its reaper, PID 1, not for us).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
     private func assertGone(_ cluster: DevClusterDriver, apiServerPid: Int32?, file: StaticString = #filePath, line: UInt = #line) throws {
         let leftNetns = try netnsList().split(separator: "\n").filter { $0.hasPrefix(cluster.name + "-") }
         XCTAssertEqual(leftNetns, [], "namespaces left", file: file, line: line)
         XCTAssertFalse(try linkList().contains("\(cluster.name)-ul"), "root link left", file: file, line: line)
         XCTAssertFalse(FileManager.default.fileExists(atPath: cluster.dataDir), "data dir left", file: file, line: line)
-        if let pid = apiServerPid { XCTAssertNotEqual(kill(pid, 0), 0, "API server still running", file: file, line: line) }
+        if let pid = apiServerPid { XCTAssertFalse(Self.isRunning(pid), "API server still running", file: file, line: line) }
     }
 
     func testReferencePluginsPodsAcrossNodesAndCleanTeardown() throws {

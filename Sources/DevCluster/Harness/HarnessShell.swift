@@ -22,26 +22,7 @@ enum HarnessShell {
         guard let first = argv.first else { throw HarnessError("empty command") }
         let exe = first.contains("/") ? first : (which(first) ?? first)
         let full = netns.map { [which("ip") ?? "/usr/sbin/ip", "netns", "exec", $0, exe] + argv.dropFirst() } ?? [exe] + argv.dropFirst()
-        do {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: full[0])
-            p.arguments = Array(full.dropFirst())
-            if let environment { p.environment = environment }
-            let out = Pipe(), err = Pipe(), input = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            p.standardInput = input
-            try p.run()
-            let errBox = DataBox()
-            let reader = Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); errBox.done.signal() }
-            reader.start()
-            if let stdin { input.fileHandleForWriting.write(stdin) }
-            try? input.fileHandleForWriting.close()
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            errBox.done.wait()
-            p.waitUntilExit()
-            return Output(status: p.terminationStatus, out: outData, err: String(decoding: errBox.data, as: UTF8.self))
-        }
+        return try ChildProcess.run(full, environment: environment ?? ProcessInfo.processInfo.environment, stdin: stdin ?? Data())
     }
 
     /// Runs and requires success; the error shows the command and its stderr.
@@ -114,8 +95,3 @@ enum HarnessShell {
 
 /// glibc's POSIX_SPAWN_SETSID (a _GNU_SOURCE macro Swift does not import).
 private let posixSpawnSetsid: Int32 = 0x80
-
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
-    let done = DispatchSemaphore(value: 0)
-}
