@@ -67,13 +67,29 @@ public struct CalicoCNIPlugin: Sendable {
             throw CNIError(.interfaceExists,
                            "interface \(r.ifName) already exists in \(netns): a second ADD for one attachment; DEL it first or use another CNI_IFNAME")
         }
+        // The veth pair needs no address: it is made on its own thread while IPAM runs.
+        let (hostVeth, ifName, mtu, containerID) = (w.hostVeth, r.ifName, r.config.effectiveMTU, r.containerID)
+        let pair = OwnThread.start {
+            try timer.measure("create the veth pair") {
+                try dataplane.createPair(hostVeth: hostVeth, podInterface: ifName, netns: netns, mtu: mtu, containerID: containerID)
+            }
+        }
         let store = PluginDatastore(config: r.config, environment: environment)
-        let ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
         let delegate = delegate(r.config, paths: r.paths)
-        let allocated = try timer.measure("IPAM ADD") { () throws(CNIError) in try delegate.add(r.config, ipam: ipam) }
+        let ipam: JSONValue, allocated: CNIResult
+        do {
+            ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
+            allocated = try timer.measure("IPAM ADD") { () throws(CNIError) in try delegate.add(r.config, ipam: ipam) }
+        } catch {
+            // Nothing was allocated; only the pair goes again.
+            _ = try? pair.wait()
+            try? dataplane.removeHostVeth(hostVeth, containerID: containerID)
+            throw error
+        }
 
         // From here on a failure gives the addresses back and removes what was made.
         do {
+            try pair.wait()
             let plan = try PodNetworkPlan.make(hostVeth: w.hostVeth, podInterface: r.ifName, netns: netns,
                                                mtu: r.config.effectiveMTU, ipam: allocated,
                                                felixOwnsRoutes: settings.felixOwnsRoutes)
@@ -87,10 +103,7 @@ public struct CalicoCNIPlugin: Sendable {
             }
             let mac: MACAddress?
             do {
-                // A veth of this name belongs to an earlier sandbox of the same pod (one pod has
-                // one live sandbox): Calico replaces it.
-                try dataplane.removeHostVeth(w.hostVeth, containerID: nil)
-                mac = try timer.measure("veth, addresses, routes") { try dataplane.create(plan, containerID: r.containerID) }
+                mac = try timer.measure("addresses, routes") { try dataplane.configure(plan) }
             } catch {
                 // Do not leave the released address in the annotations.
                 if let annotation, (try? await annotation.value) != nil, let ns = w.podNamespace, let pod = w.podName {

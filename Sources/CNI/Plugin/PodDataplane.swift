@@ -11,14 +11,21 @@ struct PodDataplane {
         host = try Netlink()
     }
 
-    /// Creates the pair with the pod end made directly in the pod's namespace, then configures
-    /// both ends. Returns the pod interface's MAC. On a throw the caller removes the host veth
-    /// (which takes the pod end with it).
-    func create(_ plan: PodNetworkPlan, containerID: String) throws -> MACAddress? {
+    /// The pair alone, made while IPAM is still choosing the addresses: a veth of this name
+    /// belongs to an earlier sandbox of the same pod (one pod has one live sandbox) and is
+    /// replaced, as Calico does; the new pod end is made directly in the pod's namespace, and
+    /// the host end records the container. On a throw the caller removes the host veth (which
+    /// takes the pod end with it).
+    func createPair(hostVeth: String, podInterface: String, netns: String, mtu: Int, containerID: String) throws {
+        try removeHostVeth(hostVeth, containerID: nil)
+        try host.createVeth(name: hostVeth, peerName: podInterface, peerNamespace: NetNamespace(path: netns),
+                            mtu: mtu, mac: PodNetworkPlan.hostMAC)
+        try HostVethAlias.write(hostVeth, containerID: containerID)
+    }
+
+    /// Configures both ends of the pair `createPair` made. Returns the pod interface's MAC.
+    func configure(_ plan: PodNetworkPlan) throws -> MACAddress? {
         let ns = NetNamespace(path: plan.netns)
-        try host.createVeth(name: plan.hostVeth, peerName: plan.podInterface, peerNamespace: ns,
-                            mtu: plan.mtu, mac: PodNetworkPlan.hostMAC)
-        try HostVethAlias.write(plan.hostVeth, containerID: containerID)
         if let failure = Sysctl.apply(plan.hostSysctls).first { throw failure }
         try host.setUp(plan.hostVeth)
 
