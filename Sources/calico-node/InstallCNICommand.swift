@@ -36,7 +36,7 @@ struct InstallCNICommand: ParsableCommand {
 
     func run() throws {
         let env = ProcessInfo.processInfo.environment
-        var s = try InstallSettings.fromEnvironment(env, hostname: ProcessInfo.processInfo.hostName)
+        var s = try InstallSettings.fromEnvironment(env, hostname: Self.hostname())
         if let binDir { s.binDir = binDir }
         if let netDir { s.netDir = netDir }
         if let confName { s.confName = confName }
@@ -63,5 +63,12 @@ struct InstallCNICommand: ParsableCommand {
         for b in report.binaries { print("installed \(b) -> \(exe)\(s.copyBinaries ? " (copy)" : "")") }
         print("wrote \(report.conflist)")
         print("wrote \(report.kubeconfig)")
+    }
+
+    /// The kernel's hostname, as Calico's os.Hostname() (Foundation's hostName may resolve it via DNS).
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer).lowercased()
     }
 }
