@@ -187,11 +187,28 @@ final class FelixDaemonTests: XCTestCase {
         XCTAssertEqual(r.health.health(of: "felix")?.ready, true)
     }
 
-    func testCancellationReturns() async throws {
+    func testCancellationReturnsAndReportsStopped() async throws {
         let api = InMemoryKubeAPI()
         let r = start(api)
         await r.daemon.waitUntilProgrammed()
         r.task.cancel()
         try await r.task.value
+        XCTAssertEqual(r.health.health(of: "felix"), ComponentHealth(ready: false, live: false, detail: "stopped"))
+    }
+
+    func testNamedPortThatResolvesNowhereIsCountedAndMatchesNothing() async throws {
+        let api = InMemoryKubeAPI()
+        _ = try await api.create(Self.namespace("x"))
+        _ = try await api.create(Self.pod("a", ns: "x", ip: "10.0.0.1", labels: ["pod": "a"]))
+        let spec = K8sNetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["pod": "a"]), ingress: [K8sNetworkPolicySpec.IngressRule(
+            ports: [K8sNetworkPolicySpec.Port(protocol: "TCP", port: .string("no-such-port"))])])
+        _ = try await api.create(K8sNetworkPolicy(metadata: ObjectMeta(name: "named", namespace: "x"), spec: spec))
+        let r = start(api)
+        defer { r.task.cancel() }
+        await r.daemon.waitUntilProgrammed()
+        let chain = try XCTUnwrap(r.dataplane.last?.chains[RenderNames.policyChain(PolicyKey(namespace: "x", name: "knp.default.named"), ingress: true)])
+        XCTAssertTrue(chain.rules.isEmpty, "a port that resolves nowhere allows nothing: \(chain.rules)")
+        let text = String(decoding: MetricsRoutes.answer(r.metrics, method: "GET", path: "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(text.contains("felix_unresolved_named_ports 1"), text)
     }
 }

@@ -99,6 +99,11 @@ public actor FelixDaemon {
         if let result, !result.errors.isEmpty { metrics.recordError(result.errors.joined(separator: "; ")) }
     }
 
+    /// The loop ended: neither ready nor live any more (the dataplane stays as programmed).
+    public func stopped(reason: String) {
+        health.report(Self.component, ready: false, live: false, detail: reason)
+    }
+
     /// Live while the loop runs: called by the heartbeat.
     public func heartbeat() {
         let h = health.health(of: Self.component)

@@ -62,8 +62,12 @@ public enum FelixRole {
                 try await group.next()
             } catch is CancellationError {
                 // Shutting down.
+            } catch {
+                await daemon.stopped(reason: "\(error)")
+                throw error
             }
             group.cancelAll()
+            await daemon.stopped(reason: "stopped")
         }
     }
 }
