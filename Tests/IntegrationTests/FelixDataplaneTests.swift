@@ -102,6 +102,36 @@ final class FelixDataplaneTests: XCTestCase {
         XCTAssertTrue(metrics.contains("felix_policy_errors 1"), metrics)
     }
 
+    private func ping(_ from: Ref, _ to: Ref) -> Bool {
+        (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.pods[from]!.netns),
+                                                 "ping", "-c", "1", "-W", "1", cluster.pods[to]!.ip])) != nil
+    }
+
+    func testCalicoPassToProfilesAndICMPDeny() async throws {
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        XCTAssertTrue(ping(b, a))
+        try await cluster.change {
+            // Kubernetes default deny for a (tier default, order 1000) ...
+            _ = try await cluster.api.create(K8sNetworkPolicy(metadata: ObjectMeta(name: "deny-a", namespace: "fa"), spec: K8sNetworkPolicySpec(
+                podSelector: LabelSelector(matchLabels: ["pod": "a"]))))
+            // ... but c's traffic passes the rest of the tier (order 10) and the namespace profile allows it.
+            _ = try await cluster.api.create(GlobalNetworkPolicy(metadata: ObjectMeta(name: "pass-c"), spec: CalicoPolicySpec(
+                order: 10, selector: "pod == 'a'", types: ["Ingress"],
+                ingress: [CalicoRule(action: "Pass", source: EntityRule(selector: "pod == 'c'"))])))
+            // And nobody may ping b, though TCP to b stays open.
+            _ = try await cluster.api.create(GlobalNetworkPolicy(metadata: ObjectMeta(name: "no-ping-b"), spec: CalicoPolicySpec(
+                order: 20, selector: "pod == 'b'", types: ["Ingress"],
+                ingress: [CalicoRule(action: "Deny", protocol: .string("ICMP"), icmp: CalicoRule.ICMPMatch(type: 8)),
+                          CalicoRule(action: "Allow")])))
+        }
+        XCTAssertTrue(try cluster.canReach(c, a), "Pass skips the rest of the tier: the profile allows")
+        XCTAssertFalse(try cluster.canReach(b, a), "the Kubernetes default deny applies to b")
+        XCTAssertTrue(try cluster.canReach(a, b))
+        XCTAssertFalse(ping(a, b), "ICMP echo to b is denied")
+        XCTAssertTrue(ping(b, c), "c has no policy")
+    }
+
     func testRestartKeepsEstablishedFlowAndNeverAllowsDenied() async throws {
         cluster.startFelix()
         try await cluster.waitFelixReady()
