@@ -91,7 +91,7 @@ extension CalicoIPAM {
             current.spec.state = state
             current.spec.deleted = "false"
             do {
-                _ = try await api.update(current)
+                _ = try await api.update(current.replacingSpec)
                 return
             } catch KubeError.conflict, KubeError.notFound {
                 continue

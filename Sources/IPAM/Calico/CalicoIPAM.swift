@@ -146,7 +146,7 @@ public struct CalicoIPAM: Sendable {
             var updated = current
             guard let ordinal = updated.spec.allocate(1, attribute: attribute).first else { return nil }
             do {
-                _ = try await api.update(updated)
+                _ = try await api.update(updated.replacingSpec)
                 return IPAMAddressMath.address(in: net, ordinal: ordinal)
             } catch KubeError.conflict {
                 current = try await call("get IPAMBlock \(block.metadata.name)") {
@@ -200,7 +200,7 @@ public struct CalicoIPAM: Sendable {
                 if handle.spec.block.isEmpty {
                     try await api.delete(IPAMHandle.self, name: handleID, namespace: nil)
                 } else {
-                    _ = try await api.update(handle)
+                    _ = try await api.update(handle.replacingSpec)
                 }
                 return
             } catch KubeError.conflict {

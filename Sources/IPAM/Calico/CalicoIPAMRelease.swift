@@ -38,7 +38,7 @@ extension CalicoIPAM {
             let ordinals = block.spec.release(handle: handle)
             guard !ordinals.isEmpty else { return [] }
             do {
-                _ = try await api.update(block)
+                _ = try await api.update(block.replacingSpec)
                 return ordinals.map { IPAMAddressMath.address(in: net, ordinal: $0) }
             } catch KubeError.conflict {
                 continue

@@ -44,7 +44,7 @@ extension CalicoIPAM {
                     throw IPAMError.addressUnavailable(address: address.addressText, reason: "is already in use")
                 }
                 do {
-                    _ = try await api.update(updated)
+                    _ = try await api.update(updated.replacingSpec)
                     return address
                 } catch KubeError.conflict {
                     guard let again = try await getBlock(cidr) else { break }
