@@ -60,11 +60,7 @@ struct RunCommand: AsyncRunnable {
             for issue in issues { logger.warning("\(issue)") }
             let health = HealthRegistry()
             let metrics = PrometheusCollectorRegistry()
-            let servers = try await ObservabilityServers.start(
-                health: health, metrics: metrics,
-                healthAddress: ObservabilityAddress(host: config.healthHost, port: config.healthPort),
-                metricsAddress: config.prometheusMetricsEnabled
-                    ? ObservabilityAddress(host: config.prometheusMetricsHost, port: config.prometheusMetricsPort) : nil)
+            let servers = try await ObservabilityServers.start(health: health, metrics: metrics, config: config)
             let names = [roles.felix ? "felix" : nil, roles.bgp ? "bgp" : nil].compactMap { $0 }.joined(separator: " and ")
             logger.info("running \(names) for node \(nodeName); health on \(servers.healthServer.address)")
             do {
