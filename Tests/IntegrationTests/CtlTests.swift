@@ -151,24 +151,6 @@ final class CtlTests: XCTestCase {
         node-1     k8s            kube-system.kube-dns-v20-jhk10   eth0
 
         """)
-        // explain: the namespace profile allows, then a GlobalNetworkPolicy denies.
-        let open = try ctl(["explain", "kube-system/client", "kube-system/kube-dns-v20-jhk10", "--port", "53", "--protocol", "udp"])
-        XCTAssertEqual(open.status, 0, open.err)
-        XCTAssertTrue(open.out.contains("profile kns.kube-system ingress rule 0 (Allow) allows"), open.out)
-        XCTAssertTrue(open.out.hasSuffix("UDP/53: ALLOWED\n"), open.out)
-        let deny = try ctl(["apply", "-f", "-"], stdin: """
-        apiVersion: projectcalico.org/v3
-        kind: GlobalNetworkPolicy
-        metadata: {name: no-dns-from-clients}
-        spec:
-          selector: k8s-app == 'kube-dns'
-          ingress: [{action: Deny, protocol: UDP, source: {selector: app == 'client'}, destination: {ports: [53]}}]
-        """)
-        XCTAssertEqual(deny.status, 0, deny.err)
-        let closed = try ctl(["explain", "kube-system/client", "kube-system/kube-dns-v20-jhk10", "--port", "53", "--protocol", "UDP"])
-        XCTAssertEqual(closed.status, 1)
-        XCTAssertTrue(closed.out.contains("policy no-dns-from-clients ingress rule 0 (Deny) denies"), closed.out)
-
         let wide = try ctl(["get", "wep", "-o", "wide"])
         XCTAssertTrue(wide.out.contains("NETWORKS") && wide.out.contains("10.244.1.5/32") && wide.out.contains("kns.kube-system"), wide.out)
         let yaml = try ctl(["get", "workloadendpoints", "-o", "yaml"])
