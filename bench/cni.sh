@@ -8,13 +8,14 @@
 # Prints median and p99 per column and their ratios to ptp, then checks that the ITER cycles
 # leaked nothing (no host-local reservation, no veth, no route).
 # Usage: bench/cni.sh [ITER] (default 1000). Needs root, Debian's containernetworking-plugins,
-# curl. Uses .build/release/calico-node (built here if missing; CALICO_NODE_BIN overrides).
+# curl. Uses .build/release/calico-node (built here with --static-swift-stdlib if missing;
+# CALICO_NODE_BIN overrides). CALICO_CNI_TIMING=1 makes the plugin print its phases to stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER="${1:-1000}"
 BIN="${CALICO_NODE_BIN:-.build/release/calico-node}"
 DEVCLUSTER="${CALICO_DEVCLUSTER_BIN:-}"
-if [[ ! -x "$BIN" ]]; then swift build -c release --product calico-node; fi
+if [[ ! -x "$BIN" ]]; then swift build -c release --static-swift-stdlib --product calico-node; fi
 if [[ -z "$DEVCLUSTER" ]]; then
     for c in .build/release/calico-devcluster .build/debug/calico-devcluster; do [[ -x "$c" ]] && DEVCLUSTER="$c" && break; done
 fi
