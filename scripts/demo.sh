@@ -53,6 +53,7 @@ SERVER_PIDS=()
 
 dc() { "${DC[@]}" "$@" --data-dir "$DIR"; }
 dcexec() { local target=$1; shift; "${DC[@]}" exec "$target" --data-dir "$DIR" -- "$@"; }
+pod_netns() { jq -r --arg k "$1" '.pods[] | select(.namespace + "/" + .name == $k) | .netns' "$DIR/state.json"; }
 pod_ip() { jq -r --arg k "$1" '.pods[] | select(.namespace + "/" + .name == $k) | .ips[0] | split("/")[0]' "$DIR/state.json"; }
 
 stop_pids() {  # SIGTERM, up to 10 s, then SIGKILL
@@ -114,7 +115,9 @@ probe() {
         for dst in "${PODS[@]}"; do
             [[ $src == "$dst" ]] && continue
             ip=$(pod_ip "$dst")
-            ( if timeout 2 "${DC[@]}" exec "$src" --data-dir "$DIR" -- ncat -z -w 1 "$ip" "$PORT" >/dev/null 2>&1
+            # ip netns exec, not `calico-devcluster exec`: cheap to start, so a loaded machine
+            # does not turn a slow start into a false "blocked". A dropped SYN costs -w 2 seconds.
+            ( if timeout 10 ip netns exec "$(pod_netns "$src")" ncat -z -w 2 "$ip" "$PORT" >/dev/null 2>&1
               then echo ok; else echo blocked; fi >"$WORK/probe/${src//\//_}--${dst//\//_}" ) &
             pids+=($!)
         done
@@ -140,14 +143,31 @@ matches() {  # the last probe equals the expected matrix for $1
     done
 }
 
+mismatches() {  # the flows of the last probe that differ from the expected matrix for $1
+    local src dst out=()
+    for src in "${PODS[@]}"; do
+        for dst in "${PODS[@]}"; do
+            [[ $src == "$dst" ]] && continue
+            [[ $(result "$src" "$dst") == "$(expected "$1" "$src" "$dst")" ]] || out+=("$src->$dst $(result "$src" "$dst")")
+        done
+    done
+    local IFS=,
+    echo "${out[*]}"
+}
+
 # Probes until the matrix is the expected one (routes and rules arrive asynchronously) or
 # `seconds` pass, then prints it as a table and as MATRIX lines.
 matrix() {
     local phase=$1 seconds=$2 began=$SECONDS deadline=$((SECONDS + $2)) src dst
+    local last=""
     while :; do
         probe
         matches "$phase" && break
         ((SECONDS < deadline)) || break
+        local wrong
+        wrong=$(mismatches "$phase")
+        [[ $wrong == "$last" ]] || say "[$((SECONDS - START))s] not yet as expected: $wrong"
+        last=$wrong
         sleep 0.5
     done
     printf '  %-16s' "from \\ to"
@@ -208,9 +228,11 @@ for pod in "${PODS[@]}"; do
     SERVER_PIDS+=($!)
 done
 kubectl get pods -A -o wide | sed 's/^/  /'
+say "calico-node ctl get workloadendpoints (the pods as Calico sees them):"
+KUBECONFIG=$KUBECONFIG "$CALICO_NODE" ctl get workloadendpoints | sed 's/^/  /'
 
 section "connectivity before any policy: every pod reaches every pod (TCP $PORT)"
-matrix before 30
+matrix before 45
 
 section "routes on node-1: the other nodes' pods via their node addresses, learned over BGP (proto 80)"
 dcexec node-1 ip route | sed 's/^/  /'
@@ -237,4 +259,9 @@ EOF
 kubectl get networkpolicy -A | sed 's/^/  /'
 
 section "connectivity with the policies: only frontend -> backend into shop; other/stranger still open"
-matrix after 30
+matrix after 45
+
+section "node-1's metrics (GET 127.0.0.1:9091/metrics inside the node)"
+dcexec node-1 curl -sf http://127.0.0.1:9091/metrics \
+    | grep -E '^(felix_active_local_(endpoints|policies)|felix_int_dataplane_applies_total|calico_bgp_sessions\{state="Established"\}|calico_bgp_kernel_routes) ' \
+    | sed 's/^/  /' || say "(metrics not available)"
