@@ -52,7 +52,7 @@ public final class KernelRouteProgrammer: @unchecked Sendable {
     /// Routes of ours currently in the kernel (as far as we know).
     public func installedCount() async -> Int { await onQueue { self.state.installedCount } }
 
-    public func installedRoutes() async -> [KernelRoute] { await onQueue { Array(self.state.installed.values) } }
+    public func installedRoutes() async -> [KernelRoute] { await onQueue { self.state.installedRoutes } }
 
     /// Failed operations so far and the last one's error, for health and metrics.
     public func failureSummary() async -> (count: Int, last: String?) { await onQueue { (self.failures, self.lastFailure) } }

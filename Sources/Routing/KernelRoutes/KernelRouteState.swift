@@ -14,25 +14,55 @@ public enum KernelRouteOp: Hashable, Sendable {
 /// What the kernel should hold and what we believe we installed, keyed by destination (pure).
 /// Loc-RIB changes and resyncs both come out as the smallest list of operations; the programmer
 /// reports back what happened.
+///
+/// One table holds both sides: an entry's installed route is usually the desired one itself
+/// (`.asDesired`, no copy), so a million routes cost one hash table of small entries.
 public struct KernelRouteState: Sendable {
+    enum Installed: Sendable {
+        case none
+        case asDesired
+        /// Something else of ours (before a change is applied, or adopted after a restart).
+        case other(InstalledRoute)
+    }
+
+    final class InstalledRoute: Sendable {
+        let route: KernelRoute
+        init(_ route: KernelRoute) { self.route = route }
+    }
+
+    struct Entry: Sendable {
+        var desired: KernelRoute?
+        var installed: Installed
+
+        var installedRoute: KernelRoute? {
+            switch installed {
+            case .none: return nil
+            case .asDesired: return desired
+            case .other(let box): return box.route
+            }
+        }
+    }
+
     public var planner: KernelRoutePlanner
-    // Keyed by the compact IPPrefix (no heap storage per key): a million routes stay small.
-    public private(set) var desired: [IPPrefix: KernelRoute] = [:]
-    /// Routes of our protocol that we know are in the kernel.
-    public private(set) var installed: [IPPrefix: KernelRoute] = [:]
+    // Keyed by the compact IPPrefix (no heap storage per key).
+    private var table: [IPPrefix: Entry] = [:]
     /// Destinations held by a route we did not install; left alone until a resync.
     public private(set) var blocked: Set<IPPrefix> = []
     /// One shared next-hop array per distinct set of next hops (most routes share a few).
     private var hopSets: [[NextHop]: [NextHop]] = [:]
+    public private(set) var installedCount = 0
 
     public init(planner: KernelRoutePlanner) { self.planner = planner }
+
+    /// Routes of our protocol that we know are in the kernel.
+    public var installedRoutes: [KernelRoute] { table.values.compactMap(\.installedRoute) }
 
     /// Applies Loc-RIB changes; returns the operations that bring the kernel in line.
     public mutating func apply(_ changes: [LocRIBChange]) -> [KernelRouteOp] {
         var touched: [IPPrefix] = []
         touched.reserveCapacity(changes.count)
         for change in changes {
-            if let route = planner.route(change) { desired[change.prefix] = sharingHops(route) } else { desired[change.prefix] = nil }
+            setDesired(change.prefix, planner.route(change).map { sharingHops($0) })
             touched.append(change.prefix)
         }
         var ops: [KernelRouteOp] = []
@@ -43,14 +73,33 @@ public struct KernelRouteState: Sendable {
         return ops
     }
 
+    private mutating func setDesired(_ key: IPPrefix, _ route: KernelRoute?) {
+        var entry = table[key] ?? Entry(desired: nil, installed: .none)
+        if case .asDesired = entry.installed, let old = entry.desired, old != route { entry.installed = .other(InstalledRoute(old)) }
+        entry.desired = route
+        store(key, entry)
+    }
+
+    private mutating func store(_ key: IPPrefix, _ entry: Entry) {
+        var e = entry
+        // Installed exactly what is now desired: share it.
+        if case .other(let box) = e.installed, let d = e.desired, Self.sameContent(d, box.route) { e.installed = .asDesired }
+        if e.desired == nil, case .none = e.installed { table[key] = nil } else { table[key] = e }
+    }
+
     /// Starts over from what the kernel holds of our protocol (after a restart or periodically):
     /// every difference becomes an operation, and blocked destinations are tried again.
     public mutating func resync(kernel: [KernelRoute]) -> [KernelRouteOp] {
-        installed = [:]
-        for r in kernel { if let key = Self.key(r.destination) { installed[key] = r } }
+        for key in Array(table.keys) {
+            var e = table[key]!
+            e.installed = .none
+            store(key, e)
+        }
+        installedCount = 0
+        adopt(kernel: kernel)
         blocked = []
         var ops: [KernelRouteOp] = []
-        for dest in Set(desired.keys).union(installed.keys).sorted() {
+        for dest in table.keys.sorted() {
             if let op = op(for: dest) { ops.append(op) }
         }
         return ops
@@ -59,7 +108,13 @@ public struct KernelRouteState: Sendable {
     /// Keeps the old routes of our protocol after a restart without touching them: they are
     /// deleted by the first resync if still unwanted (so forwarding survives our own restart).
     public mutating func adopt(kernel: [KernelRoute]) {
-        for r in kernel { if let key = Self.key(r.destination) { installed[key] = r } }
+        for r in kernel {
+            guard let key = Self.key(r.destination) else { continue }
+            var e = table[key] ?? Entry(desired: nil, installed: .none)
+            if case .none = e.installed { installedCount += 1 }
+            e.installed = .other(InstalledRoute(r))
+            store(key, e)
+        }
     }
 
     static func key(_ p: InetPrefix) -> IPPrefix? {
@@ -82,24 +137,13 @@ public struct KernelRouteState: Sendable {
     /// A new speaker starts from an empty table: forget what the old one wanted but keep what
     /// is installed, so unchanged routes are not touched and the next resync removes the rest.
     public mutating func forgetDesired() {
-        desired = [:]
-    }
-
-    /// Re-plans every desired route (the interface addresses changed).
-    public mutating func replan(addresses: [InterfaceAddress], locRIB: [LocRIBChange]) -> [KernelRouteOp] {
-        planner.addresses = addresses
-        desired = [:]
-        return apply(locRIB) + resyncDeletes()
-    }
-
-    private mutating func resyncDeletes() -> [KernelRouteOp] {
-        installed.keys.filter { desired[$0] == nil }.sorted().compactMap { op(for: $0) }
+        for key in Array(table.keys) { setDesired(key, nil) }
     }
 
     func op(for dest: IPPrefix) -> KernelRouteOp? {
-        let want = desired[dest] ?? nil
-        let have = installed[dest]
-        switch (want, have) {
+        guard let entry = table[dest] else { return nil }
+        if case .asDesired = entry.installed { return nil }
+        switch (entry.desired, entry.installedRoute) {
         case (nil, nil): return nil
         case (nil, let have?): return .delete(have)
         case (let want?, nil): return blocked.contains(dest) ? nil : .add(want)
@@ -122,13 +166,20 @@ public struct KernelRouteState: Sendable {
         switch op {
         case .add(let r), .replace(let r):
             guard let key = Self.key(r.destination) else { return }
-            if succeeded { installed[key] = r; blocked.remove(key) }
-            else if alreadyExists, case .add = op { blocked.insert(key) }
+            if succeeded {
+                var e = table[key] ?? Entry(desired: nil, installed: .none)
+                if case .none = e.installed { installedCount += 1 }
+                if let d = e.desired, d == r { e.installed = .asDesired } else { e.installed = .other(InstalledRoute(r)) }
+                store(key, e)
+                blocked.remove(key)
+            } else if alreadyExists, case .add = op {
+                blocked.insert(key)
+            }
         case .delete(let r):
-            guard let key = Self.key(r.destination) else { return }
-            if succeeded || notFound { installed[key] = nil }
+            guard let key = Self.key(r.destination), succeeded || notFound, var e = table[key] else { return }
+            if case .none = e.installed {} else { installedCount -= 1 }
+            e.installed = .none
+            store(key, e)
         }
     }
-
-    public var installedCount: Int { installed.count }
 }
