@@ -53,8 +53,16 @@ SERVER_PIDS=()
 
 dc() { "${DC[@]}" "$@" --data-dir "$DIR"; }
 dcexec() { local target=$1; shift; "${DC[@]}" exec "$target" --data-dir "$DIR" -- "$@"; }
-pod_netns() { jq -r --arg k "$1" '.pods[] | select(.namespace + "/" + .name == $k) | .netns' "$DIR/state.json"; }
-pod_ip() { jq -r --arg k "$1" '.pods[] | select(.namespace + "/" + .name == $k) | .ips[0] | split("/")[0]' "$DIR/state.json"; }
+declare -A POD_IP POD_NETNS
+# Each pod's first address and network namespace, from `calico-devcluster status`'s pod table.
+load_pods() {
+    local key node ips netns
+    while IFS=$'\t' read -r key node ips netns; do
+        [[ -n ${NODE[$key]:-} ]] || continue
+        POD_IP[$key]=${ips%%[/,]*}
+        POD_NETNS[$key]=$netns
+    done < <(dc status)
+}
 
 stop_pids() {  # SIGTERM, up to 10 s, then SIGKILL
     local pid
@@ -114,10 +122,10 @@ probe() {
     for src in "${PODS[@]}"; do
         for dst in "${PODS[@]}"; do
             [[ $src == "$dst" ]] && continue
-            ip=$(pod_ip "$dst")
+            ip=${POD_IP[$dst]}
             # ip netns exec, not `calico-devcluster exec`: cheap to start, so a loaded machine
             # does not turn a slow start into a false "blocked". A dropped SYN costs -w 2 seconds.
-            ( if timeout 10 ip netns exec "$(pod_netns "$src")" ncat -z -w 2 "$ip" "$PORT" >/dev/null 2>&1
+            ( if timeout 10 ip netns exec "${POD_NETNS[$src]}" ncat -z -w 2 "$ip" "$PORT" >/dev/null 2>&1
               then echo ok; else echo blocked; fi >"$WORK/probe/${src//\//_}--${dst//\//_}" ) &
             pids+=($!)
         done
@@ -227,6 +235,7 @@ for pod in "${PODS[@]}"; do
     "${DC[@]}" exec "$pod" --data-dir "$DIR" -- ncat -lk "$PORT" --sh-exec 'echo hello' >/dev/null 2>&1 &
     SERVER_PIDS+=($!)
 done
+load_pods
 kubectl get pods -A -o wide | sed 's/^/  /'
 say "calico-node ctl get workloadendpoints (the pods as Calico sees them):"
 KUBECONFIG=$KUBECONFIG "$CALICO_NODE" ctl get workloadendpoints | sed 's/^/  /'

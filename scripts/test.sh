@@ -12,7 +12,7 @@ die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 # the reference CNI plugins, openssl for certificates, a netcat for raw sockets).
 PACKAGES=(
     libnftnl-dev libmnl-dev libnl-route-3-dev libnl-3-dev libcurl4-openssl-dev pkg-config
-    nftables iproute2 iputils-ping bird2 gobgpd containernetworking-plugins openssl frr curl
+    nftables iproute2 iputils-ping bird2 gobgpd containernetworking-plugins openssl frr curl ncat
 )
 
 installed() { dpkg -s "$1" >/dev/null 2>&1; }
