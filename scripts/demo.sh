@@ -37,6 +37,9 @@ else
         log=$(swift build --product "$product" 2>&1) || { printf '%s\n' "$log" | grep -E 'error' | head -20; die "building $product failed"; }
     done
     BIN=$ROOT/.build/debug
+    BUILD_SECONDS=$((SECONDS - START))
+    say "built in ${BUILD_SECONDS}s (not counted below)"
+    START=$SECONDS
 fi
 DC=("$BIN/calico-devcluster")
 CALICO_NODE=$BIN/calico-node
@@ -95,7 +98,7 @@ cleanup() {
     [[ -f $DIR/state.json ]] && { dc down | sed 's/^/  /' || true; }
     if [[ ${DEMO_KEEP:-0} == 1 ]]; then say "kept $WORK"; else rm -rf "$WORK"; fi
     if ((status == 0)); then
-        printf '\ndemo finished in %ds\n' $((SECONDS - START))
+        printf '\ndemo finished in %ds%s\n' $((SECONDS - START)) "${BUILD_SECONDS:+ (plus ${BUILD_SECONDS}s of build)}"
     else
         printf '\ndemo FAILED (exit %d) after %ds\n' "$status" $((SECONDS - START))
     fi
