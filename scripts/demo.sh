@@ -273,6 +273,13 @@ kubectl get networkpolicy -A | sed 's/^/  /'
 section "connectivity with the policies: only frontend -> backend into shop; other/stranger still open"
 matrix after 45
 
+section "calico-node ctl explain: which policy and rule decides a flow"
+for flow in "shop/frontend shop/backend" "shop/db shop/backend"; do
+    say "ctl explain $flow --port $PORT"
+    # shellcheck disable=SC2086
+    "$CALICO_NODE" ctl explain $flow --port "$PORT" 2>&1 | sed 's/^/    /' || true
+done
+
 section "node-1's metrics (GET 127.0.0.1:9091/metrics inside the node)"
 dcexec node-1 curl -sf http://127.0.0.1:9091/metrics \
     | grep -E '^(felix_active_local_(endpoints|policies)|felix_int_dataplane_applies_total|calico_bgp_sessions\{state="Established"\}|calico_bgp_kernel_routes) ' \
