@@ -69,6 +69,9 @@ final class DemoTests: XCTestCase {
         XCTAssertEqual(Self.matrix(out, phase: "before"), Self.expected(after: false), out)
         XCTAssertEqual(Self.matrix(out, phase: "after"), Self.expected(after: true), out)
         XCTAssertTrue(out.contains("networkpolicy.networking.k8s.io/default-deny created"), out)
+        // ctl explain agrees with the measured matrix.
+        XCTAssertTrue(out.contains("shop/frontend -> shop/backend TCP/80: ALLOWED"), out)
+        XCTAssertTrue(out.contains("shop/db -> shop/backend TCP/80: DENIED"), out)
 
         // Teardown: nothing of this cluster is left.
         let name = try XCTUnwrap(Self.firstMatch(#"up: cluster (demo[0-9a-f]+) with"#, in: out), out)
