@@ -54,3 +54,11 @@ static inline CURLMcode cs_curl_multi_setopt_long(CURLM *m, CURLMoption o, long 
 static inline int cs_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
 static inline int cs_unshare(int flags) { return (int)syscall(SYS_unshare, flags); }
 #endif
+
+// Socket types as plain ints: with <sys/socket.h> imported through this module, a whole-module
+// (release) build no longer finds Glibc's SOCK_STREAM/SOCK_DGRAM enum cases.
+#ifndef CALICO_CSYSTEM_SHIM_SOCKET_H
+#define CALICO_CSYSTEM_SHIM_SOCKET_H
+static const int cs_sock_stream = SOCK_STREAM;
+static const int cs_sock_dgram = SOCK_DGRAM;
+#endif

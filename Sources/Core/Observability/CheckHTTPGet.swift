@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import CCalicoSystem
 
 /// A plain HTTP/1.1 GET to the local health server, for the probe and `ctl node status`. A probe
 /// runs once per kubelet period, so a blocking socket with a deadline is all it needs.
@@ -15,7 +16,7 @@ public enum CheckHTTPGet {
     public static func get(_ address: ObservabilityAddress, path: String, timeout: Double = 5) throws(Failure) -> (status: Int, body: [UInt8]) {
         let target = "http://\(address)\(path)"
         var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = cs_sock_stream
         hints.ai_flags = AI_NUMERICSERV
         var info: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(address.host, String(address.port), &hints, &info) == 0, let ai = info else {

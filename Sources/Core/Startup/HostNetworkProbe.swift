@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import CCalicoSystem
 
 /// The host-facing half of autodetection: the interfaces and addresses netlink reports, and the
 /// kernel's choice of source address towards a destination.
@@ -24,7 +25,7 @@ public enum HostNetworkProbe {
     /// a UDP socket is connected, which selects the route and source without sending anything.
     public static func sourceAddress(towards destination: String, family: InetAddress.Family) -> InetAddress? {
         guard let target = resolve(destination, family: family) else { return nil }
-        let fd = socket(family.addressFamily, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(family.addressFamily, cs_sock_dgram, 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         if family == .ipv4 {
@@ -59,7 +60,7 @@ public enum HostNetworkProbe {
         if let a = InetAddress(destination) { return a.family == family ? a : nil }
         var hints = addrinfo()
         hints.ai_family = family.addressFamily
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        hints.ai_socktype = cs_sock_dgram
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(destination, nil, &hints, &result) == 0, let first = result else { return nil }
         defer { freeaddrinfo(result) }
