@@ -8,32 +8,13 @@ import XCTest
 final class CNIPluginScaleTests: CNIFixtureTestCase {
     override class var fixtureTag: String { "cns" }
 
-    /// Runs `body(i)` for every i on its own thread, all at once, and waits for all.
-    private func inParallel(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let group = DispatchGroup()
-        for i in 0..<count {
-            group.enter()
-            Thread.detachNewThread {
-                body(i)
-                group.leave()
-            }
-        }
-        group.wait()
-    }
-
     func testFiftyParallelAddsThenFiftyParallelDels() throws {
         let n = 50
         let fx = self.fx!
         let pods = try (0..<n).map { try fx.makePod("par\($0)") }
-        let config = LockedBox(fx.config(version: "1.0.0"))
-        let results = LockedBox([Int: CNIFixture.Outcome]())
-        inParallel(n) { i in
-            let r = (try? fx.run("ADD", pods[i], config: config.value)) ?? CNIFixture.Outcome(status: -1, stdout: "", stderr: "")
-            results.withLock { $0[i] = r }
-        }
+        let results = runInParallel("ADD", pods, config: fx.config(version: "1.0.0"))
         var addresses: [String] = []
-        for i in 0..<n {
-            let r = try XCTUnwrap(results.value[i])
+        for (i, r) in results.enumerated() {
             XCTAssertEqual(r.status, 0, "ADD \(i): \(r.stdout) \(r.stderr)")
             if let a = CNIFixture.address(r.json) { addresses.append(a) }
         }
@@ -45,22 +26,18 @@ final class CNIPluginScaleTests: CNIFixtureTestCase {
         }
         XCTAssertTrue(fx.ping(from: pods[0], to: addresses[n - 1]), "pod -> pod")
 
-        let dels = LockedBox([Int: CNIFixture.Outcome]())
-        inParallel(n) { i in
-            let r = (try? fx.run("DEL", pods[i], config: config.value)) ?? CNIFixture.Outcome(status: -1, stdout: "", stderr: "")
-            dels.withLock { $0[i] = r }
-        }
+        let dels = runInParallel("DEL", pods, config: fx.config(version: "1.0.0"))
         for i in 0..<n {
-            XCTAssertEqual(dels.value[i]?.status, 0, "DEL \(i): \(dels.value[i]?.stdout ?? "")")
+            XCTAssertEqual(dels[i].status, 0, "DEL \(i): \(dels[i].stdout)")
             XCTAssertFalse(fx.hostLinkExists(pods[i].hostVeth), "link of pod \(i)")
         }
         XCTAssertEqual(fx.reservations(), [:], "no reservation left")
         XCTAssertEqual(try fx.hostRoutesToPods(), [], "no route left")
     }
 
-    /// 200 cycles here (CNI_CYCLES overrides; bench/cni.sh runs 1,000 on a release build).
+    /// 1,000 cycles, as the issue asks (about 4 minutes in a debug build; CNI_CYCLES overrides).
     func testSequentialAddDelCyclesLeakNothing() throws {
-        let cycles = Int(ProcessInfo.processInfo.environment["CNI_CYCLES"] ?? "") ?? 200
+        let cycles = Int(ProcessInfo.processInfo.environment["CNI_CYCLES"] ?? "") ?? 1000
         let pod = try fx.makePod("cycle")
         let config = fx.config(version: "1.0.0")
         let linksBefore = try KernelFixture.ip(nil, ["-o", "link"]).split(separator: "\n").count

@@ -224,4 +224,33 @@ class CNIFixtureTestCase: XCTestCase {
         fx?.tearDown()
         fx = nil
     }
+
+    /// Runs `body(i)` for every i on its own thread, all at once, and waits for all.
+    func inParallel(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for i in 0..<count {
+            group.enter()
+            Thread.detachNewThread {
+                body(i)
+                group.leave()
+            }
+        }
+        group.wait()
+    }
+
+    /// `command` for every pod at once, as the kubelet starts and stops pods concurrently;
+    /// the outcomes in the pods' order (status -1 when the plugin could not be run).
+    func runInParallel(_ command: String, _ pods: [CNIFixture.PodRef], config: [String: Any],
+                       extraEnv: [String: String] = [:]) -> [CNIFixture.Outcome] {
+        let fx = self.fx!
+        let shared = LockedBox(config)
+        let outcomes = LockedBox([Int: CNIFixture.Outcome]())
+        inParallel(pods.count) { i in
+            let r = (try? fx.run(command, pods[i], config: shared.value, extraEnv: extraEnv))
+                ?? CNIFixture.Outcome(status: -1, stdout: "", stderr: "")
+            outcomes.withLock { $0[i] = r }
+        }
+        let all = outcomes.value
+        return pods.indices.map { all[$0] ?? CNIFixture.Outcome(status: -1, stdout: "", stderr: "") }
+    }
 }
