@@ -12,9 +12,9 @@ final class BGPInteropFRRTests: XCTestCase {
     let password = "frr-md5-pw"
 
     override func setUpWithError() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root (network namespaces)") }
+        guard getuid() == 0 else { throw DevServerError("needs root (network namespaces)") }
         guard FileManager.default.isExecutableFile(atPath: Self.bgpd) else {
-            throw XCTSkip("FRR is not installed (scripts/test.sh installs the frr package)")
+            throw DevServerError("FRR is not installed (scripts/test.sh installs the frr package)")
         }
     }
 

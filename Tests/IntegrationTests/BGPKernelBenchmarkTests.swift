@@ -22,7 +22,7 @@ final class BGPKernelBenchmarkTests: XCTestCase {
     }
 
     override func setUpWithError() throws {
-        guard getuid() == 0 else { throw XCTSkip("needs root (network namespaces)") }
+        guard getuid() == 0 else { throw DevServerError("needs root (network namespaces)") }
     }
 
     static func status(_ pid: Int32, _ field: String) -> Int {

@@ -16,7 +16,7 @@ final class ConformanceNetworkPolicyTests: XCTestCase {
     private var cluster: FelixTestCluster!
 
     override func setUp() async throws {
-        try XCTSkipUnless(getuid() == 0, "needs root for network namespaces and nftables")
+        guard getuid() == 0 else { throw DevServerError("needs root for network namespaces and nftables: run the tests as root") }
         cluster = try FelixTestCluster(tag: "cf")
         for (i, ns) in Self.namespaces.enumerated() {
             try await cluster.ensureNamespace(ns, labels: ["ns": ns])

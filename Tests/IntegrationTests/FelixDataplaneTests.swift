@@ -11,7 +11,7 @@ final class FelixDataplaneTests: XCTestCase {
     private let a = Ref(namespace: "fa", name: "a"), b = Ref(namespace: "fa", name: "b"), c = Ref(namespace: "fa", name: "c")
 
     override func setUp() async throws {
-        try XCTSkipUnless(getuid() == 0, "needs root for network namespaces and nftables")
+        guard getuid() == 0 else { throw DevServerError("needs root for network namespaces and nftables: run the tests as root") }
         cluster = try FelixTestCluster(tag: "fd")
         try await cluster.ensureNamespace("fa")
         try await cluster.addPod(namespace: "fa", name: "a", ip: "10.78.0.1", labels: ["pod": "a"])
