@@ -3,27 +3,8 @@ import XCTest
 
 /// `calico-node ctl explain` (the built binary) against the development API server, with pods
 /// posted to the API and policies created by kubectl and by `ctl apply`.
-final class CtlExplainTests: XCTestCase {
-    private var server: DevServer?
-    private var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = NSTemporaryDirectory() + "ctlexpl-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-        server = try DevServer.start(dataDir: tmp + "/api")
-    }
-
-    override func tearDown() {
-        server?.stop()
-        try? FileManager.default.removeItem(atPath: tmp)
-    }
-
-    private func ctl(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        var env = ProcessInfo.processInfo.environment
-        for k in ["K8S_API_ENDPOINT", "K8S_TOKEN", "K8S_CA_FILE", "K8S_CERT_FILE", "K8S_KEY_FILE"] { env.removeValue(forKey: k) }
-        env["KUBECONFIG"] = server!.tokenKubeconfig
-        return try DevServer.run(try CheckCommandTests.calicoNode(), ["ctl"] + args, environment: env, stdin: stdin)
-    }
+final class CtlExplainTests: CtlServerTestCase {
+    override class var tmpPrefix: String { "ctlexpl" }
 
     private func post(_ path: String, _ body: String) throws {
         let r = try server!.curl(path, method: "POST", body: body)

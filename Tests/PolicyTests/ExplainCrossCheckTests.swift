@@ -8,17 +8,6 @@ import Core
 final class ExplainCrossCheckTests: XCTestCase {
     private typealias F = Fixture
 
-    private struct RNG: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private let selectors = ["pod == 'a'", "pod in {'a', 'b'}", "has(pod)", "!has(pod)", "all()", "role == 'db' || pod == 'c'",
                              "pcns.team == 'blue'", "projectcalico.org/namespace == 'y'", "pod != 'a'"]
     private let protocols: [IPProtocol?] = [nil, .tcp, .udp, .icmp, .sctp, .icmpv6]
