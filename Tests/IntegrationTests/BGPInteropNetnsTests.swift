@@ -20,14 +20,10 @@ final class BGPLab: @unchecked Sendable {
     var theirV6: String { "fd99:\(subnet)::2" }
     var namespacePath: String { "/run/netns/\(ours)" }
 
-    nonisolated(unsafe) private static var counter = 0
-    private static let lock = NSLock()
+    private static let counter = LockedBox(0)
 
     init() throws {
-        Self.lock.lock()
-        Self.counter += 1
-        let n = Self.counter
-        Self.lock.unlock()
+        let n = Self.counter.withLock { (v: inout Int) -> Int in v += 1; return v }
         let tag = "\(getpid() % 10000)x\(n)"
         ours = "bgpo\(tag)"
         theirs = "bgpt\(tag)"

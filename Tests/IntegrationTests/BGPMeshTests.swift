@@ -18,14 +18,10 @@ final class BGPNodeLab: @unchecked Sendable {
     private var processes: [Process] = []
     let dir: String
 
-    nonisolated(unsafe) private static var counter = 0
-    private static let lock = NSLock()
+    private static let counter = LockedBox(0)
 
     init() throws {
-        Self.lock.lock()
-        Self.counter += 1
-        let n = Self.counter
-        Self.lock.unlock()
+        let n = Self.counter.withLock { (v: inout Int) -> Int in v += 1; return v }
         tag = "bgm\(getpid() % 10000)x\(n)"
         subnet = Int(getpid() % 150) + n + 50
         dir = NSTemporaryDirectory() + "bgpnodelab-\(tag)"

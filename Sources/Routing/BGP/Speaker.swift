@@ -112,15 +112,11 @@ public final class BGPSpeaker: @unchecked Sendable {
     public func shutdown(communication: String = "speaker shutting down") async {
         let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
             for address in Array(self.peers.keys) { self.stopPeer(address, communication: communication) }
-            let listener = self.listener
-            self.listener = nil
-            self.listenFD = -1
-            return listener.map { [$0.close()] } ?? []
+            return self.closeListener()
         }.get()
         for f in closing ?? [] { try? await f.get() }
         try? await Task.sleep(nanoseconds: 100_000_000) // let the NOTIFICATIONs reach the wire
-        continuation.finish()
-        try? await ownedGroup?.shutdownGracefully()
+        await finishStopping()
     }
 
     /// Stops for a graceful restart (RFC 4724): connections are closed without a NOTIFICATION,
@@ -137,12 +133,22 @@ public final class BGPSpeaker: @unchecked Sendable {
                 peer.secondary = nil
             }
             self.peers = [:]
-            let listener = self.listener
-            self.listener = nil
-            self.listenFD = -1
-            return listener.map { [$0.close()] } ?? []
+            return self.closeListener()
         }.get()
         for f in closing ?? [] { try? await f.get() }
+        await finishStopping()
+    }
+
+    /// On the loop: forgets the listener and returns its closing.
+    private func closeListener() -> [EventLoopFuture<Void>] {
+        let listener = self.listener
+        self.listener = nil
+        listenFD = -1
+        return listener.map { [$0.close()] } ?? []
+    }
+
+    /// Ends the Loc-RIB change stream and releases the event loops we own.
+    private func finishStopping() async {
         continuation.finish()
         try? await ownedGroup?.shutdownGracefully()
     }
