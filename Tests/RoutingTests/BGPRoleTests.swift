@@ -61,15 +61,19 @@ final class BGPRoleTests: XCTestCase {
         XCTAssertEqual(table.peers.first?.node, "b")
         XCTAssertEqual(table.peers.first?.prefixesReceived, 1)
         XCTAssertEqual(table.peers.first?.prefixesAdvertised, 1)
-        let text = metrics.emitToString()
-        XCTAssertTrue(text.contains(#"calico_bgp_sessions{state="Established"} 1"#), text)
-        XCTAssertTrue(text.contains(#"calico_bgp_prefixes_received{peer="127.0.0.2"} 1"#), text)
+        // Metrics are refreshed on the status tick, so they may trail the RIB by one tick.
+        await eventually(5, "metrics show the session and its prefix") {
+            let text = metrics.emitToString()
+            return text.contains(#"calico_bgp_sessions{state="Established"} 1"#)
+                && text.contains(#"calico_bgp_prefixes_received{peer="127.0.0.2"} 1"#)
+        }
 
         // A third node appears (no speaker there): a session is configured, not up: not ready.
         _ = try await api.create(node("c", "127.0.0.3", podCIDR: "10.244.3.0/24"))
         await eventually(10, "a peers with c") { await a.peerTable().peers.count == 2 }
-        await eventually(5, "not ready while c is down") { health.health(of: "bgp")?.ready == false }
-        XCTAssertTrue(health.health(of: "bgp")?.detail.contains("1 of 2") == true, health.health(of: "bgp")?.detail ?? "")
+        await eventually(5, "not ready while c is down, saying which") {
+            health.health(of: "bgp")?.ready == false && health.health(of: "bgp")?.detail.contains("1 of 2") == true
+        }
         // It goes again: so does its session, and readiness comes back.
         try await api.delete(K8sNode.self, name: "c", namespace: nil)
         await eventually(10, "c's session removed") { await a.peerTable().peers.map(\.peerAddress) == ["127.0.0.2"] }
