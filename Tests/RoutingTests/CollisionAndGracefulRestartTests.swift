@@ -83,7 +83,7 @@ final class CollisionAndGracefulRestartTests: XCTestCase {
         let restarted = GracefulRestartCapability(restarting: true, restartTime: 120, families: [.init(.ipv4Unicast, forwardingPreserved: true)])
         XCTAssertEqual(gr.sessionEstablished(session(peerGR: restarted)), [.stopRestartTimer, .startStalePathTimer(seconds: 360)])
         XCTAssertEqual(gr.awaitingEndOfRIB, [.ipv4Unicast])
-        XCTAssertEqual(gr.endOfRIB(.ipv4Unicast), [.purgeStale(.ipv4Unicast)])
+        XCTAssertEqual(gr.endOfRIB(.ipv4Unicast), [.purgeStale(.ipv4Unicast), .stopRestartTimer])
         XCTAssertEqual(gr.staleFamilies, [])
         XCTAssertEqual(gr.endOfRIB(.ipv4Unicast), [])
     }

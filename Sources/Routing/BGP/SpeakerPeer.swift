@@ -12,6 +12,8 @@ final class SpeakerPeer {
     var timers: [SessionTimer: Scheduled<Void>] = [:]
     var graceful = GracefulRestartState()
     var gracefulTimer: Scheduled<Void>?
+    /// Outbound connects in flight (they block off the loop).
+    let connects = PendingConnects()
     var since = Date()
     var lastError: String?
     var updatesReceived = 0
@@ -25,7 +27,10 @@ final class SpeakerPeer {
 
     var address: IPAddress { config.address }
 
+    /// Cancels everything scheduled for this stopped peer: its timers, and its connects in
+    /// flight, which would otherwise reach the event loop after the speaker shut it down.
     func cancelTimers() {
+        connects.close()
         timers.values.forEach { $0.cancel() }
         timers = [:]
         gracefulTimer?.cancel()

@@ -4,6 +4,15 @@ import NIOPosix
 
 /// Driving the state machines: events in, actions performed (all on the speaker's loop).
 extension BGPSpeaker {
+    /// The RFC 4724 state of the peer at `address`; nil when no such peer is configured.
+    public func gracefulRestartStatus(_ address: IPAddress) async -> GracefulRestartStatus? {
+        try? await loop.submit { () -> GracefulRestartStatus? in
+            guard let peer = self.peers[address] else { return nil }
+            return GracefulRestartStatus(local: peer.fsm.config.gracefulRestart, state: peer.graceful,
+                                         timerRunning: peer.gracefulTimer != nil)
+        }.get()
+    }
+
     func handle(_ peer: SpeakerPeer, _ event: SessionEvent, skippingOpen: Bool = false) {
         let before = peer.fsm.state
         let reasonBefore = peer.fsm.lastDownReason
@@ -116,21 +125,29 @@ extension BGPSpeaker {
     private func connect(_ peer: SpeakerPeer) {
         let config = peer.config
         let sockets = self.sockets
+        let pending = peer.connects
         DispatchQueue.global().async {
-            do {
-                let fd = try sockets.connect(to: config.address, port: config.port, source: config.sourceAddress,
-                                             password: config.password)
-                ClientBootstrap(group: self.loop)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(BGPChannelHandler(speaker: self, origin: .outbound))
-                        }
-                    }
-                    .withConnectedSocket(fd)
-                    .whenFailure { error in self.loop.execute { self.connectFailed(config.address, error) } }
-            } catch {
-                self.loop.execute { self.connectFailed(config.address, error) }
+            let outcome = Result {
+                try sockets.connect(to: config.address, port: config.port, source: config.sourceAddress,
+                                    password: config.password, pending: pending)
             }
+            // The peer may have been stopped (and the speaker's loop shut down) while connect(2) blocked.
+            let handedOver = pending.unlessClosed {
+                switch outcome {
+                case .success(let fd):
+                    ClientBootstrap(group: self.loop)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(BGPChannelHandler(speaker: self, origin: .outbound))
+                            }
+                        }
+                        .withConnectedSocket(fd)
+                        .whenFailure { error in self.connectFailed(config.address, error) }
+                case .failure(let error):
+                    self.loop.execute { self.connectFailed(config.address, error) }
+                }
+            }
+            if !handedOver, case .success(let fd) = outcome { close(fd) }
         }
     }
 

@@ -16,6 +16,10 @@ public struct GracefulRestartState: Hashable, Sendable {
     public private(set) var staleFamilies: Set<AddressFamily> = []
     /// Families still waiting for the restarted peer's End-of-RIB.
     public private(set) var awaitingEndOfRIB: Set<AddressFamily> = []
+    /// The peer's capability on the last Established session (kept while it is down).
+    public private(set) var peerCapability: GracefulRestartCapability?
+    /// Families whose End-of-RIB arrived on the current session (reset when it comes up).
+    public private(set) var endOfRIBReceived: Set<AddressFamily> = []
     /// How long to wait for End-of-RIB once the peer is back (RFC 4724 4.2 "selection deferral").
     public var stalePathSeconds: Int
 
@@ -44,6 +48,8 @@ public struct GracefulRestartState: Hashable, Sendable {
     /// The peer came back: families it no longer preserves (F bit clear, or absent) lose their
     /// stale routes now; the rest wait for End-of-RIB.
     public mutating func sessionEstablished(_ session: NegotiatedSession) -> [Action] {
+        endOfRIBReceived = []
+        peerCapability = session.peerGracefulRestart
         guard !staleFamilies.isEmpty else { return [] }
         var actions: [Action] = [.stopRestartTimer]
         let preserved = Set(session.peerGracefulRestart?.families.filter(\.forwardingPreserved).map(\.family) ?? [])
@@ -59,8 +65,10 @@ public struct GracefulRestartState: Hashable, Sendable {
     /// End-of-RIB from the peer: what it did not re-announce is gone.
     public mutating func endOfRIB(_ family: AddressFamily) -> [Action] {
         awaitingEndOfRIB.remove(family)
+        endOfRIBReceived.insert(family)
         guard staleFamilies.remove(family) != nil else { return [] }
-        return [.purgeStale(family)]
+        // The last awaited End-of-RIB ends the stale-path timer: nothing is left for it to purge.
+        return staleFamilies.isEmpty ? [.purgeStale(family), .stopRestartTimer] : [.purgeStale(family)]
     }
 
     /// The restart timer (peer did not come back) or stale-path timer (no End-of-RIB) expired.

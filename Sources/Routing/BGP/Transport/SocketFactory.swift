@@ -62,8 +62,10 @@ public struct SocketFactory: Sendable {
         }
     }
 
-    /// A connected socket to `peer`:`port` (blocking connect bounded by `timeoutSeconds`).
-    public func connect(to peer: IPAddress, port: Int, source: IPAddress?, password: String?, timeoutSeconds: Int = 5) throws -> Int32 {
+    /// A connected socket to `peer`:`port` (blocking connect bounded by `timeoutSeconds`; cut
+    /// short by `pending.close()`).
+    func connect(to peer: IPAddress, port: Int, source: IPAddress?, password: String?, timeoutSeconds: Int = 5,
+                 pending: PendingConnects = PendingConnects()) throws -> Int32 {
         try inNamespace {
             let fd = try Self.socket(for: peer)
             do {
@@ -72,10 +74,15 @@ public struct SocketFactory: Sendable {
                 var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 var storage = Self.sockaddr(peer, port: port)
+                guard pending.begin(fd) else {
+                    throw BGPSocketError(operation: "connect \(peer) port \(port) (the speaker is stopping)", code: ECANCELED)
+                }
                 let rc = withUnsafePointer(to: &storage) {
                     $0.withMemoryRebound(to: Glibc.sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, Self.length(peer)) }
                 }
-                guard rc == 0 else { throw BGPSocketError(operation: "connect \(peer) port \(port)", code: errno) }
+                let code = errno
+                pending.end(fd)
+                guard rc == 0 else { throw BGPSocketError(operation: "connect \(peer) port \(port)", code: code) }
                 tv = timeval(tv_sec: 0, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 return fd
