@@ -16,9 +16,15 @@ public final class BGPSpeaker: @unchecked Sendable {
     var listener: Channel?
     var listenFD: Int32 = -1
     var nextConnectionID = 0
-    private let continuation: AsyncStream<[LocRIBChange]>.Continuation
-    /// Loc-RIB changes in the order they happened, for the kernel route programmer.
-    public let locRIBChanges: AsyncStream<[LocRIBChange]>
+    /// Consumers of `locRIBChanges` waiting for the next change, by id.
+    var kernelWaiters: [(id: Int, continuation: CheckedContinuation<[LocRIBChange]?, Never>)] = []
+    var nextWaiterID = 0
+    var cancelledWaiters: Set<Int> = []
+    var feedFinished = false
+    /// Loc-RIB changes for the kernel route programmer (coalesced per prefix; see the type).
+    public var locRIBChanges: LocRIBChangeFeed { LocRIBChangeFeed(speaker: self) }
+    /// Changes handed out per batch.
+    static let kernelBatchLimit = 2048
 
     public init(config: BGPSpeakerConfig, eventLoopGroup: EventLoopGroup? = nil) {
         self.config = config
@@ -31,8 +37,9 @@ public final class BGPSpeaker: @unchecked Sendable {
             loop = group.next()
         }
         sockets = SocketFactory(namespacePath: config.networkNamespacePath)
-        rib = RIB(config: RIBConfig(localAS: config.localAS, routerID: config.routerID, clusterID: config.clusterID))
-        (locRIBChanges, continuation) = AsyncStream.makeStream(of: [LocRIBChange].self, bufferingPolicy: .unbounded)
+        MemoryTuning.applyOnce()
+        rib = RIB(config: RIBConfig(localAS: config.localAS, routerID: config.routerID, clusterID: config.clusterID),
+                  trackKernel: config.publishLocRIBChanges)
     }
 
     // MARK: public API
@@ -99,7 +106,7 @@ public final class BGPSpeaker: @unchecked Sendable {
     }
 
     public func locRIBCount() async -> Int {
-        (try? await loop.submit { self.rib.locRIB.count }.get()) ?? 0
+        (try? await loop.submit { self.rib.locRIBCount }.get()) ?? 0
     }
 
     /// The current Loc-RIB: best route and multipath set per prefix.
@@ -147,9 +154,14 @@ public final class BGPSpeaker: @unchecked Sendable {
         return listener.map { [$0.close()] } ?? []
     }
 
-    /// Ends the Loc-RIB change stream and releases the event loops we own.
+    /// Ends the Loc-RIB change feed and releases the event loops we own.
     private func finishStopping() async {
-        continuation.finish()
+        try? await loop.submit {
+            self.feedFinished = true
+            let waiters = self.kernelWaiters
+            self.kernelWaiters = []
+            for w in waiters { w.continuation.resume(returning: nil) }
+        }.get()
         try? await ownedGroup?.shutdownGracefully()
     }
 
@@ -180,6 +192,37 @@ public final class BGPSpeaker: @unchecked Sendable {
             }
             conn.flush()
         }
-        if config.publishLocRIBChanges, !changes.locRIB.isEmpty { continuation.yield(changes.locRIB) }
+        if !kernelWaiters.isEmpty, rib.kernelChangesPending {
+            let w = kernelWaiters.removeFirst()
+            w.continuation.resume(returning: rib.takeKernelChanges(limit: Self.kernelBatchLimit))
+        }
+    }
+
+    /// The next batch for the kernel: waits until some prefix changed; nil once stopped or
+    /// when the waiting task is cancelled.
+    func nextKernelBatch() async -> [LocRIBChange]? {
+        let id = (try? await loop.submit { () -> Int in
+            self.nextWaiterID += 1
+            return self.nextWaiterID
+        }.get()) ?? 0
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<[LocRIBChange]?, Never>) in
+                loop.execute {
+                    if self.feedFinished || self.cancelledWaiters.remove(id) != nil { return c.resume(returning: nil) }
+                    if self.rib.kernelChangesPending {
+                        return c.resume(returning: self.rib.takeKernelChanges(limit: Self.kernelBatchLimit))
+                    }
+                    self.kernelWaiters.append((id, c))
+                }
+            }
+        } onCancel: {
+            loop.execute {
+                guard let i = self.kernelWaiters.firstIndex(where: { $0.id == id }) else {
+                    self.cancelledWaiters.insert(id) // cancelled before it started waiting
+                    return
+                }
+                self.kernelWaiters.remove(at: i).continuation.resume(returning: nil)
+            }
+        }
     }
 }

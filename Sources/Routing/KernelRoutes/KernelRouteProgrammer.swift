@@ -3,12 +3,14 @@ import Foundation
 import Logging
 
 /// The I/O edge of kernel programming: applies `KernelRouteState`'s operations through netlink
-/// (libnl-route-3) with protocol 80, one serial queue so that blocking netlink calls never sit
-/// on the speaker's event loop or the concurrency pool. Only routes of our protocol are ever
+/// with protocol 80 (pipelined: a batch of messages per send, acknowledgements read in bulk;
+/// libnl-route-3 reads addresses and our routes), one serial queue so that blocking netlink
+/// calls never sit on the speaker's event loop or the concurrency pool. Only routes of our protocol are ever
 /// replaced or deleted (the kernel matches the protocol on delete; new destinations are added
 /// with NLM_F_EXCL, so a foreign route at the same key stays).
 public final class KernelRouteProgrammer: @unchecked Sendable {
     private let netlink: Netlink
+    private let batch: RouteBatchSocket
     private let queue = DispatchQueue(label: "calico.bgp.kernel-routes")
     private var state: KernelRouteState
     private let logger: Logger
@@ -20,6 +22,7 @@ public final class KernelRouteProgrammer: @unchecked Sendable {
     public init(namespace: NetNamespace? = nil, table: UInt32 = RouteTable.main,
                 logger: Logger = Logger(label: "calico.bgp.kernel")) throws(KernelError) {
         netlink = try Netlink(in: namespace)
+        batch = try RouteBatchSocket(namespace: namespace)
         state = KernelRouteState(planner: KernelRoutePlanner(addresses: try netlink.addresses(), table: table))
         state.adopt(kernel: try netlink.routes(family: nil, table: table, proto: .calicoBGP))
         self.logger = logger
@@ -58,21 +61,17 @@ public final class KernelRouteProgrammer: @unchecked Sendable {
     public func failureSummary() async -> (count: Int, last: String?) { await onQueue { (self.failures, self.lastFailure) } }
 
     private func run(_ ops: [KernelRouteOp]) {
-        for op in ops {
-            do {
-                switch op {
-                case .add(let r): try netlink.addRoute(r)
-                case .replace(let r): try netlink.replaceRoute(r)
-                case .delete(let r): try netlink.deleteRoute(r)
-                }
+        guard !ops.isEmpty else { return }
+        for (op, failure) in zip(ops, batch.perform(ops)) {
+            guard let error = failure else {
                 state.completed(op, succeeded: true)
-            } catch {
-                state.completed(op, succeeded: false, alreadyExists: error.isAlreadyExists, notFound: error.isNotFound)
-                if case .add(let r) = op, error.isAlreadyExists {
-                    logger.warning("not installing \(r.destination): a route we did not install is already there")
-                } else if !(error.isNotFound && { if case .delete = op { return true } else { return false } }()) {
-                    note("\(op): \(error)")
-                }
+                continue
+            }
+            state.completed(op, succeeded: false, alreadyExists: error.isAlreadyExists, notFound: error.isNotFound)
+            if case .add(let r) = op, error.isAlreadyExists {
+                logger.warning("not installing \(r.destination): a route we did not install is already there")
+            } else if !(error.isNotFound && { if case .delete = op { return true } else { return false } }()) {
+                note("\(error)")
             }
         }
     }

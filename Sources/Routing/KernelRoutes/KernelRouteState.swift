@@ -15,54 +15,34 @@ public enum KernelRouteOp: Hashable, Sendable {
 /// Loc-RIB changes and resyncs both come out as the smallest list of operations; the programmer
 /// reports back what happened.
 ///
-/// One table holds both sides: an entry's installed route is usually the desired one itself
-/// (`.asDesired`, no copy), so a million routes cost one hash table of small entries.
+/// Compact: a route is stored as its destination (the table key, packed) and a 32-bit id of its
+/// *template*, the route without destination (type, next hops, table, protocol), interned and
+/// refcounted; a million routes over a few next-hop sets cost 16 bytes a slot. Desired and
+/// installed sit in one 64-bit value, in sync when the two ids are equal.
 public struct KernelRouteState: Sendable {
-    enum Installed: Sendable {
-        case none
-        case asDesired
-        /// Something else of ours (before a change is applied, or adopted after a restart).
-        case other(InstalledRoute)
-    }
-
-    final class InstalledRoute: Sendable {
-        let route: KernelRoute
-        init(_ route: KernelRoute) { self.route = route }
-    }
-
-    struct Entry: Sendable {
-        var desired: KernelRoute?
-        var installed: Installed
-
-        var installedRoute: KernelRoute? {
-            switch installed {
-            case .none: return nil
-            case .asDesired: return desired
-            case .other(let box): return box.route
-            }
-        }
-    }
-
     public var planner: KernelRoutePlanner
-    // Keyed by the compact IPPrefix (no heap storage per key).
-    private var table: [IPPrefix: Entry] = [:]
+    /// Desired template id in the low 32 bits, installed in the high 32 (0: none).
+    private var table = PrefixMap<UInt64>(placeholder: 0)
+    private var templates = InternTable<KernelRoute>()
     /// Destinations held by a route we did not install; left alone until a resync.
     public private(set) var blocked: Set<IPPrefix> = []
-    /// One shared next-hop array per distinct set of next hops (most routes share a few).
-    private var hopSets: [[NextHop]: [NextHop]] = [:]
     public private(set) var installedCount = 0
 
     public init(planner: KernelRoutePlanner) { self.planner = planner }
 
     /// Routes of our protocol that we know are in the kernel.
-    public var installedRoutes: [KernelRoute] { table.values.compactMap(\.installedRoute) }
+    public var installedRoutes: [KernelRoute] {
+        var out: [KernelRoute] = []
+        table.forEach { key, v in if Self.installed(v) != 0 { out.append(route(Self.installed(v), at: key)) } }
+        return out
+    }
 
     /// Applies Loc-RIB changes; returns the operations that bring the kernel in line.
     public mutating func apply(_ changes: [LocRIBChange]) -> [KernelRouteOp] {
         var touched: [IPPrefix] = []
         touched.reserveCapacity(changes.count)
         for change in changes {
-            setDesired(change.prefix, planner.route(change).map { sharingHops($0) })
+            setDesired(change.prefix, planner.route(change))
             touched.append(change.prefix)
         }
         var ops: [KernelRouteOp] = []
@@ -73,33 +53,15 @@ public struct KernelRouteState: Sendable {
         return ops
     }
 
-    private mutating func setDesired(_ key: IPPrefix, _ route: KernelRoute?) {
-        var entry = table[key] ?? Entry(desired: nil, installed: .none)
-        if case .asDesired = entry.installed, let old = entry.desired, old != route { entry.installed = .other(InstalledRoute(old)) }
-        entry.desired = route
-        store(key, entry)
-    }
-
-    private mutating func store(_ key: IPPrefix, _ entry: Entry) {
-        var e = entry
-        // Installed exactly what is now desired: share it.
-        if case .other(let box) = e.installed, let d = e.desired, Self.sameContent(d, box.route) { e.installed = .asDesired }
-        if e.desired == nil, case .none = e.installed { table[key] = nil } else { table[key] = e }
-    }
-
     /// Starts over from what the kernel holds of our protocol (after a restart or periodically):
     /// every difference becomes an operation, and blocked destinations are tried again.
     public mutating func resync(kernel: [KernelRoute]) -> [KernelRouteOp] {
-        for key in Array(table.keys) {
-            var e = table[key]!
-            e.installed = .none
-            store(key, e)
-        }
+        for key in table.prefixes() { setInstalled(key, 0) }
         installedCount = 0
         adopt(kernel: kernel)
         blocked = []
         var ops: [KernelRouteOp] = []
-        for dest in table.keys.sorted() {
+        for dest in table.prefixes().sorted() {
             if let op = op(for: dest) { ops.append(op) }
         }
         return ops
@@ -110,44 +72,45 @@ public struct KernelRouteState: Sendable {
     public mutating func adopt(kernel: [KernelRoute]) {
         for r in kernel {
             guard let key = Self.key(r.destination) else { continue }
-            var e = table[key] ?? Entry(desired: nil, installed: .none)
-            if case .none = e.installed { installedCount += 1 }
-            e.installed = .other(InstalledRoute(r))
-            store(key, e)
+            if Self.installed(table[key] ?? 0) == 0 { installedCount += 1 }
+            setInstalled(key, templates.retain(Self.template(r)))
         }
-    }
-
-    static func key(_ p: InetPrefix) -> IPPrefix? {
-        IPAddress(bytes: p.address.bytes).flatMap { IPPrefix(address: $0, length: p.length) }
-    }
-
-    /// The route with its next-hop array replaced by the shared one for the same hops.
-    mutating func sharingHops(_ route: KernelRoute) -> KernelRoute {
-        guard !route.nextHops.isEmpty else { return route }
-        if let shared = hopSets[route.nextHops] {
-            var r = route
-            r.nextHops = shared
-            return r
-        }
-        if hopSets.count > 4096 { hopSets = [:] } // many distinct sets: stop sharing rather than grow
-        hopSets[route.nextHops] = route.nextHops
-        return route
     }
 
     /// A new speaker starts from an empty table: forget what the old one wanted but keep what
     /// is installed, so unchanged routes are not touched and the next resync removes the rest.
     public mutating func forgetDesired() {
-        for key in Array(table.keys) { setDesired(key, nil) }
+        for key in table.prefixes() { setDesired(key, nil) }
     }
 
     func op(for dest: IPPrefix) -> KernelRouteOp? {
-        guard let entry = table[dest] else { return nil }
-        if case .asDesired = entry.installed { return nil }
-        switch (entry.desired, entry.installedRoute) {
-        case (nil, nil): return nil
-        case (nil, let have?): return .delete(have)
-        case (let want?, nil): return blocked.contains(dest) ? nil : .add(want)
-        case (let want?, let have?): return Self.sameContent(want, have) ? nil : .replace(want)
+        guard let v = table[dest] else { return nil }
+        let want = Self.desired(v), have = Self.installed(v)
+        if want == have { return nil }
+        switch (want, have) {
+        case (0, _): return .delete(route(have, at: dest))
+        case (_, 0): return blocked.contains(dest) ? nil : .add(route(want, at: dest))
+        default:
+            return Self.sameContent(templates[want], templates[have]) ? nil : .replace(route(want, at: dest))
+        }
+    }
+
+    /// The programmer's report on one operation.
+    public mutating func completed(_ op: KernelRouteOp, succeeded: Bool, alreadyExists: Bool = false, notFound: Bool = false) {
+        switch op {
+        case .add(let r), .replace(let r):
+            guard let key = Self.key(r.destination) else { return }
+            if succeeded {
+                if Self.installed(table[key] ?? 0) == 0 { installedCount += 1 }
+                setInstalled(key, templates.retain(Self.template(r)))
+                blocked.remove(key)
+            } else if alreadyExists, case .add = op {
+                blocked.insert(key)
+            }
+        case .delete(let r):
+            guard let key = Self.key(r.destination), succeeded || notFound, let v = table[key] else { return }
+            if Self.installed(v) != 0 { installedCount -= 1 }
+            setInstalled(key, 0)
         }
     }
 
@@ -161,25 +124,44 @@ public struct KernelRouteState: Sendable {
             && (a.family == .ipv6 || a.scope == b.scope) && hops(a) == hops(b)
     }
 
-    /// The programmer's report on one operation.
-    public mutating func completed(_ op: KernelRouteOp, succeeded: Bool, alreadyExists: Bool = false, notFound: Bool = false) {
-        switch op {
-        case .add(let r), .replace(let r):
-            guard let key = Self.key(r.destination) else { return }
-            if succeeded {
-                var e = table[key] ?? Entry(desired: nil, installed: .none)
-                if case .none = e.installed { installedCount += 1 }
-                if let d = e.desired, d == r { e.installed = .asDesired } else { e.installed = .other(InstalledRoute(r)) }
-                store(key, e)
-                blocked.remove(key)
-            } else if alreadyExists, case .add = op {
-                blocked.insert(key)
-            }
-        case .delete(let r):
-            guard let key = Self.key(r.destination), succeeded || notFound, var e = table[key] else { return }
-            if case .none = e.installed {} else { installedCount -= 1 }
-            e.installed = .none
-            store(key, e)
-        }
+    static func key(_ p: InetPrefix) -> IPPrefix? {
+        IPAddress(bytes: p.address.bytes).flatMap { IPPrefix(address: $0, length: p.length) }
+    }
+
+    // MARK: storage
+
+    private static func desired(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v) }
+    private static func installed(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v >> 32) }
+
+    /// The route without its destination (the family's default route stands in), so that
+    /// routes differing only in destination share one template.
+    static func template(_ r: KernelRoute) -> KernelRoute {
+        var t = r
+        t.destination = .defaultRoute(r.family)
+        return t
+    }
+
+    func route(_ id: UInt32, at key: IPPrefix) -> KernelRoute {
+        var r = templates[id]
+        r.destination = KernelRoutePlanner.inet(key)!
+        return r
+    }
+
+    private mutating func setDesired(_ key: IPPrefix, _ route: KernelRoute?) {
+        let id = route.map { templates.retain(Self.template($0)) } ?? 0
+        let v = table[key] ?? 0
+        templates.release(Self.desired(v))
+        store(key, UInt64(Self.installed(v)) << 32 | UInt64(id))
+    }
+
+    /// Sets the installed id, taking over the caller's reference on `id`.
+    private mutating func setInstalled(_ key: IPPrefix, _ id: UInt32) {
+        let v = table[key] ?? 0
+        templates.release(Self.installed(v))
+        store(key, UInt64(id) << 32 | UInt64(Self.desired(v)))
+    }
+
+    private mutating func store(_ key: IPPrefix, _ v: UInt64) {
+        table[key] = v == 0 ? nil : v
     }
 }
