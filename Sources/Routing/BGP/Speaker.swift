@@ -39,7 +39,7 @@ public final class BGPSpeaker: @unchecked Sendable {
         sockets = SocketFactory(namespacePath: config.networkNamespacePath)
         MemoryTuning.applyOnce()
         rib = RIB(config: RIBConfig(localAS: config.localAS, routerID: config.routerID, clusterID: config.clusterID),
-                  trackKernel: config.publishLocRIBChanges)
+                  trackKernel: config.publishLocRIBChanges, reportChanges: false)
     }
 
     // MARK: public API
@@ -201,10 +201,11 @@ public final class BGPSpeaker: @unchecked Sendable {
     /// The next batch for the kernel: waits until some prefix changed; nil once stopped or
     /// when the waiting task is cancelled.
     func nextKernelBatch() async -> [LocRIBChange]? {
-        let id = (try? await loop.submit { () -> Int in
+        // Fails once our own event loop is shut down: the feed has ended.
+        guard let id = try? await loop.submit({ () -> Int in
             self.nextWaiterID += 1
             return self.nextWaiterID
-        }.get()) ?? 0
+        }).get() else { return nil }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<[LocRIBChange]?, Never>) in
                 loop.execute {

@@ -53,8 +53,9 @@ public struct BGPSpeakerConfig: Sendable {
     public var localAddresses: [IPAddress]
     /// Create every socket inside this network namespace (a file such as /run/netns/NAME).
     public var networkNamespacePath: String?
-    /// Publish Loc-RIB changes on `BGPSpeaker.locRIBChanges`. The stream buffers without bound,
-    /// so a speaker whose changes nobody consumes (a benchmark feeder) turns this off.
+    /// Track Loc-RIB changes for `BGPSpeaker.locRIBChanges`. Pending changes cost a bit and a
+    /// packed queue entry per prefix until taken, so a speaker whose changes nobody consumes (a
+    /// benchmark feeder) turns this off.
     public var publishLocRIBChanges = true
     /// We are coming back from a graceful restart: set the R bit in our OPEN (RFC 4724 3).
     public var restarting = false

@@ -23,9 +23,14 @@ public struct RIB: Sendable {
         var afi: AddressFamily.AFI
     }
 
+    /// List Loc-RIB changes in `RIBChanges.locRIB` (a speaker that feeds the kernel through
+    /// `takeKernelChanges` has no use for them).
+    private let reportChanges: Bool
+
     /// `trackKernel`: remember which prefixes' selection changed, for `takeKernelChanges`.
-    public init(config: RIBConfig, trackKernel: Bool = false) {
+    public init(config: RIBConfig, trackKernel: Bool = false, reportChanges: Bool = true) {
         self.config = config
+        self.reportChanges = reportChanges
         table.trackKernel = trackKernel
     }
 
@@ -34,7 +39,7 @@ public struct RIB: Sendable {
     /// Originates `prefix` (ORIGIN IGP, empty AS_PATH; next hop is ours toward each peer).
     public mutating func originate(_ prefix: IPPrefix, attributes: PathAttributes = PathAttributes(origin: .igp, asPath: ASPath())) -> RIBChanges {
         var changes = Pending()
-        put(prefix, PathKey(source: .local, shared: SharedAttributes(attributes), peerRouterID: 0, external: false), &changes)
+        put(prefix, table.store.retain(PathKey(source: .local, shared: SharedAttributes(attributes), peerRouterID: 0, external: false)), &changes)
         return finish(changes)
     }
 
@@ -42,7 +47,12 @@ public struct RIB: Sendable {
     public mutating func originate(_ prefixes: [IPPrefix]) -> RIBChanges {
         let key = PathKey(source: .local, shared: SharedAttributes(PathAttributes(origin: .igp, asPath: ASPath())), peerRouterID: 0, external: false)
         var changes = Pending()
-        for p in prefixes { put(p, key, &changes) }
+        let id = table.store.retain(key)
+        for p in prefixes {
+            table.store.retain(id: id)
+            put(p, id, &changes)
+        }
+        releasePath(id)
         return finish(changes)
     }
 
@@ -119,21 +129,26 @@ public struct RIB: Sendable {
         let announced = update.announcements
         if !announced.isEmpty {
             if let attrs = importAttributes(update.attributes, from: peer) {
-                // One interned key per next hop (IPv4 NLRI and MP_REACH may differ).
-                var keys: [IPAddress: PathKey] = [:]
+                // One interned path per next hop (IPv4 NLRI and MP_REACH may differ), looked up
+                // once per UPDATE, not per prefix.
+                var ids: [IPAddress: UInt32] = [:]
                 for p in announced {
                     let nextHop = p.afi == .ipv4 ? update.attributes.nextHop : update.attributes.mpReach?.nextHop
                     guard let nextHop, nextHop.family == p.afi else { continue }
-                    let key = keys[nextHop] ?? {
+                    let id: UInt32
+                    if let known = ids[nextHop] {
+                        id = known
+                    } else {
                         var a = attrs
                         a.nextHop = nextHop
-                        let made = PathKey(source: source, shared: SharedAttributes(a), peerRouterID: peer.routerID,
-                                           external: peer.asn != config.localAS)
-                        keys[nextHop] = made
-                        return made
-                    }()
-                    put(p, key, &changes)
+                        id = table.store.retain(PathKey(source: source, shared: SharedAttributes(a), peerRouterID: peer.routerID,
+                                                        external: peer.asn != config.localAS))
+                        ids[nextHop] = id
+                    }
+                    table.store.retain(id: id)
+                    put(p, id, &changes)
                 }
+                for id in ids.values { releasePath(id) }
             } else {
                 for p in announced { remove(p, from: source, &changes) }
             }
@@ -198,10 +213,10 @@ extension RIB {
         if changes.before[p] == nil { changes.before[p] = table.snapshot(p) }
     }
 
-    /// Adds or replaces the path of `key.source` for `p`.
-    mutating func put(_ p: IPPrefix, _ key: PathKey, _ changes: inout Pending) {
+    /// Adds or replaces the path of `id`'s source for `p`, taking over one reference on `id`.
+    mutating func put(_ p: IPPrefix, _ id: UInt32, _ changes: inout Pending) {
         note(p, &changes)
-        let id = table.store.retain(key)
+        let key = table.store[id]
         var paths = table.paths(p)
         if let i = paths.firstIndex(where: { table.store[$0.id].source == key.source }) {
             if paths[i].id == id, !paths[i].stale {
@@ -282,7 +297,7 @@ extension RIB {
         for (prefix, before) in pending.before {
             let now = table.snapshot(prefix)
             if now != before {
-                changes.locRIB.append(change(prefix, now.refs))
+                if reportChanges { changes.locRIB.append(change(prefix, now.refs)) }
                 table.markDirty(prefix)
             }
             guard !peers.isEmpty else { continue }
