@@ -19,7 +19,7 @@ swiftc -O -swift-version 6 -parse-as-library -module-name Core -emit-module -emi
     Sources/Core/Kernel/*.swift $MODEL Sources/Core/Kubernetes/Resources/IntOrString.swift -o "$WORK/libCore.a"
 swiftc -O -swift-version 6 -parse-as-library -module-name FelixBench -I "$WORK" -L "$WORK" -lCore \
     -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
-    Sources/Policy/Calc/*.swift Sources/Policy/Render/*.swift Sources/Policy/NFTables/*.swift bench/felix/main.swift \
+    Sources/Policy/Calc/*.swift Sources/Policy/Render/*.swift Sources/Policy/NFTables/*.swift bench/felix/*.swift \
     -o "$WORK/felix-bench" -lnl-route-3 -lnl-3 -lnftnl -lmnl -lcurl
 
 ip netns add "$NS"

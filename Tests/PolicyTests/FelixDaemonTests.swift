@@ -89,16 +89,16 @@ final class FelixDaemonTests: XCTestCase {
         // The first program already holds everything listed: no partial policy set ever.
         let first = try XCTUnwrap(r.dataplane.rulesets.first)
         let aIface = WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: "a")
-        XCTAssertNotNil(first.chains["cali-tw-\(aIface)"])
+        XCTAssertEqual(first.sets["cali-wl-ifaces"]?.elements.contains(.ifname(aIface)), true)
         XCTAssertTrue(first.chains.keys.contains { $0.hasPrefix("cali-pi-") }, "the deny policy's chain: \(first.chains.keys.sorted())")
         XCTAssertEqual(Set(r.dataplane.endpoints.map(\.interfaceName)),
                        Set(["a", "b"].map { WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: $0) }), "only local pods")
         XCTAssertEqual(r.health.health(of: "felix")?.ready, true)
 
-        // A new local pod arrives: a later program has its chains.
+        // A new local pod arrives: a later program dispatches its interface.
         _ = try await api.create(Self.pod("c", ns: "x", ip: "10.0.0.3", labels: ["pod": "c"]))
         let cIface = WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: "c")
-        await eventually("pod c programmed") { r.dataplane.last?.chains["cali-tw-\(cIface)"] != nil }
+        await eventually("pod c programmed") { r.dataplane.last?.sets["cali-wl-ifaces"]?.elements.contains(.ifname(cIface)) == true }
 
         // The policy goes: its chain goes.
         try await api.delete(K8sNetworkPolicy.self, name: "deny", namespace: "x")

@@ -77,7 +77,8 @@ final class FelixIncrementalRenderTests: XCTestCase {
         XCTAssertNil(renderer.render(calc.state).changed, "the first render is a full one")
         calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'", ingress: [F.allowFrom("pod == 'b'", ports: [.range(81, 81)], proto: .tcp)])))
         let (_, changed) = renderer.render(calc.state)
+        // A port is a value: only the rule's port set changes, the chains stay.
         let key = PolicyKey(namespace: "x", name: "p")
-        XCTAssertEqual(changed, [RenderNames.policyChain(key, ingress: true), RenderNames.policyChain(key, ingress: false)])
+        XCTAssertEqual(changed, [RenderNames.valueSet(owner: RenderNames.policyChain(key, ingress: true), rule: 0, field: "d-ports")])
     }
 }

@@ -16,41 +16,52 @@ final class RenderTests: XCTestCase {
         return DataplaneState.compute(from: inputs)
     }
 
+    private let conntrack = [NFTRule([.ctState([.established, .related])], verdict: .accept), NFTRule([.ctState([.invalid])], verdict: .drop),
+                             NFTRule(statements: [.andMark(~UInt32(0x30000))])]
+    private let acceptMark = NFTMatch.mark(value: 0x10000, mask: 0x10000)
+    private let notPassed = NFTMatch.mark(value: 0, mask: 0x20000)
+
     func testSmallScenarioRuleset() {
         let state = scenario()
         let ruleset = RulesetRenderer.render(state)
         let iface = WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: "a")
         let src = IPSetID.selector(F.sel("pod == 'b'"))
         let named = IPSetID.namedPort(.all, .tcp, "http")
-        let accept = NFTMatch.mark(value: 0x10000, mask: 0x10000)
-        let notPassed = NFTMatch.mark(value: 0, mask: 0x20000)
 
         XCTAssertEqual(ruleset.table, "calico")
         XCTAssertEqual(ruleset.family, .inet)
-        XCTAssertEqual(ruleset.maps["cali-to-wl"]?.elements, [iface: .jump("cali-tw-" + iface)])
-        XCTAssertEqual(ruleset.maps["cali-from-wl"]?.elements, [iface: .jump("cali-fw-" + iface)])
+        XCTAssertEqual(ruleset.maps, [:], "no verdict maps: adding one of their elements makes the kernel re-validate every path")
         XCTAssertEqual(ruleset.sets["cali-wl-ifaces"]?.elements, [.ifname(iface)])
+        XCTAssertEqual(ruleset.chains["filter-forward"]?.rules, [
+            NFTRule(statements: [.andMark(~UInt32(0x30000))]),
+            NFTRule([.iifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-from-wl")),
+            NFTRule([.oifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-to-wl")),
+        ])
 
-        let conntrack = [NFTRule([.ctState([.established, .related])], verdict: .accept), NFTRule([.ctState([.invalid])], verdict: .drop),
-                         NFTRule(statements: [.andMark(~UInt32(0x30000))])]
-        XCTAssertEqual(ruleset.chains["cali-tw-" + iface]?.rules, conntrack + [
-            NFTRule([notPassed], verdict: .jump("cali-pi-x_allow-b")),
-            NFTRule([accept], verdict: .accept),
-            NFTRule([notPassed], verdict: .drop, comment: "end of tier default"),
+        // One shared chain per direction: each policy and profile guarded by the set of the
+        // interfaces it applies to.
+        XCTAssertEqual(ruleset.chains["cali-to-wl"]?.rules, conntrack + [
+            NFTRule([.oifnameInSet("ep-cali-pi-x_allow-b"), notPassed], verdict: .jump("cali-pi-x_allow-b")),
+            NFTRule([acceptMark], verdict: .accept),
+            NFTRule([.oifnameInSet("tier-in-default"), notPassed], verdict: .drop, comment: "end of tier default"),
             NFTRule(statements: [.andMark(~UInt32(0x20000))]),
-            // Reached only when every tier passed.
-            NFTRule(verdict: .jump("cali-pri-kns.x")),
-            NFTRule([accept], verdict: .accept),
+            // Reached only when every tier passed (or none applies).
+            NFTRule([.oifnameInSet("ep-cali-pri-kns.x")], verdict: .jump("cali-pri-kns.x")),
+            NFTRule([acceptMark], verdict: .accept),
             NFTRule(verdict: .drop, comment: "no policy or profile allowed it"),
         ])
+        XCTAssertEqual(ruleset.sets["ep-cali-pi-x_allow-b"]?.elements, [.ifname(iface)])
+        XCTAssertEqual(ruleset.sets["tier-in-default"]?.elements, [.ifname(iface)])
+        XCTAssertEqual(ruleset.sets["ep-cali-pri-kns.x"]?.elements, [.ifname(iface)])
         // No egress policy: the namespace profile decides.
-        XCTAssertEqual(ruleset.chains["cali-fw-" + iface]?.rules, conntrack + [
-            NFTRule(verdict: .jump("cali-pro-kns.x")),
-            NFTRule([accept], verdict: .return),
+        XCTAssertEqual(ruleset.chains["cali-from-wl"]?.rules, conntrack + [
+            NFTRule([.iifnameInSet("ep-cali-pro-kns.x")], verdict: .jump("cali-pro-kns.x")),
+            NFTRule([acceptMark], verdict: .return),
             NFTRule(verdict: .drop, comment: "no policy or profile allowed it"),
         ])
         XCTAssertEqual(ruleset.chains["cali-pro-kns.x"]?.rules, [NFTRule(statements: [.orMark(0x10000)], verdict: .return)])
 
+        let ports = RenderNames.valueSet(owner: "cali-pi-x_allow-b", rule: 0, field: "d-ports")
         func allow(_ v6: Bool, _ extra: [NFTMatch]) -> NFTRule {
             NFTRule([.l4proto(6), .addrInSet(.source, ipv6: v6, set: RenderNames.selectorSet(src, ipv6: v6))] + extra,
                     statements: [.orMark(0x10000)], verdict: .return)
@@ -58,17 +69,64 @@ final class RenderTests: XCTestCase {
         let namedSet4 = RenderNames.namedPortSet(named, proto: .tcp, port: 8080, ipv6: false)
         let namedSet6 = RenderNames.namedPortSet(named, proto: .tcp, port: 8080, ipv6: true)
         XCTAssertEqual(ruleset.chains["cali-pi-x_allow-b"]?.rules, [
-            allow(false, [.port(.tcp, .destination, .eq(80))]),
+            allow(false, [.port(.tcp, .destination, .set(ports))]),
             allow(false, [.addrInSet(.destination, ipv6: false, set: namedSet4), .port(.tcp, .destination, .eq(8080))]),
-            allow(true, [.port(.tcp, .destination, .eq(80))]),
+            allow(true, [.port(.tcp, .destination, .set(ports))]),
             allow(true, [.addrInSet(.destination, ipv6: true, set: namedSet6), .port(.tcp, .destination, .eq(8080))]),
         ])
+        XCTAssertEqual(ruleset.sets[ports], NFTSet(name: ports, type: .inetService, interval: true, elements: [.port(80)]))
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: false)]?.elements, [.net(IPNet(parsing: "10.0.0.2")!)])
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: true)]?.elements, [])
         XCTAssertEqual(ruleset.sets[namedSet4]?.elements, [.net(IPNet(parsing: "10.0.0.1")!)])
-        XCTAssertEqual(Set(ruleset.chains.keys), ["filter-forward", "filter-input", "cali-tw-" + iface, "cali-fw-" + iface,
+        XCTAssertEqual(Set(ruleset.chains.keys), ["filter-forward", "filter-input", "cali-to-wl", "cali-from-wl",
                                                   "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
         XCTAssertEqual(ruleset.chains["filter-input"]?.rules.last?.verdict, .drop)
+    }
+
+    /// Endpoints with different policy lists share the dispatch chain; each policy appears once,
+    /// in Calico's order, and each endpoint is in the sets of exactly its own policies and tiers.
+    func testSharedDispatchKeepsEachEndpointsOrderAndTiers() {
+        let eps = [("a", ["app": "web"]), ("b", ["app": "db"]), ("c", ["app": "other"])].map {
+            F.endpoint($0.0, ip: "10.0.0.\($0.0 == "a" ? 1 : $0.0 == "b" ? 2 : 3)", labels: $0.1)
+        }
+        let policies = [
+            F.policy("p1", ns: "x", order: 10, selector: "app == 'web'", ingress: [PolicyRule(action: .pass)]),
+            F.policy("p2", ns: "x", order: 20, selector: "has(app) && app != 'other'", ingress: [PolicyRule(action: .allow)]),
+            F.policy("s1", ns: "x", order: 5, tier: "security", selector: "app == 'db'", ingress: [PolicyRule(action: .deny)]),
+        ]
+        let inputs = CalcInputs(nodeName: "n1", endpoints: Dictionary(uniqueKeysWithValues: eps.map { ($0.key, $0) }),
+                                profiles: ["kns.x": F.namespace("x")], policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.key, $0) }))
+        let state = DataplaneState.compute(from: inputs)
+        let ruleset = RulesetRenderer.render(state)
+        let iface = { (pod: String) in WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: pod) }
+        let jumps = ruleset.chains["cali-to-wl"]!.rules.compactMap { $0.verdict?.target }
+        XCTAssertEqual(jumps.filter { $0.hasPrefix("cali-pi-") }, ["cali-pi-x_s1", "cali-pi-x_p1", "cali-pi-x_p2"],
+                       "tiers in order, each policy once")
+        XCTAssertEqual(ruleset.sets["ep-cali-pi-x_p1"]?.elements, [.ifname(iface("a"))])
+        XCTAssertEqual(ruleset.sets["ep-cali-pi-x_p2"]?.elements, [.ifname(iface("a")), .ifname(iface("b"))])
+        XCTAssertEqual(ruleset.sets["tier-in-security"]?.elements, [.ifname(iface("b"))])
+        XCTAssertEqual(ruleset.sets["tier-in-default"]?.elements, [.ifname(iface("a")), .ifname(iface("b"))])
+        XCTAssertEqual(ruleset.sets["ep-cali-pri-kns.x"]?.elements, Set(["a", "b", "c"].map { .ifname(iface($0)) }))
+
+        // Packets: a's p1 passes, so its default tier ends without a drop and the profile allows;
+        // b is denied by the security tier; c has no policy: the profile allows.
+        func verdict(_ pod: String) -> RulesetPacketWalk.Verdict { RulesetPacketWalk.verdict(ruleset, hook: .forward, packet: NFTPacket(
+            inputInterface: "eth0", outputInterface: iface(pod), source: IPNet(parsing: "10.9.0.1")!,
+            destination: IPNet(parsing: "10.0.0.1")!, l4proto: 6, sourcePort: 1000, destinationPort: 80)) }
+        XCTAssertEqual(verdict("a"), .accept)
+        XCTAssertEqual(verdict("b"), .drop)
+        XCTAssertEqual(verdict("c"), .accept)
+    }
+
+    func testSequenceMergeKeepsEveryListsOrder() {
+        let slots = SequenceMerge.merge([("e1", ["a", "c", "d"]), ("e2", ["b", "c"]), ("e3", ["a", "b"])])
+        XCTAssertEqual(slots.map(\.key), ["a", "b", "c", "d"])
+        XCTAssertEqual(slots.map { $0.members.map(\.member) }, [["e1", "e3"], ["e2", "e3"], ["e1", "e2"], ["e1"]])
+        // Lists that disagree: a key gets a second slot rather than breaking anyone's order.
+        let conflict = SequenceMerge.merge([("e1", ["a", "b"]), ("e2", ["b", "a"])])
+        XCTAssertEqual(conflict.map(\.key), ["a", "b", "a"])
+        XCTAssertEqual(conflict.map(\.occurrence), [0, 0, 1])
+        XCTAssertEqual(conflict.map { $0.members.map(\.member) }, [["e1"], ["e1", "e2"], ["e2"]])
     }
 
     func testDeterministicAndBrokenReferencesAbsent() {
@@ -80,28 +138,54 @@ final class RenderTests: XCTestCase {
         for chain in first.chains.values {
             for rule in chain.rules {
                 if let target = rule.verdict?.target { XCTAssertNotNil(first.chains[target], target) }
-                for case .addrInSet(_, _, let set, _) in rule.matches { XCTAssertNotNil(first.sets[set], set) }
+                for match in rule.matches {
+                    switch match {
+                    case .addrInSet(_, _, let set, _), .iifnameInSet(let set, _), .oifnameInSet(let set, _), .port(_, _, .set(let set), _):
+                        XCTAssertNotNil(first.sets[set], set)
+                    default: break
+                    }
+                }
             }
         }
     }
 
-    func testPassDenyLogAndNetsRender() {
-        let rules = RuleRenderer(state: DataplaneState())
-        let pass = rules.render(PolicyRule(action: .pass), comment: nil)
-        XCTAssertEqual(pass, [NFTRule(statements: [.orMark(0x20000)], verdict: .return)])
-        let deny = rules.render(PolicyRule(action: .deny, source: EntityMatch(nets: [IPNet(parsing: "10.0.0.0/8")!, IPNet(parsing: "fd00::/8")!],
-                                                                              notNets: [IPNet(parsing: "10.1.0.0/16")!])), comment: nil)
-        XCTAssertEqual(deny, [
-            NFTRule([.addr(.source, IPNet(parsing: "10.0.0.0/8")!), .addr(.source, IPNet(parsing: "10.1.0.0/16")!, negated: true)], verdict: .drop),
-            NFTRule([.addr(.source, IPNet(parsing: "fd00::/8")!)], verdict: .drop),
+    private func render(_ rule: PolicyRule) -> (rules: [NFTRule], sets: [String: Set<NFTSetElement>]) {
+        var sets: [NFTSet] = []
+        let rules = RuleRenderer(state: DataplaneState()).render(rule, owner: "c", index: 0, sets: &sets)
+        return (rules, Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.elements) }))
+    }
+
+    private func value(_ field: String) -> String { RenderNames.valueSet(owner: "c", rule: 0, field: field) }
+
+    func testPassDenyLogAndValueSetsRender() {
+        XCTAssertEqual(render(PolicyRule(action: .pass)).rules, [NFTRule(statements: [.orMark(0x20000)], verdict: .return)])
+        let deny = render(PolicyRule(action: .deny, source: EntityMatch(nets: [IPNet(parsing: "10.0.0.0/8")!, IPNet(parsing: "fd00::/8")!],
+                                                                         notNets: [IPNet(parsing: "10.1.0.0/16")!])))
+        XCTAssertEqual(deny.rules, [
+            NFTRule([.addrInSet(.source, ipv6: false, set: value("s4-nets")), .addrInSet(.source, ipv6: false, set: value("s4-notnets"), negated: true)],
+                    verdict: .drop),
+            NFTRule([.addrInSet(.source, ipv6: true, set: value("s6-nets"))], verdict: .drop),
         ])
-        let log = rules.render(PolicyRule(action: .log, protocol: .icmp, icmp: ICMPMatch(type: 8)), comment: nil)
-        XCTAssertEqual(log, [NFTRule([.ipVersion(4), .l4proto(1), .icmp(ipv6: false, type: 8, code: nil)], statements: [.log(prefix: "calico-packet: ")])])
-        let v4only = rules.render(PolicyRule(action: .allow, ipVersion: 4, protocol: .udp,
-                                             destination: EntityMatch(ports: [.range(1000, 2000), .number(53)], notPorts: [.number(1500)])),
-                                  comment: nil)
-        XCTAssertEqual(v4only, [NFTRule([.ipVersion(4), .l4proto(17), .port(.udp, .destination, .eq(1500), negated: true),
-                                         .port(.udp, .destination, .anyOf([53...53, 1000...2000]))],
-                                        statements: [.orMark(0x10000)], verdict: .return)])
+        XCTAssertEqual(deny.sets, [value("s4-nets"): [.net(IPNet(parsing: "10.0.0.0/8")!)], value("s4-notnets"): [.net(IPNet(parsing: "10.1.0.0/16")!)],
+                                   value("s6-nets"): [.net(IPNet(parsing: "fd00::/8")!)]])
+        let log = render(PolicyRule(action: .log, protocol: .icmp, icmp: ICMPMatch(type: 8)))
+        XCTAssertEqual(log.rules, [NFTRule([.ipVersion(4), .l4proto(1), .icmp(ipv6: false, type: 8, code: nil)], statements: [.log(prefix: "calico-packet: ")])])
+        let v4only = render(PolicyRule(action: .allow, ipVersion: 4, protocol: .udp,
+                                       destination: EntityMatch(ports: [.range(1000, 2000), .number(53)], notPorts: [.number(1500)])))
+        XCTAssertEqual(v4only.rules, [NFTRule([.ipVersion(4), .l4proto(17), .port(.udp, .destination, .set(value("d-notports")), negated: true),
+                                               .port(.udp, .destination, .set(value("d-ports")))],
+                                              statements: [.orMark(0x10000)], verdict: .return)])
+        XCTAssertEqual(v4only.sets, [value("d-ports"): [.ports(1000...2000), .port(53)], value("d-notports"): [.port(1500)]])
+    }
+
+    /// A rule's values can change without its rules changing: the same rules, other set elements.
+    func testValueChangeKeepsRulesAndSetNames() {
+        let before = render(PolicyRule(action: .allow, protocol: .tcp, source: EntityMatch(nets: [IPNet(parsing: "10.0.0.0/8")!]),
+                                       destination: EntityMatch(ports: [.number(80)])))
+        let after = render(PolicyRule(action: .allow, protocol: .tcp, source: EntityMatch(nets: [IPNet(parsing: "10.2.0.0/16")!, IPNet(parsing: "10.3.0.0/16")!]),
+                                      destination: EntityMatch(ports: [.number(443), .range(8000, 8100)])))
+        XCTAssertEqual(before.rules, after.rules)
+        XCTAssertEqual(Set(before.sets.keys), Set(after.sets.keys))
+        XCTAssertNotEqual(before.sets, after.sets)
     }
 }

@@ -22,7 +22,7 @@ struct FelixBench {
                                 ports: [EndpointPort(name: "http", protocol: .tcp, port: UInt16(8000 + i % 7))])
     }
 
-    static func policy(_ i: Int, variant: Int = 0) -> Policy {
+    static func policy(_ i: Int, variant: Int = 0, extraRule: Bool = false) -> Policy {
         let ns = "ns\(i % 20)"
         let selectors = ["app == 'app\(i % 50)'", "tier in {'web', 'api'} && version != 'v\(i % 3)'", "has(app) && app starts with 'app\(i % 5)'"]
         let base = sel(selectors[i % 3])
@@ -43,6 +43,10 @@ struct FelixBench {
         default:
             ingress = [PolicyRule(action: .deny, protocol: .udp, source: EntityMatch(selector: sel("setname == 'set\(i % 50)'"))),
                        PolicyRule(action: .allow, source: EntityMatch(selector: sel("version == 'v1'")), destination: EntityMatch(ports: [.range(port, port + 5)]))]
+        }
+        if extraRule {
+            ingress.insert(PolicyRule(action: .deny, protocol: .tcp, source: EntityMatch(nets: [net("10.250.0.0/16")]),
+                                      destination: EntityMatch(ports: [.range(9999, 9999)])), at: 0)
         }
         return Policy(key: PolicyKey(namespace: ns, name: "pol\(i)"), order: Double(i % 10) * 100,
                       selector: .allOf([base, .equals("projectcalico.org/namespace", ns)]),
@@ -92,26 +96,47 @@ struct FelixBench {
         t = now()
         try programmer.apply(ruleset)
         let fullNs = now() - t
+        if ProcessInfo.processInfo.environment["FELIX_BENCH_PROBE"] != nil {
+            print(try KernelProbe.run(programmer, ruleset).joined(separator: " "))
+            return
+        }
 
-        // One changed policy at a time: calculation, render of the whole desired ruleset, diff
-        // and one batch, i.e. what felix does from an update event to the kernel's commit.
-        var samples: [UInt64] = []
-        var renderSamples: [UInt64] = []
-        var calcSamples: [UInt64] = []
+        // One changed policy at a time: calculation, incremental render, diff and one batch,
+        // i.e. what felix does from an update event to the kernel's commit. Value-only: a
+        // policy's port changes. Structural: a policy gains a rule (or loses it again).
+        var samples: [UInt64] = [], renderSamples: [UInt64] = [], calcSamples: [UInt64] = []
+        var structural: [UInt64] = [], valueMessages: [Int] = [], structuralRuleOps: [Int] = []
+        var extra = Set<Int>(), variants: [Int: Int] = [:]
         for u in 0..<nUpdates {
-            let changed = policy(u * 7 % nPolicies, variant: 1 + u % 3)
+            variants[u * 7 % nPolicies] = 1 + u % 3
             let start = now()
-            calc.apply(.policyUpdated(changed))
+            calc.apply(.policyUpdated(policy(u * 7 % nPolicies, variant: 1 + u % 3)))
             let r0 = now()
             calcSamples.append(r0 - start)
             let (desired, changedNames) = renderer.render(calc.state)
             renderSamples.append(now() - r0)
-            try programmer.apply(desired, changed: changedNames)
+            let plan = try programmer.apply(desired, changed: changedNames)
             samples.append(now() - start)
+            valueMessages.append(plan.addRules.count + plan.deleteRules.count + plan.addChains.count)
+            if ProcessInfo.processInfo.environment["FELIX_BENCH_TRACE"] != nil {
+                print(String(format: "value %.2f ms: %@ changed=%d", ms(samples.last!), plan.summary, changedNames?.count ?? -1))
+            }
+        }
+        for u in 0..<nUpdates {
+            let i = u * 11 % nPolicies
+            let adding = !extra.contains(i)
+            if adding { extra.insert(i) } else { extra.remove(i) }
+            let start = now()
+            calc.apply(.policyUpdated(policy(i, variant: variants[i] ?? 0, extraRule: adding)))
+            let (desired, changedNames) = renderer.render(calc.state)
+            let plan = try programmer.apply(desired, changed: changedNames)
+            structural.append(now() - start)
+            structuralRuleOps.append(plan.addRules.count + plan.deleteRules.count)
         }
         samples.sort()
         renderSamples.sort()
         calcSamples.sort()
+        structural.sort()
         func pct(_ s: [UInt64], _ p: Double) -> Double { s.isEmpty ? 0 : ms(s[min(s.count - 1, Int(Double(s.count) * p))]) }
 
         if renderer.ruleset != RulesetRenderer.render(calc.state) {
@@ -128,6 +153,8 @@ struct FelixBench {
               "sets=\(ruleset.sets.count) chains=\(ruleset.chains.count)",
               String(format: "calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
               String(format: "update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
+              String(format: "structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
+              "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
               String(format: "restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
               "peak_rss_kb=\(peakRSSkB())")

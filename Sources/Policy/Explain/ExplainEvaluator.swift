@@ -1,7 +1,7 @@
 import Core
 
-/// Which policy and rule decide a flow, walked in the order felix's endpoint chains run
-/// (RulesetRenderer.endpointChain): the egress chain of the source's node for the source, then
+/// Which policy and rule decide a flow, walked in the order felix's dispatch chains run them for
+/// one endpoint (RulesetRenderer.dispatch): the egress chain of the source's node for the source, then
 /// the ingress chain of the destination's node for the destination. In each, the tiers of the
 /// calculated plan in order, each tier's policies in order; the first matching rule acts (Log
 /// goes on, Pass skips the rest of the tier); a tier whose policies neither allowed nor passed

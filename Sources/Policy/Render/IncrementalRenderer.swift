@@ -1,13 +1,18 @@
 import Core
 
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
-/// re-renders only the endpoints, policies, profiles and IP sets that differ, naming the chains,
-/// sets and maps that may have changed so the differ can skip the rest.
+/// re-renders only the policies, profiles and IP sets that differ, and the dispatch chains and
+/// their interface sets when an endpoint's plan changed, naming the chains and sets that may have
+/// changed so the differ can skip the rest.
 ///
 /// Invariant (tested): `render(s).ruleset == RulesetRenderer.render(s)` for any sequence of states.
 public struct IncrementalRenderer: Sendable {
     public private(set) var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
     private var last: DataplaneState?
+    /// Names of the pieces each policy or profile chain brought (the chain and its value sets),
+    /// and those of the dispatch.
+    private var owned: [String: [String]] = [:]
+    private var dispatchNames: Set<String> = []
 
     public init() {}
 
@@ -15,8 +20,7 @@ public struct IncrementalRenderer: Sendable {
     /// previous call's ruleset (nil: treat everything as changed).
     public mutating func render(_ state: DataplaneState) -> (ruleset: NFTRuleset, changed: Set<String>?) {
         guard let old = last, old.config == state.config else {
-            ruleset = RulesetRenderer.render(state)
-            last = state
+            renderAll(state)
             return (ruleset, nil)
         }
         var changed = Set<String>()
@@ -38,52 +42,69 @@ public struct IncrementalRenderer: Sendable {
             }
         }
 
-        var endpointKeysChanged = false
-        for iface in Set(old.endpoints.keys).union(state.endpoints.keys) {
-            let before = old.endpoints[iface], after = state.endpoints[iface]
-            guard before != after else { continue }
-            if (before == nil) != (after == nil) { endpointKeysChanged = true }
-            for name in [RenderNames.toWorkload(iface), RenderNames.fromWorkload(iface)] {
-                ruleset.chains[name] = nil
-                changed.insert(name)
+        if old.endpoints != state.endpoints {
+            let dispatch = RulesetRenderer.dispatch(state)
+            var names = Set<String>()
+            for chain in dispatch.chains {
+                names.insert(chain.name)
+                if ruleset.chains[chain.name] != chain { ruleset.add(chain); changed.insert(chain.name) }
             }
-            if let after {
-                ruleset.add(RulesetRenderer.endpointChain(after, ingress: true))
-                ruleset.add(RulesetRenderer.endpointChain(after, ingress: false))
+            for set in dispatch.sets {
+                names.insert(set.name)
+                if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
             }
-        }
-        if endpointKeysChanged {
-            RulesetRenderer.addInterfaceDispatch(state.endpoints.keys.sorted(), to: &ruleset)
-            changed.formUnion([RenderNames.workloadInterfaces, RenderNames.fromWorkloadMap, RenderNames.toWorkloadMap])
+            for gone in dispatchNames.subtracting(names) {
+                ruleset.sets[gone] = nil
+                changed.insert(gone)
+            }
+            dispatchNames = names
         }
 
         for key in Set(old.policies.keys).union(state.policies.keys) {
             let before = old.policies[key], after = state.policies[key]
             guard namedPortsMoved || before != after else { continue }
-            for ingress in [true, false] {
-                let name = RenderNames.policyChain(key, ingress: ingress)
-                ruleset.chains[name] = nil
-                changed.insert(name)
-            }
-            if let after {
-                if after.types.ingress { ruleset.add(RulesetRenderer.ruleChain(RenderNames.policyChain(key, ingress: true), after.ingress, rules)) }
-                if after.types.egress { ruleset.add(RulesetRenderer.ruleChain(RenderNames.policyChain(key, ingress: false), after.egress, rules)) }
-            }
+            let owner = RenderNames.policyChain(key, ingress: true)
+            replace(owner: owner, with: after.map { RulesetRenderer.policyChains(key, $0, rules) } ?? [], changed: &changed)
         }
         for name in Set(old.profiles.keys).union(state.profiles.keys) {
             let before = old.profiles[name], after = state.profiles[name]
             guard namedPortsMoved || before != after else { continue }
-            for ingress in [true, false] {
-                let chain = RenderNames.profileChain(name, ingress: ingress)
-                ruleset.chains[chain] = nil
-                changed.insert(chain)
-            }
-            if let after {
-                ruleset.add(RulesetRenderer.ruleChain(RenderNames.profileChain(name, ingress: true), after.ingress, rules))
-                ruleset.add(RulesetRenderer.ruleChain(RenderNames.profileChain(name, ingress: false), after.egress, rules))
-            }
+            let owner = RenderNames.profileChain(name, ingress: true)
+            replace(owner: owner, with: after.map { RulesetRenderer.profileChains(name, $0, rules) } ?? [], changed: &changed)
         }
         last = state
         return (ruleset, changed)
+    }
+
+    private mutating func renderAll(_ state: DataplaneState) {
+        ruleset = RulesetRenderer.render(state)
+        last = state
+        owned = [:]
+        let rules = RuleRenderer(state: state)
+        for (key, policy) in state.policies {
+            owned[RenderNames.policyChain(key, ingress: true)] = RulesetRenderer.policyChains(key, policy, rules).map(\.name)
+        }
+        for (name, profile) in state.profiles {
+            owned[RenderNames.profileChain(name, ingress: true)] = RulesetRenderer.profileChains(name, profile, rules).map(\.name)
+        }
+        let dispatch = RulesetRenderer.dispatch(state)
+        dispatchNames = Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name))
+    }
+
+    /// Replaces the pieces of one policy or profile; names what was removed or differs.
+    private mutating func replace(owner: String, with pieces: [RulesetRenderer.ChainPiece], changed: inout Set<String>) {
+        let fresh = Set(pieces.map(\.name))
+        for name in owned[owner] ?? [] where !fresh.contains(name) {
+            ruleset.chains[name] = nil
+            ruleset.sets[name] = nil
+            changed.insert(name)
+        }
+        for piece in pieces {
+            switch piece {
+            case .chain(let c): if ruleset.chains[c.name] != c { ruleset.add(c); changed.insert(c.name) }
+            case .set(let s): if ruleset.sets[s.name] != s { ruleset.add(s); changed.insert(s.name) }
+            }
+        }
+        owned[owner] = pieces.isEmpty ? nil : pieces.map(\.name)
     }
 }

@@ -6,12 +6,29 @@ public enum RenderNames {
     public static let table = "calico"
     public static let forwardChain = "filter-forward"
     public static let inputChain = "filter-input"
-    public static let fromWorkloadMap = "cali-from-wl"
-    public static let toWorkloadMap = "cali-to-wl"
+    /// The chains every workload's traffic goes through, to it (ingress) and from it (egress).
+    public static let toWorkloads = "cali-to-wl"
+    public static let fromWorkloads = "cali-from-wl"
     public static let workloadInterfaces = "cali-wl-ifaces"
 
-    public static func toWorkload(_ iface: String) -> String { "cali-tw-" + iface }
-    public static func fromWorkload(_ iface: String) -> String { "cali-fw-" + iface }
+    public static func dispatchChain(ingress: Bool) -> String { ingress ? toWorkloads : fromWorkloads }
+
+    /// The interfaces of the endpoints that go through one policy or profile chain at one place
+    /// of a dispatch chain (`occurrence` > 0 only when endpoints order them differently).
+    public static func membersSet(chain: String, occurrence: Int) -> String {
+        "ep-" + chain + (occurrence == 0 ? "" : "-\(occurrence)")
+    }
+
+    /// The interfaces of the endpoints for which tier `tier` applies in one direction.
+    public static func tierSet(_ tier: String, ingress: Bool, occurrence: Int) -> String {
+        (ingress ? "tier-in-" : "tier-out-") + readable(tier) + (occurrence == 0 ? "" : "-\(occurrence)")
+    }
+
+    /// The set holding the values of one field (`d-ports`, `s4-nets`, ...) of rule `rule` of a
+    /// policy or profile chain.
+    public static func valueSet(owner: String, rule: Int, field: String) -> String {
+        "v-" + SHA1.hexDigest("\(owner)|\(rule)|\(field)").prefix(16)
+    }
 
     public static func policyChain(_ key: PolicyKey, ingress: Bool) -> String {
         let name = key.namespace.map { "\($0)_\(key.name)" } ?? key.name

@@ -1,17 +1,35 @@
 import Core
 
 /// One Calico rule to nftables rules. A rule becomes several when it needs alternatives nftables
-/// cannot express in one rule: each IP version it may match, each of several nets, and each
-/// (protocol, port) a named port resolves to.
+/// cannot express in one rule: each IP version it may match and each (protocol, port) a named
+/// port resolves to. The values a user edits (ports, notPorts, nets, notNets) go into named sets
+/// of their own, named after the chain, the rule's index and the field, so editing them changes
+/// set elements only: the kernel commits an element-only batch without re-validating the jump
+/// graph, and the rule and its handle stay.
 struct RuleRenderer {
     let state: DataplaneState
 
-    func render(_ rule: PolicyRule, comment: String?) -> [NFTRule] {
+    /// The rules for rule `index` of chain `owner`; the value sets they name are appended to `sets`.
+    func render(_ rule: PolicyRule, owner: String, index: Int, sets: inout [NFTSet]) -> [NFTRule] {
         var out: [NFTRule] = []
         for version in versions(rule) {
-            out += render(rule, version: version, comment: comment)
+            out += render(rule, version: version, values: ValueSets(owner: owner, index: index), sets: &sets)
         }
         return out
+    }
+
+    /// Names and collects the value sets of one rule.
+    private struct ValueSets {
+        let owner: String
+        let index: Int
+
+        func add(_ field: String, type: NFTSetType, _ elements: [NFTSetElement], to sets: inout [NFTSet]) -> String {
+            let name = RenderNames.valueSet(owner: owner, rule: index, field: field)
+            if !sets.contains(where: { $0.name == name }) {
+                sets.append(NFTSet(name: name, type: type, interval: true, elements: Set(elements)))
+            }
+            return name
+        }
     }
 
     /// nil: a rule with no address match, valid for both versions at once.
@@ -22,7 +40,7 @@ struct RuleRenderer {
         return hasAddressMatch(rule) ? [4, 6] : [nil]
     }
 
-    private func render(_ rule: PolicyRule, version: Int?, comment: String?) -> [NFTRule] {
+    private func render(_ rule: PolicyRule, version: Int?, values: ValueSets, sets: inout [NFTSet]) -> [NFTRule] {
         let v6 = version == 6
         var common: [NFTMatch] = []
         if let version, rule.ipVersion != nil || !hasAddressMatch(rule) { common.append(.ipVersion(version)) }
@@ -31,13 +49,14 @@ struct RuleRenderer {
         if let icmp = rule.icmp { common.append(.icmp(ipv6: v6, type: icmp.type, code: icmp.code)) }
         if let icmp = rule.notICMP { common.append(.icmp(ipv6: v6, type: icmp.type, code: icmp.code, negated: true)) }
 
-        guard let source = sideAlternatives(rule.source, rule: rule, direction: .source, version: version),
-              let destination = sideAlternatives(rule.destination, rule: rule, direction: .destination, version: version)
+        guard let source = sideAlternatives(rule.source, rule: rule, direction: .source, version: version, values: values, sets: &sets),
+              let destination = sideAlternatives(rule.destination, rule: rule, direction: .destination, version: version,
+                                                 values: values, sets: &sets)
         else { return [] }
         var out: [NFTRule] = []
         for s in source {
             for d in destination {
-                out.append(NFTRule(common + s + d, statements: statements(rule.action), verdict: verdict(rule.action), comment: comment))
+                out.append(NFTRule(common + s + d, statements: statements(rule.action), verdict: verdict(rule.action)))
             }
         }
         return out
@@ -53,30 +72,45 @@ struct RuleRenderer {
 
     /// The alternatives (ORed) for one side, each a list of matches (ANDed); nil when the side
     /// cannot match in this IP version.
-    private func sideAlternatives(_ side: EntityMatch, rule: PolicyRule, direction: NFTDirection, version: Int?) -> [[NFTMatch]]? {
+    private func sideAlternatives(_ side: EntityMatch, rule: PolicyRule, direction: NFTDirection, version: Int?,
+                                  values: ValueSets, sets: inout [NFTSet]) -> [[NFTMatch]]? {
         let v6 = version == 6
+        let addrType: NFTSetType = v6 ? .ipv6Addr : .ipv4Addr
+        let tag = "\(direction == .source ? "s" : "d")\(version.map(String.init) ?? "")"
         var base: [NFTMatch] = []
         let nets = side.nets.filter { version == nil || $0.ipVersion == version }
         if !side.nets.isEmpty && nets.isEmpty { return nil }
-        for net in side.notNets where version == nil || net.ipVersion == version { base.append(.addr(direction, net, negated: true)) }
+        if !nets.isEmpty {
+            base.append(.addrInSet(direction, ipv6: v6, set: values.add(tag + "-nets", type: addrType, nets.map { .net($0) }, to: &sets)))
+        }
+        let notNets = side.notNets.filter { version == nil || $0.ipVersion == version }
+        if !notNets.isEmpty {
+            let set = values.add(tag + "-notnets", type: addrType, notNets.map { .net($0) }, to: &sets)
+            base.append(.addrInSet(direction, ipv6: v6, set: set, negated: true))
+        }
         if let s = side.selector { base.append(.addrInSet(direction, ipv6: v6, set: RenderNames.selectorSet(.selector(s), ipv6: v6))) }
         if let s = side.notSelector {
             base.append(.addrInSet(direction, ipv6: v6, set: RenderNames.selectorSet(.selector(s), ipv6: v6), negated: true))
         }
-        var alternatives: [[NFTMatch]] = nets.isEmpty ? [base] : nets.map { [.addr(direction, $0)] + base }
+        var alternatives: [[NFTMatch]] = [base]
 
         let portDirection: NFTPortDirection = direction == .source ? .source : .destination
-        let numeric = side.ports.compactMap { p -> ClosedRange<UInt16>? in if case .range(let lo, let hi) = p { return lo...hi }; return nil }
-        let notNumeric = side.notPorts.compactMap { p -> ClosedRange<UInt16>? in if case .range(let lo, let hi) = p { return lo...hi }; return nil }
+        let portTag = direction == .source ? "s" : "d"
+        let numeric = side.ports.compactMap { p -> NFTSetElement? in if case .range(let lo, let hi) = p { return .ports(lo...hi) }; return nil }
+        let notNumeric = side.notPorts.compactMap { p -> NFTSetElement? in if case .range(let lo, let hi) = p { return .ports(lo...hi) }; return nil }
         let named = side.ports.compactMap { p -> String? in if case .named(let n) = p { return n }; return nil }
         if !side.ports.isEmpty || !side.notPorts.isEmpty {
             guard let proto = rule.protocol.flatMap({ NFTPortProtocol(rawValue: $0.description.lowercased()) }) else { return nil }
             if !notNumeric.isEmpty {
-                alternatives = alternatives.map { $0 + [.port(proto, portDirection, Self.portMatch(notNumeric), negated: true)] }
+                let set = values.add(portTag + "-notports", type: .inetService, notNumeric, to: &sets)
+                alternatives = alternatives.map { $0 + [.port(proto, portDirection, .set(set), negated: true)] }
             }
             if !side.ports.isEmpty {
                 var portAlternatives: [[NFTMatch]] = []
-                if !numeric.isEmpty { portAlternatives.append([.port(proto, portDirection, Self.portMatch(numeric))]) }
+                if !numeric.isEmpty {
+                    let set = values.add(portTag + "-ports", type: .inetService, numeric, to: &sets)
+                    portAlternatives.append([.port(proto, portDirection, .set(set))])
+                }
                 for name in named {
                     let id = IPSetID.namedPort(side.selector ?? .all, rule.protocol, name)
                     let members = state.ipSets[id]?.ports ?? []
@@ -90,11 +124,6 @@ struct RuleRenderer {
             }
         }
         return alternatives
-    }
-
-    static func portMatch(_ ranges: [ClosedRange<UInt16>]) -> NFTPortMatch {
-        if ranges.count == 1, let r = ranges.first { return r.count == 1 ? .eq(r.lowerBound) : .range(r) }
-        return .anyOf(ranges.sorted { ($0.lowerBound, $0.upperBound) < ($1.lowerBound, $1.upperBound) })
     }
 
     private func statements(_ action: RuleAction) -> [NFTStatement] {

@@ -2,60 +2,55 @@ import Core
 
 /// The desired dataplane state as felix's nftables ruleset (table `calico`, family inet):
 ///
-/// - `filter-forward` (hook forward) clears our mark bits, then dispatches by input interface
-///   to `cali-fw-<iface>` and by output interface to `cali-tw-<iface>` through verdict maps.
-/// - `filter-input` (hook input) runs a workload's egress chain, then applies the configured
+/// - `filter-forward` (hook forward) clears our mark bits, then sends traffic from a workload
+///   through `cali-from-wl` (its egress) and traffic to a workload through `cali-to-wl` (its
+///   ingress). `filter-input` (hook input) runs a workload's egress, then applies the configured
 ///   endpoint-to-host action. Traffic the node itself sends passes the output hook, which we
 ///   leave alone: the node can always reach its workloads.
-/// - Endpoint chains accept established/related, drop invalid, then walk the tiers: jump to
-///   each policy chain unless an earlier one passed, stop on the accept mark, drop at the end of
-///   a tier nobody passed; endpoints with no policies (or that passed every tier) go through
-///   their profiles' chains; anything left is dropped.
+/// - The two dispatch chains are shared by every endpoint: they accept established/related, drop
+///   invalid, then walk the tiers in order; each policy is a jump guarded by the named set of the
+///   interfaces it applies to (`ep-<policy chain>`) and by "no earlier policy passed"; a stop
+///   on the accept mark follows each jump; a tier ends with a drop for its endpoints that nobody
+///   passed. Then the profiles, guarded the same way, then a drop.
 /// - Policy and profile chains set the accept (0x10000) or pass (0x20000) mark and return.
+///
+/// Why shared chains rather than a chain per endpoint: nf_tables re-validates the whole jump
+/// graph, path by path, whenever a transaction adds a rule or a verdict-map element; with
+/// per-endpoint chains each policy chain sat on one path per endpoint it applies to. Here it
+/// sits on two or three, and a pod coming or going, or a policy's endpoints changing, only
+/// changes elements of plain sets, which needs no validation at all.
 public enum RulesetRenderer {
     public static func render(_ state: DataplaneState) -> NFTRuleset {
         var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
+        for chain in baseChains(state.config) { ruleset.add(chain) }
+        let dispatch = dispatch(state)
+        for chain in dispatch.chains { ruleset.add(chain) }
+        for set in dispatch.sets { ruleset.add(set) }
         let rules = RuleRenderer(state: state)
-        let ifaces = state.endpoints.keys.sorted()
-
-        ruleset.add(NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
-            NFTRule(statements: [.andMark(~RenderMarks.all)]),
-            NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
-            NFTRule(verdict: .vmapOifname(RenderNames.toWorkloadMap)),
-        ]))
-        ruleset.add(NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: [
-            NFTRule(statements: [.andMark(~RenderMarks.all)]),
-            NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
-            NFTRule([.iifnameInSet(RenderNames.workloadInterfaces)], verdict: endpointToHost(state.config)),
-        ]))
-        addInterfaceDispatch(ifaces, to: &ruleset)
-
-        for iface in ifaces {
-            guard let plan = state.endpoints[iface] else { continue }
-            ruleset.add(endpointChain(plan, ingress: true))
-            ruleset.add(endpointChain(plan, ingress: false))
-        }
         for (key, policy) in state.policies {
-            if policy.types.ingress { ruleset.add(ruleChain(RenderNames.policyChain(key, ingress: true), policy.ingress, rules)) }
-            if policy.types.egress { ruleset.add(ruleChain(RenderNames.policyChain(key, ingress: false), policy.egress, rules)) }
+            for piece in policyChains(key, policy, rules) { piece.add(to: &ruleset) }
         }
         for (name, profile) in state.profiles {
-            ruleset.add(ruleChain(RenderNames.profileChain(name, ingress: true), profile.ingress, rules))
-            ruleset.add(ruleChain(RenderNames.profileChain(name, ingress: false), profile.egress, rules))
+            for piece in profileChains(name, profile, rules) { piece.add(to: &ruleset) }
         }
         for set in ipSets(state) { ruleset.add(set) }
         return ruleset
     }
 
-    /// The set of workload interfaces and the two verdict maps that dispatch to their chains.
-    static func addInterfaceDispatch(_ ifaces: [String], to ruleset: inout NFTRuleset) {
-        ruleset.add(NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) })))
-        ruleset.add(NFTVerdictMap(name: RenderNames.fromWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
-            ($0, NFTVerdict.jump(RenderNames.fromWorkload($0)))
-        })))
-        ruleset.add(NFTVerdictMap(name: RenderNames.toWorkloadMap, elements: Dictionary(uniqueKeysWithValues: ifaces.map {
-            ($0, NFTVerdict.jump(RenderNames.toWorkload($0)))
-        })))
+    static func baseChains(_ config: CalcConfig) -> [NFTChain] {
+        let wl = RenderNames.workloadInterfaces
+        return [
+            NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
+                NFTRule(statements: [.andMark(~RenderMarks.all)]),
+                NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+                NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
+            ]),
+            NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: [
+                NFTRule(statements: [.andMark(~RenderMarks.all)]),
+                NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+                NFTRule([.iifnameInSet(wl)], verdict: endpointToHost(config)),
+            ]),
+        ]
     }
 
     private static func endpointToHost(_ config: CalcConfig) -> NFTVerdict {
@@ -66,38 +61,44 @@ public enum RulesetRenderer {
         }
     }
 
-    /// `cali-tw-<iface>` (ingress to the workload) or `cali-fw-<iface>` (egress from it). The
-    /// from-workload chain returns on accept so the forward chain can still apply the
-    /// destination's ingress chain.
-    static func endpointChain(_ plan: EndpointPlan, ingress: Bool) -> NFTChain {
-        let allowed: NFTVerdict = ingress ? .accept : .return
-        var rules: [NFTRule] = [
-            NFTRule([.ctState([.established, .related])], verdict: .accept),
-            NFTRule([.ctState([.invalid])], verdict: .drop),
-            NFTRule(statements: [.andMark(~RenderMarks.all)]),
-        ]
-        let accepted = NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: allowed)
-        let notPassed = NFTMatch.mark(value: 0, mask: RenderMarks.pass)
-        let tiers = ingress ? plan.ingress : plan.egress
-        for tier in tiers {
-            for key in tier.policies {
-                rules.append(NFTRule([notPassed], verdict: .jump(RenderNames.policyChain(key, ingress: ingress))))
-                rules.append(accepted)
-            }
-            rules.append(NFTRule([notPassed], verdict: .drop, comment: "end of tier \(tier.name)"))
-            rules.append(NFTRule(statements: [.andMark(~RenderMarks.pass)]))
-        }
-        for profile in plan.profiles {
-            rules.append(NFTRule(verdict: .jump(RenderNames.profileChain(profile, ingress: ingress))))
-            rules.append(accepted)
-        }
-        rules.append(NFTRule(verdict: .drop, comment: "no policy or profile allowed it"))
-        return NFTChain(name: ingress ? RenderNames.toWorkload(plan.interfaceName) : RenderNames.fromWorkload(plan.interfaceName),
-                        rules: rules)
+    /// A policy's chains (those of its types) with the value sets their rules name.
+    static func policyChains(_ key: PolicyKey, _ policy: Policy, _ rules: RuleRenderer) -> [ChainPiece] {
+        var out: [ChainPiece] = []
+        if policy.types.ingress { out += ruleChain(RenderNames.policyChain(key, ingress: true), policy.ingress, rules) }
+        if policy.types.egress { out += ruleChain(RenderNames.policyChain(key, ingress: false), policy.egress, rules) }
+        return out
     }
 
-    static func ruleChain(_ name: String, _ policyRules: [PolicyRule], _ renderer: RuleRenderer) -> NFTChain {
-        NFTChain(name: name, rules: policyRules.flatMap { renderer.render($0, comment: nil) })
+    static func profileChains(_ name: String, _ profile: Profile, _ rules: RuleRenderer) -> [ChainPiece] {
+        ruleChain(RenderNames.profileChain(name, ingress: true), profile.ingress, rules)
+            + ruleChain(RenderNames.profileChain(name, ingress: false), profile.egress, rules)
+    }
+
+    /// A chain or a set of a policy or profile.
+    enum ChainPiece: Equatable {
+        case chain(NFTChain)
+        case set(NFTSet)
+
+        var name: String {
+            switch self {
+            case .chain(let c): return c.name
+            case .set(let s): return s.name
+            }
+        }
+
+        func add(to ruleset: inout NFTRuleset) {
+            switch self {
+            case .chain(let c): ruleset.add(c)
+            case .set(let s): ruleset.add(s)
+            }
+        }
+    }
+
+    static func ruleChain(_ name: String, _ policyRules: [PolicyRule], _ renderer: RuleRenderer) -> [ChainPiece] {
+        var sets: [NFTSet] = []
+        var rules: [NFTRule] = []
+        for (i, rule) in policyRules.enumerated() { rules += renderer.render(rule, owner: name, index: i, sets: &sets) }
+        return [.chain(NFTChain(name: name, rules: rules))] + sets.map { .set($0) }
     }
 
     /// Every selector set in both versions, and the named-port sets split by resolved port.

@@ -1,0 +1,42 @@
+import Core
+import Foundation
+
+/// Kernel cost of single-change transactions on a programmed table of the bench's shape
+/// (FELIX_BENCH_PROBE=1): which kinds of change make nf_tables walk the jump graph.
+enum KernelProbe {
+    static func run(_ programmer: NFTProgrammer, _ base: NFTRuleset) throws -> [String] {
+        func time(_ label: String, _ name: String, _ change: (inout NFTRuleset, Int) -> Void) throws -> String {
+            var samples: [UInt64] = []
+            for i in 0..<10 {
+                var next = base
+                change(&next, i)
+                let t = DispatchTime.now().uptimeNanoseconds
+                try programmer.apply(next, changed: [name])
+                samples.append(DispatchTime.now().uptimeNanoseconds - t)
+                try programmer.apply(base, changed: [name])
+            }
+            samples.sort()
+            return String(format: "probe_%@_ms=%.2f", label, Double(samples[samples.count / 2]) / 1e6)
+        }
+        let policyChain = base.chains.keys.filter { $0.hasPrefix("cali-pi-") }.sorted().first!
+        let setName = base.sets.keys.filter { $0.hasPrefix("s4-") }.sorted().first!
+        let members = base.sets.keys.filter { $0.hasPrefix("ep-cali-pi-") }.sorted().first!
+        var out: [String] = []
+        out.append(try time("plain_set_element", setName) { rs, i in
+            rs.sets[setName]!.elements.insert(.net(IPNet(bytes: [203, 0, 113, UInt8(i)], prefixLength: 32)!)) })
+        let valueSet = base.sets.values.filter { $0.type == .inetService }.map(\.name).sorted().first!
+        out.append(try time("value_set_replace", valueSet) { rs, i in
+            rs.sets[valueSet]!.elements = [.port(UInt16(20000 + i))] })
+        out.append(try time("interface_set_element", members) { rs, i in
+            rs.sets[members]!.elements.insert(.ifname("fxprobe\(i)")) })
+        out.append(try time("rule_verdict_shared_chain", policyChain) { rs, i in
+            rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)")) })
+        out.append(try time("rule_counter_shared_chain", policyChain) { rs, i in
+            rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], statements: [.counter], comment: "probe \(i)")) })
+        out.append(try time("rule_verdict_orphan_chain", "fx-orphan") { rs, i in
+            rs.add(NFTChain(name: "fx-orphan", rules: [NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)")])) })
+        out.append(try time("rule_delete_shared_chain", policyChain) { rs, _ in
+            rs.chains[policyChain]!.rules.removeLast() })
+        return out
+    }
+}
