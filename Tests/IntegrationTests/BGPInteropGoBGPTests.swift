@@ -5,27 +5,7 @@ import XCTest
 /// Our speaker against GoBGP (`gobgpd`, Debian gobgpd) in network namespaces; see `BGPLab`.
 final class BGPInteropGoBGPTests: XCTestCase {
     func gobgpConfig(_ lab: BGPLab, asn: UInt32, ourAS: UInt32) -> String {
-        """
-        [global.config]
-          as = \(asn)
-          router-id = "\(lab.theirV4)"
-          port = 179
-          local-address-list = ["\(lab.theirV4)", "\(lab.theirV6)"]
-        [[neighbors]]
-          [neighbors.config]
-            neighbor-address = "\(lab.ourV4)"
-            peer-as = \(ourAS)
-          [neighbors.timers.config]
-            hold-time = 9
-            keepalive-interval = 3
-            connect-retry = 2
-          [[neighbors.afi-safis]]
-            [neighbors.afi-safis.config]
-              afi-safi-name = "ipv4-unicast"
-          [[neighbors.afi-safis]]
-            [neighbors.afi-safis.config]
-              afi-safi-name = "ipv6-unicast"
-        """
+        goBGPConfig(lab, asn: asn, ourAS: ourAS)
     }
 
     func gobgp(_ lab: BGPLab, _ args: String...) throws -> String {
