@@ -25,7 +25,7 @@ let package = Package(
             // names are global to a package graph, so the target in Sources/CSystem is CCalicoSystem.
             name: "CCalicoSystem",
             path: "Sources/CSystem",
-            pkgConfig: "libnftnl libmnl libnl-route-3.0 libcurl",
+            pkgConfig: "libnftnl libmnl libnl-route-3.0",
             providers: [.apt(["libnftnl-dev", "libmnl-dev", "libnl-route-3-dev", "libcurl4-openssl-dev"])]
         ),
         .target(

@@ -2,7 +2,7 @@
 #define CALICO_CSYSTEM_SHIM_H
 
 // The C libraries calico-node links: nftables netlink (libnftnl over libmnl),
-// kernel routing tables (libnl-route-3), and HTTP to the Kubernetes API (libcurl).
+// kernel routing tables (libnl-route-3), and the types of libcurl (loaded at run time, see below).
 // glibc's socket headers first: linux/libc-compat.h then suppresses the kernel's duplicate
 // definitions (IPPROTO_*, in_addr) that libnl and libnftnl pull in.
 #include <sys/socket.h>
@@ -28,18 +28,18 @@
 #include <netlink/route/neighbour.h>
 #include <curl/curl.h>
 
-// libcurl's curl_easy_setopt/getinfo are variadic and so not callable from Swift;
-// these typed wrappers are.
-static inline CURLcode cs_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode cs_curl_setopt_ptr(CURL *h, CURLoption o, const void *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode cs_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
-static inline CURLcode cs_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+// libcurl is not linked: Core/Kubernetes/HTTP/LibCurl.swift loads it with dlopen on first use
+// (its ~30 dependencies cost every process start otherwise), so only curl.h's types are used
+// from here. curl_easy_setopt/getinfo are variadic and so not callable from Swift; these typed
+// trampolines call the dlsym'd function (`fn`) with C's variadic convention.
+typedef CURLcode (*cs_curl_easy_setopt_fn)(CURL *, CURLoption, ...);
+typedef CURLcode (*cs_curl_easy_getinfo_fn)(CURL *, CURLINFO, ...);
+static inline CURLcode cs_curl_setopt_long(void *fn, CURL *h, CURLoption o, long v) { return ((cs_curl_easy_setopt_fn)fn)(h, o, v); }
+static inline CURLcode cs_curl_setopt_ptr(void *fn, CURL *h, CURLoption o, const void *v) { return ((cs_curl_easy_setopt_fn)fn)(h, o, v); }
+static inline CURLcode cs_curl_setopt_off(void *fn, CURL *h, CURLoption o, curl_off_t v) { return ((cs_curl_easy_setopt_fn)fn)(h, o, v); }
 typedef size_t (*cs_curl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
-static inline CURLcode cs_curl_setopt_write(CURL *h, cs_curl_data_cb f) { return curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, f); }
-static inline CURLcode cs_curl_setopt_header(CURL *h, cs_curl_data_cb f) { return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f); }
-static inline CURLcode cs_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode cs_curl_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLMcode cs_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLcode cs_curl_setopt_write(void *fn, CURL *h, cs_curl_data_cb f) { return ((cs_curl_easy_setopt_fn)fn)(h, CURLOPT_WRITEFUNCTION, f); }
+static inline CURLcode cs_curl_getinfo_long(void *fn, CURL *h, CURLINFO i, long *v) { return ((cs_curl_easy_getinfo_fn)fn)(h, i, v); }
 
 #endif
 

@@ -11,6 +11,11 @@ struct CNICommand: AsyncRunnable {
     )
 
     func runAsync() async throws {
+        await Self.runPlugin()
+    }
+
+    /// Also main's direct path, before any argument parsing.
+    static func runPlugin() async -> Never {
         // A delegated IPAM plugin that exits before reading stdin must not kill us.
         signal(SIGPIPE, SIG_IGN)
         let plugin = CalicoCNIPlugin(environment: ProcessInfo.processInfo.environment)

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Core
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Routing
 
 /// `calico-node ctl node status`: the BGP peer table of the calico-node on this host, read from
@@ -31,9 +28,7 @@ struct CtlNodeStatusCommand: AsyncRunnable {
     func runAsync() async throws {
         let address = try BGPCommand.address(healthAddress, "--health-address")
         let host = address.host.contains(":") ? "[\(address.host)]" : address.host
-        guard let url = URL(string: "http://\(host):\(address.port)/bgp/peers") else {
-            throw ValidationError("bad --health-address '\(healthAddress)'")
-        }
+        let url = "http://\(host):\(address.port)/bgp/peers"
         let body: Data
         do {
             body = try await Self.get(url)
@@ -56,14 +51,11 @@ struct CtlNodeStatusCommand: AsyncRunnable {
         }
     }
 
-    /// A plain HTTP GET on loopback; any failure or non-200 status is an error.
-    static func get(_ url: URL) async throws -> Data {
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 5
-        let (data, response) = try await URLSession.shared.data(for: request)
-        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-            throw ValidationError("\(url): HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0)")
-        }
-        return data
+    /// A plain HTTP GET on loopback; any failure or non-200 status is an error. Not
+    /// URLSession: FoundationNetworking would link libcurl into every start of the binary.
+    static func get(_ url: String) async throws -> Data {
+        let response = try await PlainHTTP.get(url, timeout: 5)
+        guard response.status == 200 else { throw ValidationError("\(url): HTTP \(response.status)") }
+        return response.body
     }
 }

@@ -13,6 +13,11 @@ struct IPAMCommand: AsyncRunnable {
     func run() throws {}
 
     func runAsync() async throws {
+        await Self.runPlugin()
+    }
+
+    /// Also main's direct path, before any argument parsing.
+    static func runPlugin() async -> Never {
         let status = await CalicoIPAMPlugin.run()
         Foundation.exit(status)
     }

@@ -1,10 +1,19 @@
 import ArgumentParser
-import Foundation
 
 // kubelet execs the CNI plugin by file name: a link named `calico` is the CNI plugin and one
 // named `calico-ipam` the IPAM plugin; anything else is the calico-node command line.
-let invokedAs = URL(fileURLWithPath: CommandLine.arguments.first ?? "calico-node").lastPathComponent
+let invokedAs = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "calico-node"
 let rest = Array(CommandLine.arguments.dropFirst())
+
+// The plugins start straight away: every pod start pays for their process start, and the
+// command-line parser's reflection over every subcommand cost milliseconds of it. Anything
+// with arguments (`calico-node cni --help`) still goes through the parser below.
+switch PluginRole(invokedAs: invokedAs, arguments: rest) {
+case .cni?: await CNICommand.runPlugin()
+case .ipam?: await IPAMCommand.runPlugin()
+case nil: break
+}
+
 let arguments: [String]
 switch invokedAs {
 case "calico": arguments = ["cni"] + rest

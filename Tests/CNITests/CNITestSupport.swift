@@ -49,5 +49,18 @@ func assertCNIError<T>(_ code: ErrorCode, mentions: String, file: StaticString =
     }
 }
 
+func assertCNIError<T>(_ code: ErrorCode, mentions: String, file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () async throws -> T) async {
+    do {
+        _ = try await body()
+        XCTFail("expected CNI error \(code.rawValue) mentioning \(mentions)", file: file, line: line)
+    } catch let error as CNIError {
+        XCTAssertEqual(error.code, code.rawValue, error.msg, file: file, line: line)
+        XCTAssertTrue(error.msg.contains(mentions), "message \"\(error.msg)\" lacks \"\(mentions)\"", file: file, line: line)
+    } catch {
+        XCTFail("expected a CNIError, got \(error)", file: file, line: line)
+    }
+}
+
 func json(_ text: String) -> JSONValue { try! JSONValue(data: Data(text.utf8)) }
 func json(_ data: Data) -> JSONValue { try! JSONValue(data: data) }

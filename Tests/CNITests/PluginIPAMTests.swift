@@ -96,10 +96,10 @@ final class PluginIPAMTests: XCTestCase {
     private static func ok(_ text: String) -> PluginProcess.Outcome { PluginProcess.Outcome(status: 0, stdout: Data(text.utf8)) }
     private static func fail(_ text: String, status: Int32 = 1) -> PluginProcess.Outcome { PluginProcess.Outcome(status: status, stdout: Data(text.utf8)) }
 
-    func testAddPassesTheConfigAndReadsTheResult() throws {
+    func testAddPassesTheConfigAndReadsTheResult() async throws {
         let (d, rec) = try delegate { _, _ in Self.ok(#"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.9/24","gateway":"10.0.0.1"}]}"#) }
         let ipam = json(#"{"type":"fake-ipam","subnet":"10.0.0.0/24"}"#)
-        let r = try d.add(try config("1.0.0"), ipam: ipam)
+        let r = try await d.add(try config("1.0.0"), ipam: ipam)
         XCTAssertEqual(r.ips.map(\.address.description), ["10.0.0.9/24"])
         XCTAssertEqual(rec.calls.count, 1)
         XCTAssertEqual(rec.calls[0].command, "ADD")
@@ -108,51 +108,54 @@ final class PluginIPAMTests: XCTestCase {
         XCTAssertEqual(rec.calls[0].stdin?["name"]?.stringValue, "k8s-pod-network")
     }
 
-    func testOlderDelegateIsNegotiatedDown() throws {
+    func testOlderDelegateIsNegotiatedDown() async throws {
         let (d, rec) = try delegate { cmd, stdin in
             if cmd == "VERSION" { return Self.ok(#"{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}"#) }
             if stdin?["cniVersion"]?.stringValue == "1.1.0" { return Self.fail(#"{"code":1,"msg":"incompatible CNI versions"}"#) }
             return Self.ok(#"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.9/24"}]}"#)
         }
-        _ = try d.add(try config("1.1.0"), ipam: json(#"{"type":"fake-ipam"}"#))
+        _ = try await d.add(try config("1.1.0"), ipam: json(#"{"type":"fake-ipam"}"#))
         XCTAssertEqual(rec.calls.map(\.command), ["ADD", "VERSION", "ADD"])
         XCTAssertEqual(rec.calls[2].stdin?["cniVersion"]?.stringValue, "1.0.0")
 
         // CHECK re-encodes prevResult in the negotiated version.
         rec.calls.removeAll()
-        try d.check(try config("1.1.0", prev: true), ipam: json(#"{"type":"fake-ipam"}"#))
+        try await d.check(try config("1.1.0", prev: true), ipam: json(#"{"type":"fake-ipam"}"#))
         XCTAssertEqual(rec.calls.last?.stdin?["prevResult"]?["cniVersion"]?.stringValue, "1.0.0")
 
         // GC needs 1.1.0, which this delegate lacks: code 1 stays.
         rec.calls.removeAll()
-        XCTAssertThrowsError(try d.gc(try config("1.1.0"), ipam: json(#"{"type":"fake-ipam"}"#))) { e in
-            XCTAssertEqual((e as? CNIError)?.code, 1)
+        await assertCNIError(.incompatibleVersion, mentions: "not GC") {
+            try await d.gc(try self.config("1.1.0"), ipam: json(#"{"type":"fake-ipam"}"#))
         }
         XCTAssertEqual(rec.calls.map(\.command), ["VERSION"], "GC is not sent to a delegate without 1.1.0")
         XCTAssertEqual(IPAMDelegate.bestCommon(["0.3.1", "0.4.0", "1.0.0"], below: .v1_1_0, command: .check), .v1_0_0)
         XCTAssertEqual(IPAMDelegate.bestCommon(["0.3.1"], below: .v1_1_0, command: .check), nil)
     }
 
-    func testFailuresAreRelayedOrExplained() throws {
+    func testFailuresAreRelayedOrExplained() async throws {
         let (relay, _) = try delegate { _, _ in Self.fail(#"{"code":11,"msg":"pool busy","details":"d"}"#) }
-        XCTAssertThrowsError(try relay.add(try config("1.0.0"), ipam: .object([:]))) { e in
-            XCTAssertEqual(e as? CNIError, CNIError(code: 11, msg: "pool busy", details: "d"))
+        do {
+            _ = try await relay.add(try config("1.0.0"), ipam: .object([:]))
+            XCTFail("a failing delegate's error is relayed")
+        } catch {
+            XCTAssertEqual(error as? CNIError, CNIError(code: 11, msg: "pool busy", details: "d"))
         }
         let (crash, _) = try delegate { _, _ in Self.fail("panic: boom", status: 2) }
-        assertCNIError(.ipamFailure, mentions: "exited with status 2: panic: boom") {
-            try crash.add(try self.config("1.0.0"), ipam: .object([:]))
+        await assertCNIError(.ipamFailure, mentions: "exited with status 2: panic: boom") {
+            try await crash.add(try self.config("1.0.0"), ipam: .object([:]))
         }
         let (full, _) = try delegate { _, _ in Self.fail(#"{"code":999,"msg":"failed to allocate for range 0: no IP addresses available in range set"}"#) }
-        assertCNIError(.tryAgainLater, mentions: "no IP addresses available") {
-            try full.add(try self.config("1.0.0"), ipam: .object([:]))
+        await assertCNIError(.tryAgainLater, mentions: "no IP addresses available") {
+            try await full.add(try self.config("1.0.0"), ipam: .object([:]))
         }
         let (garbage, _) = try delegate { _, _ in Self.ok("not json") }
-        assertCNIError(.decodeFailure, mentions: "IPAM plugin fake-ipam result") {
-            try garbage.add(try self.config("1.0.0"), ipam: .object([:]))
+        await assertCNIError(.decodeFailure, mentions: "IPAM plugin fake-ipam result") {
+            try await garbage.add(try self.config("1.0.0"), ipam: .object([:]))
         }
         let missing = IPAMDelegate(type: "nope", paths: ["/nonexistent"], environment: [:])
-        assertCNIError(.invalidNetworkConfig, mentions: "no executable nope in CNI_PATH") {
-            try missing.add(try self.config("1.0.0"), ipam: .object([:]))
+        await assertCNIError(.invalidNetworkConfig, mentions: "no executable nope in CNI_PATH") {
+            try await missing.add(try self.config("1.0.0"), ipam: .object([:]))
         }
     }
 

@@ -21,6 +21,19 @@ public enum CalicoIPAMPlugin {
         }
     }
 
+    /// calico-ipam inside the calico plugin's process, as if exec'd: the same environment and
+    /// stdin in, the same stdout and exit status out, but sharing the plugin's API client (and
+    /// its connection). The calico plugin uses this when calico-ipam on CNI_PATH is itself.
+    static func runInProcess(environment: [String: String], stdin: Data,
+                             api: @escaping @Sendable () throws -> any KubeAPI) async -> PluginProcess.Outcome {
+        let stdout = CapturedOutput()
+        let io = PluginIO(environment: { environment }, readStdin: { stdin }, writeStdout: { stdout.append($0) })
+        let status = await CNIPluginRunner.run(io: io) { request in
+            try await handle(request, environment: environment, api: api)
+        }
+        return PluginProcess.Outcome(status: status, stdout: stdout.data)
+    }
+
     /// One request against the API `api` makes (made lazily: VERSION never connects).
     public static func handle(_ request: CNIRequest, environment: [String: String],
                               api: () throws -> any KubeAPI) async throws -> CNIResult? {
@@ -111,4 +124,13 @@ public enum CalicoIPAMPlugin {
                                    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                                })
     }
+}
+
+/// What an in-process plugin run wrote to its stdout.
+private final class CapturedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes = Data()
+
+    func append(_ chunk: Data) { lock.withLock { bytes.append(chunk) } }
+    var data: Data { lock.withLock { bytes } }
 }

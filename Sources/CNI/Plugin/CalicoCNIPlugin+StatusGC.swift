@@ -9,14 +9,15 @@ extension CalicoCNIPlugin {
     /// plugin's own STATUS (when it speaks 1.1.0) passes. Anything else is code 50 naming the
     /// cause, or the delegate's own error.
     func status(_ config: NetworkConfig, paths: [String]) async throws(CNIError) {
-        let delegate = delegate(config, paths: paths)
+        let store = PluginDatastore(config: config, environment: environment)
+        let delegate = delegate(config, paths: paths, store: store)
         guard delegate.locate() != nil else {
             throw CNIError(.pluginNotAvailable,
                            "IPAM plugin \(config.ipam.type) is not on CNI_PATH (\(paths.joined(separator: ":"))); install it (calico-node install-cni links calico-ipam)")
         }
         let node = nodeName(config)
         do {
-            let api = try PluginDatastore(config: config, environment: environment).api()
+            let api = try store.api()
             _ = try await api.get(K8sNode.self, name: node, namespace: nil)
         } catch KubeError.notFound {
             // The API answered; the Node not being registered yet does not stop pods on it.
@@ -24,7 +25,7 @@ extension CalicoCNIPlugin {
             throw CNIError(.pluginNotAvailable, "cannot reach the Kubernetes API: \(CNIError.wrapping(error, "get Node \(node)").msg)")
         }
         do {
-            try delegate.status(config, ipam: config.ipam.raw)
+            try await delegate.status(config, ipam: config.ipam.raw)
         } catch let e where e.code == ErrorCode.incompatibleVersion.rawValue {
             // A delegate older than 1.1.0 has no STATUS; being present is all it can say.
         }
@@ -39,9 +40,9 @@ extension CalicoCNIPlugin {
         let settings = try PluginSettings.read(g.config)
         let valid = Set(g.validAttachments.map(\.containerID))
         let store = PluginDatastore(config: g.config, environment: environment)
-        let delegate = delegate(g.config, paths: g.paths)
+        let delegate = delegate(g.config, paths: g.paths, store: store)
         do {
-            try delegate.gc(g.config, ipam: g.config.ipam.raw)
+            try await delegate.gc(g.config, ipam: g.config.ipam.raw)
         } catch let e where e.code == ErrorCode.incompatibleVersion.rawValue && g.config.ipam.type == "host-local" {
             let ipam = try await resolvedIPAM(g.config, store)
             let dataDir = HostLocalStore.dataDir(ipamDataDir: g.config.ipam.raw["dataDir"]?.stringValue)
@@ -50,7 +51,7 @@ extension CalicoCNIPlugin {
             where !validPairs.contains("\(r.containerID)/\(r.ifName ?? "")") && !(r.ifName == nil && valid.contains(r.containerID)) {
                 var env = ["CNI_CONTAINERID": r.containerID, "CNI_IFNAME": r.ifName ?? "eth0"]
                 env["CNI_NETNS"] = ""
-                try delegate.del(g.config, ipam: ipam, environment: env)
+                try await delegate.del(g.config, ipam: ipam, environment: env)
             }
         }
         do {

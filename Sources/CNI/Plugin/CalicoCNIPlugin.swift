@@ -36,18 +36,40 @@ public struct CalicoCNIPlugin: Sendable {
         PluginNodeName.resolve(config: config, environment: environment, readFile: readFile, hostname: hostname)
     }
 
-    func delegate(_ config: NetworkConfig, paths: [String]) -> IPAMDelegate {
-        IPAMDelegate(type: config.ipam.type, paths: paths, environment: environment)
+    /// The IPAM plugin; calico-ipam runs in this process when it is this executable (see
+    /// SelfExecutable), sharing `store`'s API client.
+    func delegate(_ config: NetworkConfig, paths: [String], store: PluginDatastore) -> IPAMDelegate {
+        IPAMDelegate(type: config.ipam.type, paths: paths, environment: environment) { (path, env, stdin) async throws(CNIError) in
+            if config.ipam.type == "calico-ipam", SelfExecutable.isSelf(path) {
+                return await CalicoIPAMPlugin.runInProcess(environment: env, stdin: stdin, api: { try store.api() })
+            }
+            return try PluginProcess.run(path: path, environment: env, stdin: stdin)
+        }
     }
 
     /// The ipam section to hand to the delegate: host-local's usePodCidr markers replaced with
     /// this Node's pod CIDRs; anything else as received.
     func resolvedIPAM(_ config: NetworkConfig, _ store: PluginDatastore) async throws(CNIError) -> JSONValue {
+        try await resolvingIPAM(config, store, confirm: false).ipam
+    }
+
+    /// The ipam section, and with `confirm`, when the pod CIDRs came from the on-disk cache,
+    /// the Node read that confirms them while IPAM runs (its value: nil when they still hold,
+    /// else the Node's own).
+    func resolvingIPAM(_ config: NetworkConfig, _ store: PluginDatastore,
+                       confirm: Bool) async throws(CNIError) -> (ipam: JSONValue, confirmation: Task<[String]?, Error>?) {
         let ipam = config.ipam.raw
-        guard config.ipam.type == "host-local", HostLocalPodCIDR.needsPodCIDR(ipam) else { return ipam }
+        guard config.ipam.type == "host-local", HostLocalPodCIDR.needsPodCIDR(ipam) else { return (ipam, nil) }
         let node = nodeName(config)
+        let lookup = PodCIDRLookup(cache: PodCIDRCache(environment: environment), store: store, node: node)
         do {
-            return try await HostLocalPodCIDR.resolve(ipam, node: node, api: { try store.api() })
+            let found = try await lookup.cidrs()
+            if found.cached, let resolved = try? HostLocalPodCIDR.substitute(ipam, podCIDRs: found.cidrs) {
+                return (resolved, confirm ? Task { try await lookup.confirm(found.cidrs) } : nil)
+            }
+            // Read afresh: not cached, or the cached list lacks a family the config asks for.
+            let cidrs = found.cached ? try await lookup.refresh() : found.cidrs
+            return (try HostLocalPodCIDR.substitute(ipam, podCIDRs: cidrs), nil)
         } catch {
             throw CNIError.wrapping(error, "resolve ipam usePodCidr from Node \(node)")
         }
@@ -75,11 +97,14 @@ public struct CalicoCNIPlugin: Sendable {
             }
         }
         let store = PluginDatastore(config: r.config, environment: environment)
-        let delegate = delegate(r.config, paths: r.paths)
+        let delegate = delegate(r.config, paths: r.paths, store: store)
         let ipam: JSONValue, allocated: CNIResult
+        var confirmation: Task<[String]?, Error>?
         do {
-            ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
-            allocated = try timer.measure("IPAM ADD") { () throws(CNIError) in try delegate.add(r.config, ipam: ipam) }
+            (ipam, confirmation) = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in
+                try await resolvingIPAM(r.config, store, confirm: true)
+            }
+            allocated = try await timer.measure("IPAM ADD") { () async throws(CNIError) in try await delegate.add(r.config, ipam: ipam) }
         } catch {
             // Nothing was allocated; only the pair goes again.
             _ = try? pair.wait()
@@ -90,6 +115,13 @@ public struct CalicoCNIPlugin: Sendable {
         // From here on a failure gives the addresses back and removes what was made.
         do {
             try pair.wait()
+            if let confirmation {
+                // The cached pod CIDRs were used; a Node registered again may have new ones.
+                if let current = try await timer.measure("confirm the Node's podCIDR", { try await confirmation.value }) {
+                    throw CNIError(.tryAgainLater, "this Node's pod CIDRs are now \(current.joined(separator: ", ")), not the cached ones "
+                                   + "the address came from; the cache is refreshed, so a retry allocates from the right range")
+                }
+            }
             let plan = try PodNetworkPlan.make(hostVeth: w.hostVeth, podInterface: r.ifName, netns: netns,
                                                mtu: r.config.effectiveMTU, ipam: allocated,
                                                felixOwnsRoutes: settings.felixOwnsRoutes)
@@ -117,7 +149,7 @@ public struct CalicoCNIPlugin: Sendable {
             let failure = CNIError.wrapping(error, "set up \(w.hostVeth) for \(r.containerID)")
             try? dataplane.removeHostVeth(w.hostVeth, containerID: r.containerID)
             do {
-                try delegate.del(r.config, ipam: ipam)
+                try await delegate.del(r.config, ipam: ipam)
             } catch {
                 throw CNIError(code: failure.code, msg: failure.msg,
                                details: "and releasing the address failed too: \(error.msg)")
@@ -150,7 +182,7 @@ public struct CalicoCNIPlugin: Sendable {
         var released: CNIError?
         do {
             let ipam = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in try await resolvedIPAM(r.config, store) }
-            try timer.measure("IPAM DEL") { () throws(CNIError) in try delegate(r.config, paths: r.paths).del(r.config, ipam: ipam) }
+            try await timer.measure("IPAM DEL") { () async throws(CNIError) in try await delegate(r.config, paths: r.paths, store: store).del(r.config, ipam: ipam) }
         } catch {
             released = error
         }
@@ -206,6 +238,6 @@ public struct CalicoCNIPlugin: Sendable {
             throw CNIError(.dataplaneFailure, "CHECK failed for \(r.containerID): " + problems.joined(separator: "; "))
         }
         let store = PluginDatastore(config: r.config, environment: environment)
-        try delegate(r.config, paths: r.paths).check(r.config, ipam: try await resolvedIPAM(r.config, store))
+        try await delegate(r.config, paths: r.paths, store: store).check(r.config, ipam: try await resolvedIPAM(r.config, store))
     }
 }

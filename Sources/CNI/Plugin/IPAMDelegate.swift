@@ -11,7 +11,7 @@ import Foundation
 /// version both sides speak, the config's prevResult re-encoded in that version. The result is
 /// version-free, so the caller still answers in the runtime's version.
 struct IPAMDelegate: Sendable {
-    typealias Runner = @Sendable (_ path: String, _ environment: [String: String], _ stdin: Data) throws(CNIError) -> PluginProcess.Outcome
+    typealias Runner = @Sendable (_ path: String, _ environment: [String: String], _ stdin: Data) async throws(CNIError) -> PluginProcess.Outcome
 
     var type: String
     var paths: [String]
@@ -19,7 +19,7 @@ struct IPAMDelegate: Sendable {
     var runner: Runner
 
     init(type: String, paths: [String], environment: [String: String],
-         runner: @escaping Runner = { (p, e, s) throws(CNIError) in try PluginProcess.run(path: p, environment: e, stdin: s) }) {
+         runner: @escaping Runner = { (p, e, s) async throws(CNIError) in try PluginProcess.run(path: p, environment: e, stdin: s) }) {
         self.type = type
         self.paths = paths
         self.environment = environment
@@ -44,9 +44,9 @@ struct IPAMDelegate: Sendable {
         return p
     }
 
-    func add(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) -> CNIResult {
+    func add(_ config: NetworkConfig, ipam: JSONValue) async throws(CNIError) -> CNIResult {
         let out: Data, version: SpecVersion
-        do { (out, version) = try invoke(.add, config, ipam: ipam) } catch { throw Self.exhaustion(error) }
+        do { (out, version) = try await invoke(.add, config, ipam: ipam) } catch { throw Self.exhaustion(error) }
         return try CNIResult.decode(out, defaultVersion: version, path: "IPAM plugin \(type) result").result
     }
 
@@ -57,57 +57,57 @@ struct IPAMDelegate: Sendable {
         return CNIError(.tryAgainLater, e.msg, details: "the IPAM plugin's address range is exhausted (it reported code 999)")
     }
 
-    func del(_ config: NetworkConfig, ipam: JSONValue, environment extra: [String: String] = [:]) throws(CNIError) {
-        _ = try invoke(.del, config, ipam: ipam, extra: extra)
+    func del(_ config: NetworkConfig, ipam: JSONValue, environment extra: [String: String] = [:]) async throws(CNIError) {
+        _ = try await invoke(.del, config, ipam: ipam, extra: extra)
     }
 
-    func check(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) {
-        _ = try invoke(.check, config, ipam: ipam)
+    func check(_ config: NetworkConfig, ipam: JSONValue) async throws(CNIError) {
+        _ = try await invoke(.check, config, ipam: ipam)
     }
 
     /// STATUS and GC exist only from 1.1.0; a delegate that does not speak it fails with code 1.
     /// Older delegates do not answer an unknown command with code 1 (host-local 1.1.1 says
     /// "missing containerID"), so their VERSION is asked first.
-    func status(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) {
-        try requireStatusAndGC("STATUS")
-        _ = try invoke(.status, config, ipam: ipam)
+    func status(_ config: NetworkConfig, ipam: JSONValue) async throws(CNIError) {
+        try await requireStatusAndGC("STATUS")
+        _ = try await invoke(.status, config, ipam: ipam)
     }
 
-    func gc(_ config: NetworkConfig, ipam: JSONValue) throws(CNIError) {
-        try requireStatusAndGC("GC")
-        _ = try invoke(.gc, config, ipam: ipam)
+    func gc(_ config: NetworkConfig, ipam: JSONValue) async throws(CNIError) {
+        try await requireStatusAndGC("GC")
+        _ = try await invoke(.gc, config, ipam: ipam)
     }
 
-    private func requireStatusAndGC(_ command: String) throws(CNIError) {
-        let listed = try supportedVersions(try requirePath())
+    private func requireStatusAndGC(_ command: String) async throws(CNIError) {
+        let listed = try await supportedVersions(try requirePath())
         guard listed.contains(where: { SpecVersion(rawValue: $0)?.allowsStatusAndGC ?? false }) else {
             throw CNIError(.incompatibleVersion, "IPAM plugin \(type) supports \(listed.joined(separator: ", ")), not \(command) (1.1.0)")
         }
     }
 
     /// The delegate's VERSION answer.
-    func supportedVersions(_ path: String) throws(CNIError) -> [String] {
-        let out = try call(path, Delegation.environment(environment, command: .version), Data())
+    func supportedVersions(_ path: String) async throws(CNIError) -> [String] {
+        let out = try await call(path, Delegation.environment(environment, command: .version), Data())
         return (try? JSONValue(data: out))?["supportedVersions"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
     /// One call, negotiated down once on code 1. Returns stdout and the version it was made in.
     func invoke(_ command: CNICommandKind, _ config: NetworkConfig, ipam: JSONValue,
-                extra: [String: String] = [:]) throws(CNIError) -> (Data, SpecVersion) {
+                extra: [String: String] = [:]) async throws(CNIError) -> (Data, SpecVersion) {
         let path = try requirePath()
         var env = Delegation.environment(environment, command: command)
         for (k, v) in extra { env[k] = v }
         let version = config.cniVersion
         do {
-            return (try call(path, env, Self.stdin(config, ipam: ipam, version: version)), version)
+            return (try await call(path, env, Self.stdin(config, ipam: ipam, version: version)), version)
         } catch let e where e.code == ErrorCode.incompatibleVersion.rawValue {
-            guard let lower = try negotiate(path, below: version, command: command) else { throw e }
-            return (try call(path, env, Self.stdin(config, ipam: ipam, version: lower)), lower)
+            guard let lower = try await negotiate(path, below: version, command: command) else { throw e }
+            return (try await call(path, env, Self.stdin(config, ipam: ipam, version: lower)), lower)
         }
     }
 
-    private func call(_ path: String, _ env: [String: String], _ stdin: Data) throws(CNIError) -> Data {
-        let outcome = try runner(path, env, stdin)
+    private func call(_ path: String, _ env: [String: String], _ stdin: Data) async throws(CNIError) -> Data {
+        let outcome = try await runner(path, env, stdin)
         guard outcome.status == 0 else {
             if var e = CNIError.decode(outcome.stdout) {
                 if e.msg.isEmpty { e.msg = "IPAM plugin \(type) failed" }
@@ -121,8 +121,8 @@ struct IPAMDelegate: Sendable {
     }
 
     /// The newest version below `version` that the delegate lists and that allows `command`.
-    private func negotiate(_ path: String, below version: SpecVersion, command: CNICommandKind) throws(CNIError) -> SpecVersion? {
-        Self.bestCommon(try supportedVersions(path), below: version, command: command)
+    private func negotiate(_ path: String, below version: SpecVersion, command: CNICommandKind) async throws(CNIError) -> SpecVersion? {
+        Self.bestCommon(try await supportedVersions(path), below: version, command: command)
     }
 
     static func bestCommon(_ listed: [String], below version: SpecVersion, command: CNICommandKind) -> SpecVersion? {

@@ -9,6 +9,7 @@ final class PluginDatastore: @unchecked Sendable {
     private let environment: [String: String]
     private let lock = NSLock()
     private var client: (any KubeAPI)?
+    private var connection: ClusterConnection?
     private let make: @Sendable (ClusterConnection) throws -> any KubeAPI
 
     init(config: NetworkConfig, environment: [String: String],
@@ -37,16 +38,27 @@ final class PluginDatastore: @unchecked Sendable {
     func api() throws -> any KubeAPI {
         try lock.withLock {
             if let client { return client }
-            let connection: ClusterConnection
-            do {
-                connection = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
-            } catch {
-                throw CNIError(.invalidNetworkConfig,
-                               "cannot configure the Kubernetes API: \(error); set kubernetes.kubeconfig in the network config or KUBECONFIG")
-            }
-            let c = try make(connection)
+            let c = try make(try loadConnection())
             client = c
             return c
+        }
+    }
+
+    /// The API server's URL, from the configuration alone (no connection is made).
+    func server() throws -> String {
+        try lock.withLock { try loadConnection().server }
+    }
+
+    /// Under `lock`.
+    private func loadConnection() throws -> ClusterConnection {
+        if let connection { return connection }
+        do {
+            let c = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
+            connection = c
+            return c
+        } catch {
+            throw CNIError(.invalidNetworkConfig,
+                           "cannot configure the Kubernetes API: \(error); set kubernetes.kubeconfig in the network config or KUBECONFIG")
         }
     }
 }

@@ -24,7 +24,8 @@ public enum LinkedLibraries {
         for i in out.indices {
             switch out[i].name {
             case "libcurl":
-                out[i].version = String(cString: curl_version_info(CURLVERSION_ELEVENTH).pointee.version)
+                // Loaded on first use (dlopen), so this loads it.
+                out[i].version = LibCurl.version() ?? "cannot be loaded"
             case "libnl-route-3", "libnl-3":
                 out[i].version = "\(nl_ver_maj).\(nl_ver_min).\(nl_ver_mic)"
             default:

@@ -41,11 +41,17 @@ public struct CalicoIPAM: Sendable {
     /// already holds (a repeated ADD for the same container). On failure, whatever was taken
     /// for this request is released again.
     public func assign(_ request: AssignRequest) async throws -> [IPNet] {
-        let held = try await addresses(handle: request.handleID)
+        // The three first reads are independent, so they share one round trip's wait. The
+        // blocks read here are only a first guess: every write carries a resourceVersion.
+        async let heldRead = addresses(handle: request.handleID)
+        async let poolsRead = call("list IPPools") { try await api.list(IPPool.self).items }
+        async let blocksRead = call("list IPAMBlocks") { try await api.list(IPAMBlock.self).items }
+        let held = try await heldRead
         if !held.isEmpty { return held }
 
-        let pools = try await call("list IPPools") { try await api.list(IPPool.self).items }
+        let pools = try await poolsRead
         if !request.requestedIPs.isEmpty { return try await assignRequested(request, pools: pools) }
+        let firstBlocks = try await blocksRead
         var labels: [String: String] = [:]
         if PoolSelection.needsNodeLabels(pools) {
             labels = try await nodeLabels(request.node)
@@ -62,7 +68,7 @@ public struct CalicoIPAM: Sendable {
         var out: [IPNet] = []
         do {
             for family in families {
-                out.append(try await assignOne(request, pools: family.pools, ipv6: family.ipv6))
+                out.append(try await assignOne(request, pools: family.pools, ipv6: family.ipv6, blocks: firstBlocks))
             }
         } catch {
             if !out.isEmpty { _ = try? await release(handle: request.handleID) }
@@ -83,11 +89,19 @@ public struct CalicoIPAM: Sendable {
 
     /// One address from `pools`: the node's affine blocks first, then a newly claimed block,
     /// then (only when no block is left to claim) a free address in another node's block.
-    func assignOne(_ request: AssignRequest, pools: [UsablePool], ipv6: Bool) async throws -> IPNet {
+    /// `blocks`, when given, stands in for the first attempt's read.
+    func assignOne(_ request: AssignRequest, pools: [UsablePool], ipv6: Bool, blocks firstRead: [IPAMBlock]? = nil) async throws -> IPNet {
         let attribute = IPAMBlockSpec.Attribute(handleID: request.handleID, secondary: stamped(request.attributes, node: request.node))
         let mine = IPAMNames.hostAffinity(request.node)
+        var prefetched = firstRead
         for _ in 0..<maxAttempts {
-            let blocks = try await call("list IPAMBlocks") { try await api.list(IPAMBlock.self).items }
+            let blocks: [IPAMBlock]
+            if let p = prefetched {
+                blocks = p
+                prefetched = nil
+            } else {
+                blocks = try await call("list IPAMBlocks") { try await api.list(IPAMBlock.self).items }
+            }
             let inPools = blocks.filter { b in
                 guard b.spec.deleted != true, let net = IPNet(parsing: b.spec.cidr) else { return false }
                 return pools.contains { $0.cidr.contains(net) }

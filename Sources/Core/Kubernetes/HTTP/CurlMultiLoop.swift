@@ -13,8 +13,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         case remove(CurlTransfer)
     }
 
-    private static let globalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
+    let curl: LibCurl
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()
     private var pending: [Command] = []
@@ -25,8 +24,9 @@ final class CurlMultiLoop: @unchecked Sendable {
     private weak var thread: Thread?
 
     init(name: String = "calico-http") throws {
-        guard Self.globalInit == CURLE_OK, let multi = curl_multi_init() else {
-            throw HTTPTransportError(message: "cannot initialise libcurl")
+        curl = try LibCurl.get()
+        guard let multi = curl.multiInit() else {
+            throw HTTPTransportError(message: "cannot initialise libcurl (curl_multi_init failed)")
         }
         self.multi = multi
         let thread = Thread { [self] in run() }
@@ -51,7 +51,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         lock.withLock { () -> Bool in
             if stopping { return false }
             pending.append(command)
-            curl_multi_wakeup(multi)
+            curl.multiWakeup(multi)
             return true
         }
     }
@@ -62,7 +62,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         let first = lock.withLock { () -> Bool in
             if stopping { return false }
             stopping = true
-            curl_multi_wakeup(multi)
+            curl.multiWakeup(multi)
             return true
         }
         guard first else { return }
@@ -88,21 +88,21 @@ final class CurlMultiLoop: @unchecked Sendable {
             for command in commands { apply(command) }
             if stop { break }
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = curl.multiPerform(multi, &running)
             collectFinished()
             var ready: Int32 = 0
             // libcurl shortens the wait to its own next timeout; wakeup interrupts it.
-            _ = curl_multi_poll(multi, nil, 0, 1000, &ready)
+            _ = curl.multiPoll(multi, nil, 0, 1000, &ready)
         }
         let closed = HTTPTransportError(message: "the Kubernetes client has been shut down")
         for transfer in active.values {
-            curl_multi_remove_handle(multi, transfer.easy)
+            curl.multiRemoveHandle(multi, transfer.easy)
             transfer.fail(closed)
         }
         active.removeAll()
         // Adds that raced with shutdown.
         let late = lock.withLock { () -> [Command] in
-            curl_multi_cleanup(multi)
+            curl.multiCleanup(multi)
             defer { pending.removeAll() }
             return pending
         }
@@ -117,9 +117,9 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.fail(CancellationError())
                 return
             }
-            let code = curl_multi_add_handle(multi, transfer.easy)
+            let code = curl.multiAddHandle(multi, transfer.easy)
             guard code == CURLM_OK else {
-                transfer.fail(HTTPTransportError(message: "cannot start request: " + String(cString: curl_multi_strerror(code))))
+                transfer.fail(HTTPTransportError(message: "cannot start request: " + curl.multiError(code)))
                 return
             }
             active[transfer.easy] = transfer
@@ -129,7 +129,7 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.cancelRequested = true
                 return
             }
-            curl_multi_remove_handle(multi, transfer.easy)
+            curl.multiRemoveHandle(multi, transfer.easy)
             publishCount()
             transfer.fail(CancellationError())
         }
@@ -137,13 +137,13 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     private func collectFinished() {
         var left: Int32 = 0
-        while let message = curl_multi_info_read(multi, &left) {
+        while let message = curl.multiInfoRead(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
-            curl_multi_remove_handle(multi, easy)
+            curl.multiRemoveHandle(multi, easy)
             let transfer = active.removeValue(forKey: easy)
             var opened = 0
-            _ = cs_curl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &opened)
+            _ = cs_curl_getinfo_long(curl.easyGetinfo, easy, CURLINFO_NUM_CONNECTS, &opened)
             lock.withLock { openedTotal += opened }
             publishCount()
             transfer?.complete(code)

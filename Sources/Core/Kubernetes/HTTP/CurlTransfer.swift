@@ -12,6 +12,7 @@ final class CurlTransfer: @unchecked Sendable {
         case streaming(AsyncThrowingStream<Data, Error>.Continuation)
     }
 
+    let curl: LibCurl
     let easy: UnsafeMutableRawPointer
     private let headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
@@ -31,13 +32,15 @@ final class CurlTransfer: @unchecked Sendable {
         if let token = try config.token.current() { headers["Authorization"] = "Bearer \(token)" }
         headers["Expect"] = ""  // no 100-continue round trip before bodies
         let summary = "\(request.method) \(redacted(request.url))"
-        guard let easy = curl_easy_init() else { throw HTTPTransportError(message: "\(summary): curl_easy_init failed") }
-        let transfer = CurlTransfer(easy: easy, headers: headers, summary: summary)
+        let curl = try LibCurl.get()
+        guard let easy = curl.easyInit() else { throw HTTPTransportError(message: "\(summary): curl_easy_init failed") }
+        let transfer = CurlTransfer(curl: curl, easy: easy, headers: headers, summary: summary)
         try transfer.configure(request: request, config: config)
         return transfer
     }
 
-    private init(easy: UnsafeMutableRawPointer, headers: [String: String], summary: String) {
+    private init(curl: LibCurl, easy: UnsafeMutableRawPointer, headers: [String: String], summary: String) {
+        self.curl = curl
         self.easy = easy
         self.summary = summary
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
@@ -45,14 +48,14 @@ final class CurlTransfer: @unchecked Sendable {
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) {
             // "Name:" with nothing after it makes libcurl drop that header.
-            list = curl_slist_append(list, value.isEmpty ? "\(name):" : "\(name): \(value)")
+            list = curl.slistAppend(list, value.isEmpty ? "\(name):" : "\(name): \(value)")
         }
         headerList = list
     }
 
     deinit {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
+        curl.easyCleanup(easy)
+        curl.slistFreeAll(headerList)
         errorBuffer.deallocate()
     }
 
@@ -71,7 +74,7 @@ final class CurlTransfer: @unchecked Sendable {
         try configureTLS(config)
         try configureMethod(request)
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try check(cs_curl_setopt_write(easy) { data, size, count, userdata in
+        try check(cs_curl_setopt_write(curl.easySetopt, easy) { data, size, count, userdata in
             guard let userdata else { return 0 }
             let n = size * count
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
@@ -108,11 +111,11 @@ final class CurlTransfer: @unchecked Sendable {
         default: try set(CURLOPT_CUSTOMREQUEST, string: method)
         }
         if let body = request.body {
-            try check(cs_curl_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
+            try check(cs_curl_setopt_off(curl.easySetopt, easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), CURLOPT_POSTFIELDSIZE_LARGE)
             try body.withUnsafeBytes { bytes in
                 // COPYPOSTFIELDS copies, so the Data need not outlive this call; never NULL.
                 let base = bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
-                try check(cs_curl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, base), CURLOPT_COPYPOSTFIELDS)
+                try check(cs_curl_setopt_ptr(curl.easySetopt, easy, CURLOPT_COPYPOSTFIELDS, base), CURLOPT_COPYPOSTFIELDS)
             }
         }
     }
@@ -141,7 +144,7 @@ final class CurlTransfer: @unchecked Sendable {
     func complete(_ code: CURLcode) {
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)
-            let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let text = detail.isEmpty ? curl.easyError(code) : detail
             fail(HTTPTransportError(message: "\(summary): \(text)"))
             return
         }
@@ -168,7 +171,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func responseCode() -> Int {
         var code = 0
-        _ = cs_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
+        _ = cs_curl_getinfo_long(curl.easyGetinfo, easy, CURLINFO_RESPONSE_CODE, &code)
         return code
     }
 
@@ -177,28 +180,28 @@ final class CurlTransfer: @unchecked Sendable {
     private func check(_ code: CURLcode, _ option: CURLoption) throws {
         guard code == CURLE_OK else {
             throw HTTPTransportError(message: "\(summary): libcurl rejected option \(option.rawValue): "
-                + String(cString: curl_easy_strerror(code)))
+                + curl.easyError(code))
         }
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws {
-        try check(cs_curl_setopt_long(easy, option, value), option)
+        try check(cs_curl_setopt_long(curl.easySetopt, easy, option, value), option)
     }
 
     private func set(_ option: CURLoption, string: String) throws {
         // libcurl copies string options (since 7.17).
-        try check(string.withCString { cs_curl_setopt_ptr(easy, option, $0) }, option)
+        try check(string.withCString { cs_curl_setopt_ptr(curl.easySetopt, easy, option, $0) }, option)
     }
 
     private func set(_ option: CURLoption, pointer: UnsafeRawPointer?) throws {
-        try check(cs_curl_setopt_ptr(easy, option, pointer), option)
+        try check(cs_curl_setopt_ptr(curl.easySetopt, easy, option, pointer), option)
     }
 
     private func set(_ option: CURLoption, blob: Data) throws {
         let code = blob.withUnsafeBytes { bytes -> CURLcode in
             var b = curl_blob(data: UnsafeMutableRawPointer(mutating: bytes.baseAddress), len: bytes.count,
                               flags: UInt32(CURL_BLOB_COPY))
-            return withUnsafePointer(to: &b) { cs_curl_setopt_ptr(easy, option, $0) }
+            return withUnsafePointer(to: &b) { cs_curl_setopt_ptr(curl.easySetopt, easy, option, $0) }
         }
         try check(code, option)
     }
