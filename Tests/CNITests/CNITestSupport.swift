@@ -38,26 +38,25 @@ enum Fixture {
 /// Asserts that `body` throws a CNIError with `code` whose message contains `mentions`.
 func assertCNIError<T>(_ code: ErrorCode, mentions: String, file: StaticString = #filePath, line: UInt = #line,
                        _ body: () throws -> T) {
-    do {
-        _ = try body()
-        XCTFail("expected CNI error \(code.rawValue) mentioning \(mentions)", file: file, line: line)
-    } catch let error as CNIError {
-        XCTAssertEqual(error.code, code.rawValue, error.msg, file: file, line: line)
-        XCTAssertTrue(error.msg.contains(mentions), "message \"\(error.msg)\" lacks \"\(mentions)\"", file: file, line: line)
-    } catch {
-        XCTFail("expected a CNIError, got \(error)", file: file, line: line)
-    }
+    checkCNIError(Result { try body() }, code, mentions, file, line)
 }
 
+/// The same for async work.
 func assertCNIError<T>(_ code: ErrorCode, mentions: String, file: StaticString = #filePath, line: UInt = #line,
                        _ body: () async throws -> T) async {
-    do {
-        _ = try await body()
+    let outcome: Result<T, Error>
+    do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+    checkCNIError(outcome, code, mentions, file, line)
+}
+
+private func checkCNIError<T>(_ outcome: Result<T, Error>, _ code: ErrorCode, _ mentions: String, _ file: StaticString, _ line: UInt) {
+    switch outcome {
+    case .success:
         XCTFail("expected CNI error \(code.rawValue) mentioning \(mentions)", file: file, line: line)
-    } catch let error as CNIError {
+    case .failure(let error as CNIError):
         XCTAssertEqual(error.code, code.rawValue, error.msg, file: file, line: line)
         XCTAssertTrue(error.msg.contains(mentions), "message \"\(error.msg)\" lacks \"\(mentions)\"", file: file, line: line)
-    } catch {
+    case .failure(let error):
         XCTFail("expected a CNIError, got \(error)", file: file, line: line)
     }
 }

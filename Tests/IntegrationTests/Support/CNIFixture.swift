@@ -1,6 +1,7 @@
 import CNI
 import Core
 import Foundation
+import IPAM
 import XCTest
 
 /// One "node" for the CNI integration tests: the test's own network namespace is the host, a
@@ -17,6 +18,8 @@ final class CNIFixture: @unchecked Sendable {
     let nodeName: String
     /// A /24 of 100.64.0.0/10 chosen from the pid and a counter, so parallel runs do not meet.
     let podCIDR: String
+    /// Where the plugin caches the Node's pod CIDRs (usePodCidr).
+    var podCIDRCacheDir: String { dir + "/podcidrs" }
     /// An address on the host (on a veth of ours) the pods can ping.
     let hostAddress: String
     private let hostVethA: String
@@ -151,7 +154,8 @@ final class CNIFixture: @unchecked Sendable {
     func run(_ command: String, _ pod: PodRef?, config: [String: Any]?, rawStdin: String? = nil,
              netns: String?? = .none, ifName: String = "eth0", podArgs: Bool = true,
              extraEnv: [String: String] = [:]) throws -> Outcome {
-        var env = ["CNI_COMMAND": command, "CNI_PATH": binDir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        var env = ["CNI_COMMAND": command, "CNI_PATH": binDir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                   PodCIDRCache.environmentVariable: podCIDRCacheDir]
         if let pod {
             env["CNI_CONTAINERID"] = pod.containerID
             env["CNI_IFNAME"] = ifName
