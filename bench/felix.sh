@@ -20,7 +20,7 @@ swiftc -O -swift-version 6 -parse-as-library -module-name Core -emit-module -emi
 swiftc -O -swift-version 6 -parse-as-library -module-name FelixBench -I "$WORK" -L "$WORK" -lCore \
     -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
     Sources/Policy/Calc/*.swift Sources/Policy/Render/*.swift Sources/Policy/NFTables/*.swift bench/felix/*.swift \
-    -o "$WORK/felix-bench" -lnl-route-3 -lnl-3 -lnftnl -lmnl -lcurl
+    -o "$WORK/felix-bench" -lnl-route-3 -lnl-3 -lnftnl -lmnl
 
 ip netns add "$NS"
 ours=$(/usr/bin/time -f "bench_peak_rss_kb=%M" "$WORK/felix-bench" "$NS" "$WORK/ruleset.nft" "$EPS" "$POLS" "$UPDATES" 2>&1)

@@ -89,13 +89,16 @@ struct FelixBench {
         var renderer = IncrementalRenderer()
         let ruleset = renderer.render(calc.state).ruleset
         let renderNs = now() - t
+        let counts = "rules=\(ruleset.ruleCount) sets=\(ruleset.sets.count) chains=\(ruleset.chains.count)"
         try NFTText.render(ruleset).write(toFile: args[2], atomically: true, encoding: .utf8)
 
-        let programmer = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
+        // Optional so that the restart below runs with what a restarted felix holds, not two felixes.
+        var programmer: NFTProgrammer! = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
         try programmer.deleteTable()
         t = now()
         try programmer.apply(ruleset)
         let fullNs = now() - t
+        let rssAfterFull = peakRSSkB()
         if ProcessInfo.processInfo.environment["FELIX_BENCH_PROBE"] != nil {
             print(try KernelProbe.run(programmer, ruleset).joined(separator: " "))
             return
@@ -133,6 +136,7 @@ struct FelixBench {
             structural.append(now() - start)
             structuralRuleOps.append(plan.addRules.count + plan.deleteRules.count)
         }
+        let rssAfterUpdates = peakRSSkB()
         samples.sort()
         renderSamples.sort()
         calcSamples.sort()
@@ -144,19 +148,20 @@ struct FelixBench {
             exit(1)
         }
         // A restarted felix: a new programmer reads the kernel and finds nothing to change.
+        programmer = nil
+        renderer = IncrementalRenderer()
         t = now()
         let fresh = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
         let plan = try fresh.apply(RulesetRenderer.render(calc.state))
         let restartNs = now() - t
 
-        print("endpoints=\(calc.state.endpoints.count) policies=\(calc.state.policies.count) rules=\(ruleset.ruleCount)",
-              "sets=\(ruleset.sets.count) chains=\(ruleset.chains.count)",
+        print("endpoints=\(calc.state.endpoints.count) policies=\(calc.state.policies.count) \(counts)",
               String(format: "calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
               String(format: "update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
               String(format: "structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
               String(format: "restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
-              "peak_rss_kb=\(peakRSSkB())")
+              "peak_rss_kb=\(peakRSSkB())", "peak_rss_after_full_kb=\(rssAfterFull)", "peak_rss_after_updates_kb=\(rssAfterUpdates)")
     }
 }

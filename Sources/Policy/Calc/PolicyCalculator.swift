@@ -182,6 +182,9 @@ public struct PolicyCalculator: Sendable {
             let policies = (endpointPolicies[key] ?? []).compactMap { inputs.policies[$0] }
             new = CalcSemantics.plan(endpoint, policies: policies, profiles: inputs.profiles)
         }
+        // Unchanged: leave `state.endpoints` untouched, so a renderer holding the previous state
+        // still shares its storage (no copy of every plan per policy change).
+        if old == new { return }
         if let old, state.endpoints[old.interfaceName]?.key == key { state.endpoints[old.interfaceName] = nil }
         plans[key] = new
         if let new { state.endpoints[new.interfaceName] = new }

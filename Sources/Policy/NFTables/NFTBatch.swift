@@ -2,15 +2,21 @@ import CCalicoSystem
 import Core
 
 /// One nf_tables transaction being assembled: netlink messages between batch begin and end,
-/// each remembered by sequence number so a rejection can say which change failed.
+/// each remembered by sequence number so a rejection can say which change failed. The bytes are
+/// kept in fixed-size chunks sent together as one datagram (an iovec each): a full program's
+/// batch of several MiB never exists twice in memory, as a growing array's copies would.
 final class NFTBatch {
-    private(set) var bytes: [UInt8] = []
+    private(set) var chunks: [[UInt8]] = []
     private(set) var operations: [UInt32: String] = [:]
     private(set) var lastSeq: UInt32 = 0
     private var seq: UInt32
     let family: UInt16
     private let scratch: UnsafeMutableRawPointer
-    private static let scratchSize = 1 << 20
+    /// One message at most: the largest (an element chunk) stays under 64 KiB.
+    private static let scratchSize = 128 << 10
+    static let chunkSize = 256 << 10
+    /// Where the last message added (not begin/end) starts: chunk index and offset.
+    private var lastMessage: (chunk: Int, offset: Int)?
 
     init(family: NFTFamily, firstSeq: UInt32) {
         self.family = UInt16(family.number)
@@ -25,17 +31,28 @@ final class NFTBatch {
     /// The batch-begin message's sequence number (the kernel blames it for malformed batches).
     let beginSeq: UInt32
 
+    /// Total bytes so far.
+    var count: Int { chunks.reduce(0) { $0 + $1.count } }
+
     private func nextSeq() -> UInt32 {
         seq &+= 1
         return seq
     }
 
-    private func appendRaw(_ nlh: UnsafeMutablePointer<nlmsghdr>?) {
-        guard let nlh else { return }
+    @discardableResult
+    private func appendRaw(_ nlh: UnsafeMutablePointer<nlmsghdr>?) -> (chunk: Int, offset: Int)? {
+        guard let nlh else { return nil }
         let len = Int(nlh.pointee.nlmsg_len)
-        bytes.append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(nlh), count: len))
         let padded = (len + 3) & ~3
-        if padded > len { bytes.append(contentsOf: [UInt8](repeating: 0, count: padded - len)) }
+        if chunks.isEmpty || chunks[chunks.count - 1].count + padded > Self.chunkSize {
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(max(Self.chunkSize, padded))
+            chunks.append(chunk)
+        }
+        let at = (chunks.count - 1, chunks[chunks.count - 1].count)
+        chunks[at.0].append(contentsOf: UnsafeRawBufferPointer(start: UnsafeRawPointer(nlh), count: len))
+        if padded > len { chunks[at.0].append(contentsOf: repeatElement(0, count: padded - len)) }
+        return at
     }
 
     /// Appends one message; `payload` fills in its attributes.
@@ -47,27 +64,20 @@ final class NFTBatch {
         payload(nlh)
         operations[s] = operation
         lastSeq = s
-        appendRaw(nlh)
+        lastMessage = appendRaw(nlh)
     }
 
     /// Closes the batch, asking for an ACK on its last message: the kernel answers every message
     /// with errors (if any) and then that one, so its answer marks the end.
-    func finish() -> [UInt8] {
-        if lastSeq != 0 {
+    func finish() -> [[UInt8]] {
+        if let (c, offset) = lastMessage {
             // Set NLM_F_ACK on the last message in place: flags sit at offset 6 of its header.
-            var offset = 0
-            var last = 0
-            while offset < bytes.count {
-                last = offset
-                let len = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
-                offset += (len + 3) & ~3
-            }
-            let flags = (UInt16(bytes[last + 6]) | UInt16(bytes[last + 7]) << 8) | UInt16(NLM_F_ACK)
-            bytes[last + 6] = UInt8(flags & 0xff)
-            bytes[last + 7] = UInt8(flags >> 8)
+            let flags = (UInt16(chunks[c][offset + 6]) | UInt16(chunks[c][offset + 7]) << 8) | UInt16(NLM_F_ACK)
+            chunks[c][offset + 6] = UInt8(flags & 0xff)
+            chunks[c][offset + 7] = UInt8(flags >> 8)
         }
         appendRaw(nftnl_batch_end(scratch.assumingMemoryBound(to: CChar.self), nextSeq()))
-        return bytes
+        return chunks
     }
 }
 

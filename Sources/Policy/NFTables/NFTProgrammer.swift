@@ -12,8 +12,10 @@ public final class NFTProgrammer: @unchecked Sendable {
     private let socket: NFTSocket
     private let lock = NSLock()
     private var programmed: NFTProgrammedState?
-    /// The ruleset `programmed` came from (nil when it was read from the kernel or is unknown).
-    private var applied: NFTRuleset?
+    /// Whether `programmed` is the result of the last successful `apply`, so that its caller's
+    /// `changed` names are relative to what is programmed. (The ruleset itself is not kept: the
+    /// caller holds it, and a second copy here would double felix's memory.)
+    private var inSync = false
 
     /// Opens a netfilter netlink socket in `namespace` (nil: the caller's).
     public init(namespace: NetNamespace? = nil, table: String = "calico", family: NFTFamily = .inet) throws {
@@ -28,7 +30,7 @@ public final class NFTProgrammer: @unchecked Sendable {
         try lock.withLock {
             let state = try NFTReadBack(socket: socket, table: table, family: family).read()
             programmed = state
-            applied = nil
+            inSync = false
             return state
         }
     }
@@ -41,23 +43,26 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil) throws -> NFTPlan {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
-            let current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
-            let previous = programmed == nil ? nil : applied
-            let plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: previous == nil ? nil : changed)
+            var current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
+            // With the caller's list of changes, the differ needs no previous ruleset to compare
+            // with: it only visits the named pieces (`desired` stands in for "known").
+            let narrowed = programmed != nil && inSync ? changed : nil
+            programmed = nil
+            inSync = false
+            let plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
             guard !plan.isEmpty else {
                 programmed = current
-                applied = desired
+                inSync = true
                 return plan
             }
-            programmed = nil
-            applied = nil
             try commitLocked(plan)
             // Handles of added rules come from the kernel: re-read the chains that got rules.
-            var (next, reread) = current.applying(plan)
+            // `current` is the only reference to the state now (`programmed` is nil): updated in place.
+            let reread = current.apply(plan)
             let reader = NFTReadBack(socket: socket, table: table, family: family)
-            for chain in reread.sorted() { next.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
-            programmed = next
-            applied = desired
+            for chain in reread.sorted() { current.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
+            programmed = current
+            inSync = true
             return plan
         }
     }
@@ -66,7 +71,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func commit(_ plan: NFTPlan) throws {
         try lock.withLock {
             programmed = nil
-            applied = nil
+            inSync = false
             try commitLocked(plan)
         }
     }
@@ -75,7 +80,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func deleteTable() throws {
         try lock.withLock {
             programmed = nil
-            applied = nil
+            inSync = false
             let batch = NFTBatch(family: family, firstSeq: socket.nextSeq())
             batch.add(NFT_MSG_DELTABLE, flags: 0, "delete table \(table)") { nlh in
                 NFTObjects.withTable { t in
@@ -100,9 +105,9 @@ public final class NFTProgrammer: @unchecked Sendable {
 
     /// Sends a batch and waits for the answer to its last message; any error rejects the whole.
     private func send(_ batch: NFTBatch) throws {
-        let bytes = batch.finish()
+        let chunks = batch.finish()
         for _ in 0..<Int(batch.lastSeq &- batch.beginSeq) { _ = socket.nextSeq() }
-        try socket.send(bytes)
+        try socket.send(chunks)
         var failures: [NFTError.Failure] = []
         var finished = false
         while !finished {

@@ -10,7 +10,9 @@ final class NFTSocket {
     private let nl: OpaquePointer
     let portID: UInt32
     private var seq: UInt32
-    private var receiveBuffer = [UInt8](repeating: 0, count: 1 << 20)
+    /// One datagram: a dump part (the kernel sends at most ~32 KiB) or an error echoing one
+    /// message (under 64 KiB; NETLINK_CAP_ACK drops the echo).
+    private var receiveBuffer = [UInt8](repeating: 0, count: 256 << 10)
 
     init(namespace: NetNamespace?) throws {
         let open: () throws -> OpaquePointer = {
@@ -42,13 +44,31 @@ final class NFTSocket {
         return seq
     }
 
-    /// Sends bytes as one datagram (a batch must arrive in one piece to be atomic).
-    func send(_ bytes: [UInt8]) throws {
+    /// Sends the chunks as one datagram (a batch must arrive in one piece to be atomic).
+    func send(_ chunks: [[UInt8]]) throws {
         let fd = mnl_socket_get_fd(nl)
-        var size = Int32(clamping: bytes.count + 65536)
+        let total = chunks.reduce(0) { $0 + $1.count }
+        var size = Int32(clamping: total + 65536)
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
-        let sent = bytes.withUnsafeBytes { mnl_socket_sendto(nl, $0.baseAddress, $0.count) }
-        guard sent == bytes.count else { throw NFTError.system("send nftables netlink message of \(bytes.count) bytes", errno: errno) }
+        var kernel = sockaddr_nl()
+        kernel.nl_family = sa_family_t(AF_NETLINK)
+        // Each chunk stays alive (and its storage pinned) while sendmsg reads it.
+        let sent: Int = withExtendedLifetime(chunks) {
+            var iov = chunks.map { chunk in
+                chunk.withUnsafeBufferPointer { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            }
+            return iov.withUnsafeMutableBufferPointer { iovs in
+                withUnsafeMutablePointer(to: &kernel) { addr in
+                    var msg = msghdr()
+                    msg.msg_name = UnsafeMutableRawPointer(addr)
+                    msg.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+                    msg.msg_iov = iovs.baseAddress
+                    msg.msg_iovlen = iovs.count
+                    return sendmsg(fd, &msg, 0)
+                }
+            }
+        }
+        guard sent == total else { throw NFTError.system("send nftables netlink batch of \(total) bytes", errno: errno) }
     }
 
     /// Receives one datagram and calls `each` for every netlink message in it.
@@ -76,7 +96,7 @@ final class NFTSocket {
 
     /// Sends a dump request and calls `each` with every answer until NLMSG_DONE.
     func dump(_ request: [UInt8], seq: UInt32, _ each: (UnsafePointer<nlmsghdr>) throws -> Void) throws {
-        try send(request)
+        try send([request])
         var done = false
         while !done {
             try receive { nlh in
