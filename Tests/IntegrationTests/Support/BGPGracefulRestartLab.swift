@@ -120,6 +120,7 @@ final class BirdRestartablePeer: RestartablePeerDaemon {
           local \(lab.theirV4) as \(asn);
           neighbor \(lab.ourV4) as \(ourAS);
           hold time 9;
+          connect delay time 1;
           connect retry time 1;
           error wait time 1, 2;
           graceful restart on;
