@@ -195,6 +195,58 @@ final class BGPGracefulRestartInteropTests: XCTestCase {
         try await inLab { try await restartTimerExpiryRemovesRoutes($0, GoBGPRestartablePeer($0, restartTime: 4)) }
     }
 
+    /// RFC 4724 restarting side against GoBGP: we stop without a NOTIFICATION and come back with
+    /// the R bit; GoBGP keeps our routes all the while (sampled every ~100 ms), and the one we no
+    /// longer originate goes at our End-of-RIB. (BIRD's side is in BGPInteropBirdTests.)
+    func testOurRestartKeepsOurRoutesInGoBGP() async throws {
+        try await inLab { lab in
+            let gobgp = GoBGPRestartablePeer(lab)
+            try gobgp.start(v4: [], v6: [], restarting: false)
+            let kept = "192.168.77.0/26", dropped = "192.168.78.0/26"
+            let inGoBGP = { (prefix: String) -> Bool in ((try? gobgp.gobgp(["global", "rib", "-a", "ipv4"])) ?? "").contains(prefix) }
+            let peer = BGPPeerConfig(address: IPAddress(lab.theirV4)!, asn: gobgp.asn, holdTime: 9, connectRetrySeconds: 1)
+            let first = BGPSpeaker(config: lab.speakerConfig())
+            try await first.start()
+            await first.originate([IPPrefix(kept)!, IPPrefix(dropped)!])
+            try await first.addPeer(peer)
+            await eventually(20, "our routes in GoBGP") { inGoBGP(kept) && inGoBGP(dropped) }
+
+            await first.stopForRestart()
+            let stopped = Date()
+            var missing: [String] = []
+            func sample(_ prefixes: [String]) {
+                for p in prefixes where !inGoBGP(p) { missing.append(String(format: "%@ at %.2fs", p, Date().timeIntervalSince(stopped))) }
+            }
+            while Date().timeIntervalSince(stopped) < 1.5 {
+                sample([kept, dropped])
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            let view = gobgp.gracefulRestartView()
+            XCTAssertTrue(view.negotiated, "GoBGP negotiated graceful restart with us:\n\(view.text)")
+
+            var config = lab.speakerConfig()
+            config.restarting = true
+            let second = BGPSpeaker(config: config)
+            try await second.start()
+            await second.originate(IPPrefix(kept)!)
+            try await second.addPeer(peer)
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, await second.state(lab.theirV4) != .established {
+                sample([kept])
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            let state = await second.state(lab.theirV4)
+            XCTAssertEqual(state, .established)
+            await eventually(10, "GoBGP drops the route we no longer originate at our End-of-RIB") {
+                sample([kept])
+                return !inGoBGP(dropped)
+            }
+            XCTAssertEqual(missing, [], "GoBGP kept our routes while we restarted")
+            XCTAssertTrue(inGoBGP(kept))
+            await second.shutdown()
+        }
+    }
+
     func testFRRRestartWithGracefulRestartKeepsKernelRoutes() async throws {
         guard FileManager.default.isExecutableFile(atPath: FRRRestartablePeer.bgpd) else {
             throw DevServerError("FRR is not installed (scripts/test.sh installs the frr package)")
