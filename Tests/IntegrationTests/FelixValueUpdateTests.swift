@@ -1,0 +1,66 @@
+import Core
+import Foundation
+import Policy
+import XCTest
+
+/// A policy whose values change (a port) reaches the kernel as set elements only: every chain
+/// keeps every rule with its handle, the rule's port set holds the new port, and traffic
+/// follows at once. Root (network namespaces, nftables).
+final class FelixValueUpdateTests: XCTestCase {
+    typealias Ref = FelixTestCluster.PodRef
+    private var cluster: FelixTestCluster!
+    private let a = Ref(namespace: "fv", name: "a"), b = Ref(namespace: "fv", name: "b")
+
+    override func setUp() async throws {
+        guard getuid() == 0 else { throw DevServerError("needs root for network namespaces and nftables: run the tests as root") }
+        cluster = try FelixTestCluster(tag: "fv")
+        try await cluster.ensureNamespace("fv")
+        try await cluster.addPod(namespace: "fv", name: "a", ip: "10.79.0.1", labels: ["pod": "a"])
+        try await cluster.addPod(namespace: "fv", name: "b", ip: "10.79.0.2", labels: ["pod": "b"])
+    }
+
+    override func tearDown() async throws {
+        await cluster?.tearDown()
+        cluster = nil
+    }
+
+    private func allowBToA(port: Int) -> K8sNetworkPolicy {
+        typealias Spec = K8sNetworkPolicySpec
+        let spec = Spec(podSelector: LabelSelector(matchLabels: ["pod": "a"]), policyTypes: ["Ingress"], ingress: [
+            Spec.IngressRule(from: [Spec.Peer(podSelector: LabelSelector(matchLabels: ["pod": "b"]))],
+                             ports: [Spec.Port(protocol: "TCP", port: .int(port))]),
+        ])
+        return K8sNetworkPolicy(metadata: ObjectMeta(name: "allow-b", namespace: "fv"), spec: spec)
+    }
+
+    /// Every chain's rules as (handle, identity), from the kernel.
+    private func rules(_ state: NFTProgrammedState) -> [String: [String]] {
+        state.chains.mapValues { $0.rules.map { "\($0.handle) \($0.identity ?? "-")" } }
+    }
+
+    func testPortChangeIsElementOnlyAndTrafficFollows() async throws {
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        var policy = try await cluster.api.create(allowBToA(port: 80))
+        try await cluster.change {}
+        XCTAssertTrue(try cluster.canReach(b, a, port: 80))
+        XCTAssertFalse(try cluster.canReach(b, a, port: 81))
+
+        let reader = try NFTProgrammer(namespace: cluster.node)
+        let before = try reader.readProgrammed()
+        let portSet = RenderNames.valueSet(owner: RenderNames.policyChain(PolicyKey(namespace: "fv", name: "knp.default.allow-b"), ingress: true),
+                                           rule: 0, field: "d-ports")
+        XCTAssertNotNil(before.sets[portSet], "the rule's ports are in their own set: \(before.sets.keys.sorted())")
+
+        policy.spec = allowBToA(port: 81).spec
+        try await cluster.change { _ = try await cluster.api.update(policy) }
+        let after = try reader.readProgrammed()
+        XCTAssertEqual(rules(after), rules(before), "a port change adds, deletes or moves no rule")
+        XCTAssertEqual(Set(after.chains.keys), Set(before.chains.keys))
+        XCTAssertNotEqual(after.sets[portSet]?.elements, before.sets[portSet]?.elements)
+        XCTAssertEqual(after.sets[portSet]?.elements,
+                       NFTElementCodec.keyElements(NFTSet(name: portSet, type: .inetService, interval: true, elements: [.port(81)])))
+        XCTAssertFalse(try cluster.canReach(b, a, port: 80))
+        XCTAssertTrue(try cluster.canReach(b, a, port: 81))
+    }
+}
