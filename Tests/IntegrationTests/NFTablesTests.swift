@@ -162,4 +162,40 @@ final class NFTablesTests: XCTestCase {
             XCTAssertFalse(try nft.readProgrammed().tableExists)
         }
     }
+
+    /// Calico's notICMP {type, code} is "not this type and code together": an echo request
+    /// (8/0) passes `not 8/0`-drop and is dropped by `not 8/1`-drop. nft loads our text form of
+    /// it and lists it as it lists what we programmed.
+    func testNotICMPTypeAndCodeNegatesThePair() throws {
+        try KernelFixture.withNamespaces(3) { spaces in
+            let (a, b) = (KernelFixture.name(spaces[0]), KernelFixture.name(spaces[1]))
+            try KernelFixture.ip(nil, ["link", "add", "nic", "netns", a, "type", "veth", "peer", "name", "nid", "netns", b])
+            try KernelFixture.ip(spaces[0], ["addr", "add", "10.77.1.1/24", "dev", "nic"])
+            try KernelFixture.ip(spaces[1], ["addr", "add", "10.77.1.2/24", "dev", "nid"])
+            try KernelFixture.ip(spaces[0], ["link", "set", "nic", "up"])
+            try KernelFixture.ip(spaces[1], ["link", "set", "nid", "up"])
+            let ping = { () -> Bool in
+                (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", a, "ping", "-c1", "-W1", "10.77.1.2"])) != nil
+            }
+            func ruleset(code: UInt8) -> NFTRuleset {
+                NFTRuleset(chains: [NFTChain(name: "input", base: NFTBaseChain(hook: .input), rules: [
+                    NFTRule([.icmp(ipv6: false, type: 8, code: code, negated: true)], verdict: .drop),
+                ])])
+            }
+            let nft = try NFTProgrammer(namespace: spaces[1])
+            try nft.apply(ruleset(code: 0))
+            XCTAssertTrue(ping(), "an echo request is 8/0: not dropped by 'not 8/0'")
+            try nft.apply(ruleset(code: 1))
+            XCTAssertFalse(ping(), "an echo request is not 8/1: dropped")
+
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("nft-\(KernelFixture.uniqueName("t")).nft")
+            try NFTText.render(ruleset(code: 1)).write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+            try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(spaces[2]), "nft", "-f", file.path])
+            let list = { (ns: NetNamespace) in
+                try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(ns), "nft", "list", "table", "inet", "calico"])
+            }
+            XCTAssertEqual(try list(spaces[1]), try list(spaces[2]))
+        }
+    }
 }

@@ -188,4 +188,19 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(Set(before.sets.keys), Set(after.sets.keys))
         XCTAssertNotEqual(before.sets, after.sets)
     }
+
+    /// notICMP with a code excludes only that type and code together.
+    func testNotICMPTypeAndCodeExcludesThePairOnly() {
+        let rule = NFTRule([.icmp(ipv6: false, type: 8, code: 0, negated: true)], verdict: .drop)
+        XCTAssertEqual(rule.body, "meta l4proto 1 @th,0,16 != 2048 drop")
+        let ruleset = NFTRuleset(chains: [NFTChain(name: "in", base: NFTBaseChain(hook: .input), rules: [rule])])
+        func verdict(type: UInt8, code: UInt8) -> RulesetPacketWalk.Verdict {
+            RulesetPacketWalk.verdict(ruleset, hook: .input, packet: NFTPacket(
+                inputInterface: "eth0", outputInterface: "", source: IPNet(parsing: "10.0.0.1")!, destination: IPNet(parsing: "10.0.0.2")!,
+                l4proto: 1, icmpType: type, icmpCode: code))
+        }
+        XCTAssertEqual(verdict(type: 8, code: 0), .accept)
+        XCTAssertEqual(verdict(type: 8, code: 1), .drop, "same type, other code: not the pair")
+        XCTAssertEqual(verdict(type: 0, code: 0), .drop, "other type, same code: not the pair")
+    }
 }

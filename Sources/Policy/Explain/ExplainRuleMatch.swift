@@ -49,18 +49,14 @@ enum ExplainRuleMatch {
         return min(source, destination)
     }
 
-    /// nftables' `icmp type T code C`: the protocol is checked, then each given field compared
-    /// (`!=` each when negated, as the encoder programs it).
+    /// nftables' `icmp type T code C`: the protocol is checked, then the type and (if given) the
+    /// code; negated (notICMP), the packet is ICMP but not of that type and code together.
     private static func icmpMatches(_ m: ICMPMatch, _ flow: ExplainFlow, v6: Bool, negated: Bool) -> Bool {
         let proto: UInt8 = v6 ? 58 : 1
         guard flow.protocol.number == proto else { return false }
-        guard let type = flow.icmpType else { return false }
-        if (type == m.type) == negated { return false }
-        if let code = m.code {
-            guard let flowCode = flow.icmpCode else { return false }
-            if (flowCode == code) == negated { return false }
-        }
-        return true
+        let typeEqual = flow.icmpType == m.type
+        let codeEqual = m.code.map { flow.icmpCode == $0 } ?? true
+        return (typeEqual && codeEqual) != negated
     }
 
     /// One side: its alternatives (each net, each named-port resolution) ORed, the rest ANDed.

@@ -121,9 +121,10 @@ public enum RulesetPacketWalk {
             let proto: UInt8 = v6 ? 58 : 1
             if type == nil && code == nil { return (p.l4proto == proto) != neg }
             guard p.l4proto == proto else { return false }
-            if let type { guard let t = p.icmpType, (t == type) != neg else { return false } }
-            if let code { guard let c = p.icmpCode, (c == code) != neg else { return false } }
-            return true
+            // Negated: ICMP, but not this type and code together (Calico's notICMP).
+            let typeEqual = type.map { p.icmpType == $0 } ?? true
+            let codeEqual = code.map { p.icmpCode == $0 } ?? true
+            return (typeEqual && codeEqual) != neg
         case .ctState(let states, let neg): return states.contains(p.ctState) != neg
         case .mark(let value, let mask, let neg): return ((p.mark & mask) == value) != neg
         }

@@ -154,13 +154,19 @@ struct NFTRuleEncoder {
         case .icmp(let v6, let type, let code, let neg):
             metaLoad(NFT_META_L4PROTO.rawValue)
             cmpEq([v6 ? 58 : 1], negated: neg && type == nil && code == nil)
-            if let type {
-                payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 0, length: 1)
-                cmpEq([type], negated: neg)
-            }
-            if let code {
-                payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 1, length: 1)
-                cmpEq([code], negated: neg)
+            if neg, let type, let code {
+                // notICMP with a code: not (type and code) — both bytes in one compare.
+                payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 0, length: 2)
+                cmpEq([type, code], negated: true)
+            } else {
+                if let type {
+                    payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 0, length: 1)
+                    cmpEq([type], negated: neg)
+                }
+                if let code {
+                    payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: 1, length: 1)
+                    cmpEq([code], negated: neg)
+                }
             }
         case .ctState(let states, let neg):
             expr("ct") { e in

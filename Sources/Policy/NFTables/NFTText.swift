@@ -89,6 +89,10 @@ public enum NFTText {
         case .port(let proto, let d, let pm, let neg): return "\(proto.rawValue) \(d.rawValue) \(op(neg))\(ports(pm))"
         case .icmp(let v6, let type, let code, let neg):
             let name = v6 ? "icmpv6" : "icmp"
+            if neg, let type, let code {
+                // Not this type and code together: one compare of both bytes (type != T or code != C).
+                return "meta l4proto \(v6 ? 58 : 1) @th,0,16 != \(UInt16(type) << 8 | UInt16(code))"
+            }
             var parts: [String] = []
             if let type { parts.append("\(name) type \(op(neg))\(type)") }
             if let code { parts.append("\(name) code \(op(neg))\(code)") }
