@@ -38,6 +38,18 @@ final class NFTablesTests: XCTestCase {
         return rs
     }
 
+    /// A veth between two namespaces (`<subnet>.1` in the first, `.2` in the second) and a ping
+    /// from the first to the second.
+    static func pingPair(_ a: NetNamespace, _ b: NetNamespace, links: (String, String), subnet: String) throws -> () -> Bool {
+        let (na, nb) = (KernelFixture.name(a), KernelFixture.name(b))
+        try KernelFixture.ip(nil, ["link", "add", links.0, "netns", na, "type", "veth", "peer", "name", links.1, "netns", nb])
+        try KernelFixture.ip(a, ["addr", "add", "\(subnet).1/24", "dev", links.0])
+        try KernelFixture.ip(b, ["addr", "add", "\(subnet).2/24", "dev", links.1])
+        try KernelFixture.ip(a, ["link", "set", links.0, "up"])
+        try KernelFixture.ip(b, ["link", "set", links.1, "up"])
+        return { (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", na, "ping", "-c1", "-W1", "\(subnet).2"])) != nil }
+    }
+
     private func nftJSON(_ ns: NetNamespace) throws -> [[String: Any]] {
         let out = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(ns),
                                                          "nft", "-j", "list", "table", "inet", "calico"])
@@ -142,15 +154,7 @@ final class NFTablesTests: XCTestCase {
 
     func testRuleDropsAndAcceptsRealPackets() throws {
         try KernelFixture.withNamespaces(2) { spaces in
-            let (a, b) = (KernelFixture.name(spaces[0]), KernelFixture.name(spaces[1]))
-            try KernelFixture.ip(nil, ["link", "add", "nfa", "netns", a, "type", "veth", "peer", "name", "nfb", "netns", b])
-            try KernelFixture.ip(spaces[0], ["addr", "add", "10.77.0.1/24", "dev", "nfa"])
-            try KernelFixture.ip(spaces[1], ["addr", "add", "10.77.0.2/24", "dev", "nfb"])
-            try KernelFixture.ip(spaces[0], ["link", "set", "nfa", "up"])
-            try KernelFixture.ip(spaces[1], ["link", "set", "nfb", "up"])
-            let ping = { () -> Bool in
-                (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", a, "ping", "-c1", "-W1", "10.77.0.2"])) != nil
-            }
+            let ping = try Self.pingPair(spaces[0], spaces[1], links: ("nfa", "nfb"), subnet: "10.77.0")
             XCTAssertTrue(ping())
             let nft = try NFTProgrammer(namespace: spaces[1])
             try nft.apply(Self.sample(dropPing: true))
@@ -168,15 +172,7 @@ final class NFTablesTests: XCTestCase {
     /// it and lists it as it lists what we programmed.
     func testNotICMPTypeAndCodeNegatesThePair() throws {
         try KernelFixture.withNamespaces(3) { spaces in
-            let (a, b) = (KernelFixture.name(spaces[0]), KernelFixture.name(spaces[1]))
-            try KernelFixture.ip(nil, ["link", "add", "nic", "netns", a, "type", "veth", "peer", "name", "nid", "netns", b])
-            try KernelFixture.ip(spaces[0], ["addr", "add", "10.77.1.1/24", "dev", "nic"])
-            try KernelFixture.ip(spaces[1], ["addr", "add", "10.77.1.2/24", "dev", "nid"])
-            try KernelFixture.ip(spaces[0], ["link", "set", "nic", "up"])
-            try KernelFixture.ip(spaces[1], ["link", "set", "nid", "up"])
-            let ping = { () -> Bool in
-                (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", a, "ping", "-c1", "-W1", "10.77.1.2"])) != nil
-            }
+            let ping = try Self.pingPair(spaces[0], spaces[1], links: ("nic", "nid"), subnet: "10.77.1")
             func ruleset(code: UInt8) -> NFTRuleset {
                 NFTRuleset(chains: [NFTChain(name: "input", base: NFTBaseChain(hook: .input), rules: [
                     NFTRule([.icmp(ipv6: false, type: 8, code: code, negated: true)], verdict: .drop),
