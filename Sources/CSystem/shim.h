@@ -61,4 +61,11 @@ static inline int cs_unshare(int flags) { return (int)syscall(SYS_unshare, flags
 #define CALICO_CSYSTEM_SHIM_SOCKET_H
 static const int cs_sock_stream = SOCK_STREAM;
 static const int cs_sock_dgram = SOCK_DGRAM;
+#include <sys/prctl.h>
+// Names the calling thread for ps, top and /proc/<pid>/task/*/comm (the kernel keeps 15 bytes).
+// prctl is variadic, which Swift cannot call, and Foundation on Linux does not apply Thread.name.
+static inline int cs_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
 #endif

@@ -90,13 +90,20 @@ final class ClientTLSTests: XCTestCase {
     }
 
     func testDroppingAClientStopsItsLoopThread() async throws {
-        let before = try threadCount()
+        // Follows the loop threads by thread id: counting all of the process's threads raced with
+        // unrelated threads (Dispatch workers, earlier tests' clients) coming and going.
+        let baseline = try loopThreadIDs()
         for _ in 0..<5 {
-            let c = try client()
-            _ = try await echo(c)
-            XCTAssertGreaterThan(try threadCount(), before, "a live client has its loop thread")
+            var mine: Set<String> = []
+            do {
+                let c = try client()
+                _ = try await echo(c)
+                mine = try loopThreadIDs().subtracting(baseline)
+                XCTAssertEqual(mine.count, 1, "a live client has exactly one loop thread of its own")
+            }
+            let ids = mine
+            try await waitUntil { ((try? loopThreadIDs()) ?? ids).isDisjoint(with: ids) }
         }
-        try await waitUntil { ((try? threadCount()) ?? .max) <= before }
     }
 
     func testWritesUseTheRightMethodsPathsAndBodies() async throws {
@@ -245,4 +252,12 @@ final class ClientTLSTests: XCTestCase {
 /// Threads of this process right now.
 func threadCount() throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
+}
+
+/// Thread ids of the Kubernetes clients' libcurl loop threads (named "calico-http").
+func loopThreadIDs() throws -> Set<String> {
+    Set(try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { tid in
+        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "calico-http"
+    })
 }

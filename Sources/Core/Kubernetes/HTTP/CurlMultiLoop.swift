@@ -29,7 +29,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             throw HTTPTransportError(message: "cannot initialise libcurl (curl_multi_init failed)")
         }
         self.multi = multi
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in
+            _ = cs_set_thread_name(name)  // Thread.name alone never reaches the OS on Linux
+            run()
+        }
         thread.name = name
         self.thread = thread
         thread.start()
