@@ -44,9 +44,12 @@ final class PluginDatastore: @unchecked Sendable {
         }
     }
 
-    /// The API server's URL, from the configuration alone (no connection is made).
-    func server() throws -> String {
-        try lock.withLock { try loadConnection().server }
+    /// Which cluster the configuration points at, without reading it: K8S_API_ENDPOINT or the
+    /// kubeconfig's path (parsing the kubeconfig costs milliseconds the usePodCidr cache is
+    /// there to save; the cache is confirmed against the Node anyway).
+    func clusterKey() -> String {
+        let env = Self.datastoreEnvironment(config, environment)
+        return env["K8S_API_ENDPOINT"] ?? env["KUBECONFIG"] ?? "in-cluster"
     }
 
     /// Under `lock`.

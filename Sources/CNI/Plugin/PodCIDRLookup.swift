@@ -16,15 +16,14 @@ struct PodCIDRLookup: Sendable {
     }
 
     func cidrs() async throws -> Found {
-        let server = try store.server()
-        if let cached = cache.read(server: server, node: node) { return Found(cidrs: cached, cached: true) }
+        if let cached = cache.read(server: store.clusterKey(), node: node) { return Found(cidrs: cached, cached: true) }
         return Found(cidrs: try await refresh(), cached: false)
     }
 
     /// Reads the Node and caches its pod CIDRs.
     func refresh() async throws -> [String] {
         let fresh = try await readNode()
-        cache.write(fresh, server: try store.server(), node: node)
+        cache.write(fresh, server: store.clusterKey(), node: node)
         return fresh
     }
 
@@ -32,7 +31,7 @@ struct PodCIDRLookup: Sendable {
     func confirm(_ used: [String]) async throws -> [String]? {
         let fresh = try await readNode()
         guard fresh != used else { return nil }
-        cache.write(fresh, server: try store.server(), node: node)
+        cache.write(fresh, server: store.clusterKey(), node: node)
         return fresh
     }
 

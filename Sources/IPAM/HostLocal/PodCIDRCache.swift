@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// The Node's pod CIDRs as last read, one small file per (API server, node), so that an ADD
+/// The Node's pod CIDRs as last read, one small file per (cluster, node), so that an ADD
 /// with `usePodCidr` can start host-local without waiting for a Node read (a Node's podCIDR
 /// never changes once set; a Node deleted and registered again may get another one, which is
 /// why the plugin still reads the Node in parallel and refreshes the entry on a mismatch).
@@ -22,7 +22,8 @@ public struct PodCIDRCache: Sendable {
         directory = d.isEmpty ? Self.defaultDirectory : d
     }
 
-    /// `<node>.<first 12 hex digits of SHA-1(server)>`: readable, and distinct per API server.
+    /// `<node>.<first 12 hex digits of SHA-1(server)>`: readable, and distinct per cluster
+    /// (`server` is whatever names it: the API server's URL or the kubeconfig's path).
     public func path(server: String, node: String) -> String {
         let safeNode = String(node.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
         return (directory as NSString).appendingPathComponent("\(safeNode).\(SHA1.hexDigest(server).prefix(12))")
