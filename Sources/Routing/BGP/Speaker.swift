@@ -24,7 +24,7 @@ public final class BGPSpeaker: @unchecked Sendable {
     /// Loc-RIB changes for the kernel route programmer (coalesced per prefix; see the type).
     public var locRIBChanges: LocRIBChangeFeed { LocRIBChangeFeed(speaker: self) }
     /// Changes handed out per batch.
-    static let kernelBatchLimit = 2048
+    static let kernelBatchLimit = 512
 
     public init(config: BGPSpeakerConfig, eventLoopGroup: EventLoopGroup? = nil) {
         self.config = config

@@ -17,12 +17,18 @@ public enum KernelRouteOp: Hashable, Sendable {
 ///
 /// Compact: a route is stored as its destination (the table key, packed) and a 32-bit id of its
 /// *template*, the route without destination (type, next hops, table, protocol), interned and
-/// refcounted; a million routes over a few next-hop sets cost 16 bytes a slot. Desired and
-/// installed sit in one 64-bit value, in sync when the two ids are equal.
+/// refcounted; a million routes over a few next-hop sets cost 12 bytes a slot. The slot holds
+/// the desired id and whether the installed route is that one (the steady state), none, or
+/// another, which then sits in a side table (changes in flight, routes adopted after a restart).
 public struct KernelRouteState: Sendable {
     public var planner: KernelRoutePlanner
-    /// Desired template id in the low 32 bits, installed in the high 32 (0: none).
-    private var table = PrefixMap<UInt64>(placeholder: 0)
+    /// Desired template id (0: none) and the installed route's state bits; see `pair`.
+    private var table = PrefixMap<UInt32>(placeholder: 0)
+    /// Installed ids that differ from the desired one.
+    private var otherInstalled: [IPPrefix: UInt32] = [:]
+    private static let inSync: UInt32 = 1 << 31
+    private static let installedOther: UInt32 = 1 << 30
+    private static let idMask: UInt32 = installedOther - 1
     private var templates = InternTable<KernelRoute>()
     /// Destinations held by a route we did not install; left alone until a resync.
     public private(set) var blocked: Set<IPPrefix> = []
@@ -33,7 +39,10 @@ public struct KernelRouteState: Sendable {
     /// Routes of our protocol that we know are in the kernel.
     public var installedRoutes: [KernelRoute] {
         var out: [KernelRoute] = []
-        table.forEach { key, v in if Self.installed(v) != 0 { out.append(route(Self.installed(v), at: key)) } }
+        table.forEach { key, v in
+            let installed = decode(key, v).installed
+            if installed != 0 { out.append(route(installed, at: key)) }
+        }
         return out
     }
 
@@ -41,10 +50,23 @@ public struct KernelRouteState: Sendable {
     public mutating func apply(_ changes: [LocRIBChange]) -> [KernelRouteOp] {
         var touched: [IPPrefix] = []
         touched.reserveCapacity(changes.count)
+        // Routes differing only in destination plan alike: plan each shape once per batch.
+        var planned: [Shape: UInt32] = [:]
         for change in changes {
-            setDesired(change.prefix, planner.route(change))
+            let shape = Shape(change)
+            let id: UInt32
+            if let known = planned[shape] {
+                id = known
+                templates.retain(id: id)
+            } else {
+                id = planner.route(change).map { templates.retain(Self.template($0)) } ?? 0
+                templates.retain(id: id)
+                planned[shape] = id
+            }
+            setDesired(change.prefix, id: id)
             touched.append(change.prefix)
         }
+        for id in planned.values { templates.release(id) }
         var ops: [KernelRouteOp] = []
         var done: Set<IPPrefix> = []
         for dest in touched where done.insert(dest).inserted {
@@ -72,7 +94,7 @@ public struct KernelRouteState: Sendable {
     public mutating func adopt(kernel: [KernelRoute]) {
         for r in kernel {
             guard let key = Self.key(r.destination) else { continue }
-            if Self.installed(table[key] ?? 0) == 0 { installedCount += 1 }
+            if (pair(key)?.installed ?? 0) == 0 { installedCount += 1 }
             setInstalled(key, templates.retain(Self.template(r)))
         }
     }
@@ -84,8 +106,7 @@ public struct KernelRouteState: Sendable {
     }
 
     func op(for dest: IPPrefix) -> KernelRouteOp? {
-        guard let v = table[dest] else { return nil }
-        let want = Self.desired(v), have = Self.installed(v)
+        guard let (want, have) = pair(dest) else { return nil }
         if want == have { return nil }
         switch (want, have) {
         case (0, _): return .delete(route(have, at: dest))
@@ -101,15 +122,22 @@ public struct KernelRouteState: Sendable {
         case .add(let r), .replace(let r):
             guard let key = Self.key(r.destination) else { return }
             if succeeded {
-                if Self.installed(table[key] ?? 0) == 0 { installedCount += 1 }
-                setInstalled(key, templates.retain(Self.template(r)))
+                let (want, installed) = pair(key) ?? (0, 0)
+                if installed == 0 { installedCount += 1 }
+                // Usually the desired route itself: share its id without hashing the route.
+                if want != 0, templates[want].nextHops == r.nextHops, templates[want] == Self.template(r) {
+                    templates.retain(id: want)
+                    setInstalled(key, want)
+                } else {
+                    setInstalled(key, templates.retain(Self.template(r)))
+                }
                 blocked.remove(key)
             } else if alreadyExists, case .add = op {
                 blocked.insert(key)
             }
         case .delete(let r):
-            guard let key = Self.key(r.destination), succeeded || notFound, let v = table[key] else { return }
-            if Self.installed(v) != 0 { installedCount -= 1 }
+            guard let key = Self.key(r.destination), succeeded || notFound, let (_, installed) = pair(key) else { return }
+            if installed != 0 { installedCount -= 1 }
             setInstalled(key, 0)
         }
     }
@@ -130,8 +158,45 @@ public struct KernelRouteState: Sendable {
 
     // MARK: storage
 
-    private static func desired(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v) }
-    private static func installed(_ v: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: v >> 32) }
+    /// What a Loc-RIB change's kernel route depends on besides its destination.
+    struct Shape: Hashable {
+        var local: Bool
+        var family: AddressFamily.AFI
+        var nextHops: [IPAddress]
+
+        init(_ change: LocRIBChange) {
+            local = change.best?.source == .local
+            family = change.prefix.afi
+            nextHops = local ? [] : change.nextHops
+        }
+    }
+
+    private func pair(_ key: IPPrefix) -> (desired: UInt32, installed: UInt32)? {
+        table[key].map { decode(key, $0) }
+    }
+
+    private func decode(_ key: IPPrefix, _ v: UInt32) -> (desired: UInt32, installed: UInt32) {
+        let desired = v & Self.idMask
+        if v & Self.inSync != 0 { return (desired, desired) }
+        if v & Self.installedOther != 0 { return (desired, otherInstalled[key]!) }
+        return (desired, 0)
+    }
+
+    /// Stores both ids (each holding its own reference, also when they are the same).
+    private mutating func store(_ key: IPPrefix, desired: UInt32, installed: UInt32) {
+        precondition(desired <= Self.idMask, "kernel route template ids exhausted")
+        if let v = table[key], v & Self.installedOther != 0 { otherInstalled[key] = nil }
+        if desired == 0, installed == 0 {
+            table[key] = nil
+        } else if installed == 0 {
+            table[key] = desired
+        } else if installed == desired {
+            table[key] = desired | Self.inSync
+        } else {
+            otherInstalled[key] = installed
+            table[key] = desired | Self.installedOther
+        }
+    }
 
     /// The route without its destination (the family's default route stands in), so that
     /// routes differing only in destination share one template.
@@ -148,20 +213,20 @@ public struct KernelRouteState: Sendable {
     }
 
     private mutating func setDesired(_ key: IPPrefix, _ route: KernelRoute?) {
-        let id = route.map { templates.retain(Self.template($0)) } ?? 0
-        let v = table[key] ?? 0
-        templates.release(Self.desired(v))
-        store(key, UInt64(Self.installed(v)) << 32 | UInt64(id))
+        setDesired(key, id: route.map { templates.retain(Self.template($0)) } ?? 0)
+    }
+
+    /// Sets the desired id, taking over the caller's reference on `id`.
+    private mutating func setDesired(_ key: IPPrefix, id: UInt32) {
+        let (desired, installed) = pair(key) ?? (0, 0)
+        templates.release(desired)
+        store(key, desired: id, installed: installed)
     }
 
     /// Sets the installed id, taking over the caller's reference on `id`.
     private mutating func setInstalled(_ key: IPPrefix, _ id: UInt32) {
-        let v = table[key] ?? 0
-        templates.release(Self.installed(v))
-        store(key, UInt64(id) << 32 | UInt64(Self.desired(v)))
-    }
-
-    private mutating func store(_ key: IPPrefix, _ v: UInt64) {
-        table[key] = v == 0 ? nil : v
+        let (desired, installed) = pair(key) ?? (0, 0)
+        templates.release(installed)
+        store(key, desired: desired, installed: id)
     }
 }
