@@ -15,8 +15,11 @@ struct BGPCommand: AsyncRunnable {
         RouteReflectorClusterID), BGPConfiguration default and node.<name>, and BGPPeer resources;
         passwords from Secrets in CALICO_NAMESPACE (default kube-system). Learned routes go into the
         kernel with protocol 80. Health (component "bgp", GET /bgp/peers) on --health-address,
-        metrics on --metrics-address. Stops on SIGTERM or SIGINT, closing every session with an
-        RFC 8203 shutdown communication and leaving the kernel routes in place.
+        metrics on --metrics-address. Stops on SIGTERM or SIGINT for an RFC 4724 graceful restart
+        (sessions closed without NOTIFICATION, peers keep our routes for the restart time, the stop
+        recorded in CALICO_BGP_RESTART_STATE_FILE, default /var/run/calico/bgp-graceful-restart, so
+        the next start sets the R bit); with CALICO_BGP_GRACEFUL_RESTART=false it closes every
+        session with an RFC 8203 shutdown communication instead. Kernel routes stay in place.
         """
     )
 
@@ -63,8 +66,7 @@ struct BGPCommand: AsyncRunnable {
             metricsAddress: metricsAddress == "none" ? nil : try Self.address(metricsAddress, "--metrics-address"))
         let metricsNote = servers.metricsServer.map { ", metrics on \($0.address)" } ?? ""
         logger.info("bgp for node \(nodeName); health on \(servers.healthServer.address)\(metricsNote)")
-        let options = BGPRoleOptions(networkNamespacePath: netns, programKernel: !noKernelRoutes,
-                                     secretNamespace: env["CALICO_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system")
+        let options = try BGPRoleOptions.fromEnvironment(env, networkNamespacePath: netns, programKernel: !noKernelRoutes)
         do {
             try await ProcessSignals.runUntilTerminated {
                 try await BGPRole.run(api: api, nodeName: nodeName, options: options, health: health, metrics: metrics)

@@ -72,7 +72,7 @@ struct RunCommand: AsyncRunnable {
                         }
                     }
                     if roles.bgp {
-                        let options = BGPRoleOptions(secretNamespace: env["CALICO_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system")
+                        let options = try BGPRoleOptions.fromEnvironment(env)
                         group.addTask { try await BGPRole.run(api: api, nodeName: nodeName, options: options, health: health, metrics: metrics) }
                     }
                     // One role failing stops the other: the container restarts as a whole.

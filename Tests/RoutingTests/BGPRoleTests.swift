@@ -42,7 +42,9 @@ final class BGPRoleTests: XCTestCase {
         let metrics = PrometheusCollectorRegistry()
         let options = BGPRoleOptions(programKernel: false, holdTime: 9, connectRetrySeconds: 1, statusSeconds: 0.2)
         let a = BGPRole(api: api, nodeName: "a", options: options, health: health, metrics: metrics)
-        let b = BGPRole(api: api, nodeName: "b", options: options)
+        var plainStop = options
+        plainStop.gracefulRestartOnStop = false // b's stop below is the administrative one (Cease)
+        let b = BGPRole(api: api, nodeName: "b", options: plainStop)
         tasks = [Task { try await a.run() }, Task { try await b.run() }]
 
         await eventually(20, "a and b established, each with the other's pod CIDR") {
@@ -88,8 +90,8 @@ final class BGPRoleTests: XCTestCase {
             return rib[IPPrefix("10.245.2.0/24")!] != nil && rib[IPPrefix("10.244.2.0/24")!] == nil
         }
 
-        // Stopping b (cancellation) closes its session with a Cease; a notices and withdraws b's routes
-        // once graceful restart gives up... or at once, since b said it was shutting down.
+        // Stopping b (cancellation) with graceful restart on stop turned off closes its session with
+        // a Cease; a withdraws b's routes at once, since b said it was shutting down.
         tasks[1].cancel()
         _ = try? await tasks[1].value
         // a shows why (for the seconds until it retries and the reason becomes the failed connect).

@@ -12,6 +12,13 @@ import Prometheus
 /// Kernel routes outlive the role, as with BIRD's `persist` in Calico's configuration: a stop
 /// or a restart of the speaker leaves them, and the resync after the next start removes the
 /// ones nothing re-announced. A peer removed from the configuration takes its routes with it.
+///
+/// Stopping (cancellation, i.e. SIGTERM) is an RFC 4724 graceful restart unless
+/// `gracefulRestartOnStop` is off: sessions close without a NOTIFICATION, peers keep our routes
+/// for the restart time, and a marker file lets the next start come up with the R bit, announce
+/// our prefixes before its End-of-RIB, and keep the kernel routes it finds until every peer's
+/// End-of-RIB (`KernelResyncGate`). Disabling BGP administratively (the node loses its BGP
+/// settings, a peer is removed) still sends Cease with an RFC 8203 shutdown communication.
 public actor BGPRole {
     public nonisolated let nodeName: String
     private let api: any KubeAPI
@@ -36,6 +43,10 @@ public actor BGPRole {
     private var speakerStarted = Date()
     private var graceResyncDone = false
     private var lastResync = Date()
+    /// The current speaker came up as a restarting one (R bit).
+    private var restartingStart = false
+    /// The graceful restart marker is read by the first start only.
+    private var markerRead = false
 
     public init(api: any KubeAPI, nodeName: String, options: BGPRoleOptions = BGPRoleOptions(),
                 health: HealthRegistry? = nil, metrics: PrometheusCollectorRegistry? = nil,
@@ -53,7 +64,8 @@ public actor BGPRole {
     }
 
     /// The entry point for `calico-node bgp` and `calico-node run --bgp`: runs until cancelled,
-    /// then closes every session with an RFC 8203 shutdown communication.
+    /// then stops for a graceful restart (or, with `gracefulRestartOnStop` off, closes every
+    /// session with an RFC 8203 shutdown communication).
     public static func run(api: any KubeAPI, nodeName: String, options: BGPRoleOptions = BGPRoleOptions(),
                            health: HealthRegistry? = nil, metrics: PrometheusCollectorRegistry? = nil) async throws {
         try await BGPRole(api: api, nodeName: nodeName, options: options, health: health, metrics: metrics).run()
@@ -87,7 +99,11 @@ public actor BGPRole {
             await reconcile()
         }
         for h in helpers { h.cancel() }
-        await stopSpeaker(communication: "calico-node shutting down")
+        if options.gracefulRestartOnStop && options.gracefulRestartSeconds > 0 {
+            await stopForRestart()
+        } else {
+            await stopSpeaker(communication: "calico-node shutting down")
+        }
         await nodes.stop()
         await configurations.stop()
         await bgpPeers.stop()
@@ -128,6 +144,16 @@ public actor BGPRole {
         }
         guard let speaker else { return }
 
+        // Our prefixes go into the table before any peer is added, so that a new session's
+        // initial UPDATEs carry them and its End-of-RIB never precedes them (after a graceful
+        // restart, peers drop whatever of ours that End-of-RIB did not re-announce).
+        let me = nodeSpecs.first { $0.name == nodeName }
+        let own = OwnPrefixes.compute(nodeName: nodeName, blocks: Array(await blocks.snapshot().values), podCIDRs: me?.podCIDRs ?? [])
+        for prefix in originated.subtracting(own) { await speaker.withdraw(prefix) }
+        let added = own.subtracting(originated)
+        if !added.isEmpty { await speaker.originate(added.sorted()) }
+        originated = own
+
         var want: [IPAddress: BGPPeerConfig] = [:]
         var meta: [IPAddress: DesiredPeer] = [:]
         for peer in plan.peers {
@@ -157,25 +183,21 @@ public actor BGPRole {
             }
         }
         desired = meta
-
-        let me = nodeSpecs.first { $0.name == nodeName }
-        let own = OwnPrefixes.compute(nodeName: nodeName, blocks: Array(await blocks.snapshot().values), podCIDRs: me?.podCIDRs ?? [])
-        for prefix in originated.subtracting(own) { await speaker.withdraw(prefix) }
-        let added = own.subtracting(originated)
-        if !added.isEmpty { await speaker.originate(added.sorted()) }
-        originated = own
         self.problems = problems
         await refreshStatus()
     }
 
     private func startSpeaker(_ settings: LocalBGPSettings) async throws {
         await stopSpeaker(communication: "BGP configuration of this node changed")
+        let restarting = options.gracefulRestartSeconds > 0 && consumeRestartMarker()
         func config(listen: String) -> BGPSpeakerConfig {
-            BGPSpeakerConfig(localAS: settings.asn, routerID: settings.routerID, listenAddress: IPAddress(listen),
+            var c = BGPSpeakerConfig(localAS: settings.asn, routerID: settings.routerID, listenAddress: IPAddress(listen),
                              listenPort: settings.listenPort, clusterID: settings.clusterID,
                              gracefulRestartSeconds: options.gracefulRestartSeconds,
                              localAddresses: [settings.ipv4, settings.ipv6].compactMap { $0 },
                              networkNamespacePath: options.networkNamespacePath)
+            c.restarting = restarting
+            return c
         }
         let bind = settings.bindToNodeIP ? (settings.ipv4 ?? settings.ipv6)?.description : nil
         var s = BGPSpeaker(config: config(listen: bind ?? "::"))
@@ -187,13 +209,14 @@ public actor BGPRole {
             s = BGPSpeaker(config: config(listen: "0.0.0.0"))
             try await s.start()
         }
-        logger.info("BGP speaker up: AS \(settings.asn), router ID \(IPAddress.v4(settings.routerID)), port \(settings.listenPort)\(settings.clusterID.map { ", route reflector cluster \(IPAddress.v4($0))" } ?? "")")
+        logger.info("BGP speaker up: AS \(settings.asn), router ID \(IPAddress.v4(settings.routerID)), port \(settings.listenPort)\(settings.clusterID.map { ", route reflector cluster \(IPAddress.v4($0))" } ?? "")\(restarting ? ", restarting gracefully (R bit)" : "")")
         speaker = s
         local = settings
         applied = [:]
         originated = []
         speakerStarted = Date()
         graceResyncDone = false
+        restartingStart = restarting
         guard options.programKernel else { return }
         if kernel == nil {
             kernel = try KernelRouteProgrammer(namespace: options.networkNamespacePath.map(NetNamespace.init(path:)), logger: logger)
@@ -207,16 +230,44 @@ public actor BGPRole {
         }
     }
 
+    /// Stops for an RFC 4724 graceful restart: sessions close without a NOTIFICATION (our
+    /// speaker does not offer RFC 8538's N bit, so a Cease would end graceful restart on every
+    /// peer) and the stop is recorded for the next start. The kernel keeps its routes.
+    private func stopForRestart() async {
+        guard let s = detachSpeaker() else { return }
+        await s.stopForRestart()
+        guard let path = options.restartStatePath else { return }
+        do {
+            try GracefulRestartMarker(path: path).write()
+            logger.info("BGP stopped for a graceful restart; peers keep our routes for \(options.gracefulRestartSeconds) s")
+        } catch {
+            logger.warning("BGP stopped for a graceful restart but cannot record it in \(path) (the next start will not set the R bit): \(error)")
+        }
+    }
+
+    /// True (once) when the previous run stopped for a graceful restart within the restart time.
+    private func consumeRestartMarker() -> Bool {
+        guard !markerRead else { return false }
+        markerRead = true
+        guard let path = options.restartStatePath else { return false }
+        return GracefulRestartMarker(path: path).consume(restartSeconds: Double(options.gracefulRestartSeconds))
+    }
+
     /// Stops the speaker; the kernel keeps its routes (see the type's comment).
     private func stopSpeaker(communication: String) async {
+        await detachSpeaker()?.shutdown(communication: communication)
+    }
+
+    /// Forgets the running speaker (and stops feeding the kernel from it); returns it for stopping.
+    private func detachSpeaker() -> BGPSpeaker? {
         kernelTask?.cancel()
         kernelTask = nil
-        guard let s = speaker else { return }
+        let s = speaker
         speaker = nil
         local = nil
         applied = [:]
         originated = []
-        await s.shutdown(communication: communication)
+        return s
     }
 
     private func secretValue(_ ref: SecretKeySource.Ref) async throws -> String {
@@ -238,19 +289,24 @@ public actor BGPRole {
     private func tick() async -> Bool {
         let statuses = await refreshStatus()
         guard let kernel, speaker != nil else { return false }
-        let allUp = !statuses.isEmpty && statuses.allSatisfy { $0.state == .established }
-        let waited = Date().timeIntervalSince(speakerStarted)
-        if !graceResyncDone, waited >= options.startupGraceSeconds || (allUp && waited >= 3) {
-            graceResyncDone = true
-            lastResync = Date()
-            await kernel.resync()
+        if !graceResyncDone, let speaker {
+            // After a graceful restart peers may take up to the restart time to come back.
+            let limit = restartingStart ? max(options.startupGraceSeconds, Double(options.gracefulRestartSeconds)) : options.startupGraceSeconds
+            var peers: [(status: BGPPeerStatus, graceful: GracefulRestartStatus?)] = []
+            for s in statuses where applied[s.address] != nil { peers.append((s, await speaker.gracefulRestartStatus(s.address))) }
+            let elapsed = Date().timeIntervalSince(speakerStarted)
+            if KernelResyncGate(limit: limit).ready(peers: peers, configured: applied.count, elapsed: elapsed) {
+                graceResyncDone = true
+                lastResync = Date()
+                logger.info("removing our kernel routes that no peer re-announced (\(Int(elapsed)) s after start, \(elapsed >= limit ? "time limit" : "every End-of-RIB in"))")
+                await kernel.resync()
+            }
         }
-        if Date().timeIntervalSince(lastResync) >= options.resyncSeconds {
-            lastResync = Date()
-            await kernel.resync()
-            return true // also re-reads Secrets (password rotation)
-        }
-        return false
+        guard Date().timeIntervalSince(lastResync) >= options.resyncSeconds else { return false }
+        lastResync = Date()
+        // Before the first resync after a start, stale routes of ours still carry traffic.
+        if graceResyncDone { await kernel.resync() }
+        return true // also re-reads Secrets (password rotation)
     }
 
     @discardableResult
@@ -292,10 +348,11 @@ public actor BGPRole {
 
 public enum BGPRoleError: Error, CustomStringConvertible {
     case secret(String)
+    case configuration(String)
 
     public var description: String {
         switch self {
-        case .secret(let m): return m
+        case .secret(let m), .configuration(let m): return m
         }
     }
 }

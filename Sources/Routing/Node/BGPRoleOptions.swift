@@ -20,6 +20,17 @@ public struct BGPRoleOptions: Sendable {
     /// After a (re)start, how long to wait for the table before removing our old kernel routes
     /// that nothing re-announced (keeps forwarding across our own restart).
     public var startupGraceSeconds: Double
+    /// Stop (on SIGTERM, i.e. when `run` is cancelled) for an RFC 4724 graceful restart: close
+    /// the sessions without a NOTIFICATION so that peers keep our routes for the restart time.
+    /// Off: every session gets a Cease with an RFC 8203 shutdown communication and peers drop
+    /// our routes at once. Needs `gracefulRestartSeconds` > 0.
+    public var gracefulRestartOnStop = true
+    /// Where a graceful stop is recorded for the next start (see `GracefulRestartMarker`); nil
+    /// records nothing (the next start is never a restarting one). `fromEnvironment` sets the
+    /// default path; a role built in code (tests, the dev cluster) records nothing unless told.
+    public var restartStatePath: String?
+
+    public static let defaultRestartStatePath = "/var/run/calico/bgp-graceful-restart"
 
     public init(networkNamespacePath: String? = nil, programKernel: Bool = true, secretNamespace: String = "kube-system",
                 holdTime: UInt16 = 90, connectRetrySeconds: Int = 5, gracefulRestartSeconds: UInt16 = 120,
@@ -33,5 +44,26 @@ public struct BGPRoleOptions: Sendable {
         self.resyncSeconds = resyncSeconds
         self.statusSeconds = statusSeconds
         self.startupGraceSeconds = startupGraceSeconds
+    }
+}
+
+extension BGPRoleOptions {
+    /// The options `calico-node bgp` and `calico-node run --bgp` take from the environment:
+    /// CALICO_NAMESPACE (Secrets), CALICO_BGP_GRACEFUL_RESTART (true by default; false stops
+    /// with a plain Cease), CALICO_BGP_RESTART_STATE_FILE (where a graceful stop is recorded).
+    public static func fromEnvironment(_ env: [String: String], networkNamespacePath: String? = nil,
+                                       programKernel: Bool = true) throws -> BGPRoleOptions {
+        var options = BGPRoleOptions(networkNamespacePath: networkNamespacePath, programKernel: programKernel,
+                                     secretNamespace: env["CALICO_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system")
+        if let raw = env["CALICO_BGP_GRACEFUL_RESTART"], !raw.isEmpty {
+            switch raw.lowercased() {
+            case "true", "yes", "on", "1": options.gracefulRestartOnStop = true
+            case "false", "no", "off", "0": options.gracefulRestartOnStop = false
+            default: throw BGPRoleError.configuration("CALICO_BGP_GRACEFUL_RESTART must be true or false, not '\(raw)'")
+            }
+        }
+        let path = env["CALICO_BGP_RESTART_STATE_FILE"] ?? ""
+        options.restartStatePath = path.isEmpty ? defaultRestartStatePath : path
+        return options
     }
 }
