@@ -139,6 +139,9 @@ final class BGPRoleGracefulRestartTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(staleGone.timeIntervalSince(established), -0.2, "the stale route stayed until the session was back")
             XCTAssertLessThan(staleGone.timeIntervalSince(established), 2.5,
                               "and went at BIRD's End-of-RIB, not at the time limit (nor 3 s after Established)")
+            // BIRD saw the R bit in the new OPEN (its capability dump says "Restart recovery").
+            let neighbor = bird.protocolState().components(separatedBy: "Neighbor capabilities").dropFirst().first ?? ""
+            XCTAssertTrue(neighbor.contains("Restart recovery"), "we came back as a restarting speaker:\n\(neighbor)")
             XCTAssertTrue(birdTable(bird).contains(kept))
             XCTAssertEqual(kernel.read()[birdKept], lab.theirV4)
             print(String(format: "role graceful restart: established %.2fs, BIRD's stale route gone %.2fs, our dropped CIDR gone from BIRD %.2fs after the new start",
