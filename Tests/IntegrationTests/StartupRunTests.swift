@@ -29,6 +29,7 @@ final class StartupRunTests: XCTestCase {
         for k in ["K8S_API_ENDPOINT", "K8S_TOKEN", "K8S_CA_FILE", "K8S_CERT_FILE", "K8S_KEY_FILE", "IP"] { env.removeValue(forKey: k) }
         env["KUBECONFIG"] = cluster.kubeconfig
         env["NODENAME"] = node
+        env["CALICO_BGP_RESTART_STATE_FILE"] = tmp + "/\(node).bgp-graceful-restart" // not the host's /var/run/calico
         env.merge(extra) { $1 }
         let path = tmp + "/\(node).log"
         FileManager.default.createFile(atPath: path, contents: nil)
@@ -84,6 +85,7 @@ final class StartupRunTests: XCTestCase {
         XCTAssertFalse(p1.isRunning, "run must exit on SIGTERM")
         XCTAssertEqual(p1.terminationStatus, 0, log("node-1"))
         XCTAssertTrue(log("node-1").contains("calico-node stopped"), log("node-1"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/node-1.bgp-graceful-restart"), "SIGTERM stopped BGP for a graceful restart")
     }
 
     func testPolicyOnlyRunsFelixAlone() throws {
