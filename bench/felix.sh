@@ -2,9 +2,11 @@
 # Felix's programming path at scale (defaults: 1,000 local endpoints, 500 policies, 200 one-policy
 # updates): calculation, render and one NFTProgrammer batch from nothing, against `nft -f` of the
 # same ruleset text, in a throwaway namespace; then one changed policy at a time from the
-# calculator's update to the kernel's commit (median, p99); a restarted programmer's reconcile;
-# peak RSS. Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with
-# swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
+# calculator's update to the kernel's commit (median, p99), value-only (a port: set elements
+# only) and structural (a rule added or removed); a restarted programmer's reconcile; peak RSS.
+# FELIX_BENCH_BIN=<driver> reuses a driver built before; FELIX_BENCH_PROBE=1 on the driver times
+# single kinds of kernel change instead (element, rule, chain).
+# Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPS="${1:-1000}"; POLS="${2:-500}"; UPDATES="${3:-200}"
@@ -13,14 +15,18 @@ WORK="$(mktemp -d)"
 cleanup() { ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
+if [ -n "${FELIX_BENCH_BIN:-}" ]; then cp "$FELIX_BENCH_BIN" "$WORK/felix-bench"; else   # reuse a driver built before
 MODEL=$(ls Sources/Core/Model/*.swift | grep -v -e Conversion -e SelectorKubernetes)
+# The kernel wrappers felix uses; LinkedLibraries (the version command's list) needs the HTTP client.
+KERNEL=$(ls Sources/Core/Kernel/*.swift | grep -v LinkedLibraries)
 swiftc -O -swift-version 6 -parse-as-library -module-name Core -emit-module -emit-module-path "$WORK/Core.swiftmodule" \
     -emit-library -static -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
-    Sources/Core/Kernel/*.swift $MODEL Sources/Core/Kubernetes/Resources/IntOrString.swift -o "$WORK/libCore.a"
+    $KERNEL $MODEL Sources/Core/Kubernetes/Resources/IntOrString.swift -o "$WORK/libCore.a"
 swiftc -O -swift-version 6 -parse-as-library -module-name FelixBench -I "$WORK" -L "$WORK" -lCore \
     -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
     Sources/Policy/Calc/*.swift Sources/Policy/Render/*.swift Sources/Policy/NFTables/*.swift bench/felix/*.swift \
     -o "$WORK/felix-bench" -lnl-route-3 -lnl-3 -lnftnl -lmnl
+fi
 
 ip netns add "$NS"
 ours=$(/usr/bin/time -f "bench_peak_rss_kb=%M" "$WORK/felix-bench" "$NS" "$WORK/ruleset.nft" "$EPS" "$POLS" "$UPDATES" 2>&1)
@@ -31,16 +37,17 @@ ip netns exec "$NS" nft delete table inet calico
 t=$(date +%s%N); ip netns exec "$NS" nft -f "$WORK/ruleset.nft"; nft_full=$(ms "$t")
 nft_rules=$(ip netns exec "$NS" nft list table inet calico | grep -cE '^\s+(ct|meta|ip|ip6|iifname|oifname|tcp|udp|jump|goto|drop|accept|return|counter|log|th|l4proto)' || true)
 # The kernel's own floor for one small transaction in this table (validation walks every jump).
-chain=$(grep -o 'chain cali-pi-[^ ]*' "$WORK/ruleset.nft" | head -1 | cut -d' ' -f2)
+chain=$(grep -m1 -o 'chain cali-pi-[^ ]*' "$WORK/ruleset.nft" | cut -d' ' -f2)
 t=$(date +%s%N); ip netns exec "$NS" nft add rule inet calico "$chain" meta mark set meta mark or 0x10000 return; nft_one=$(ms "$t")
 t=$(date +%s%N); ip netns exec "$NS" nft --version >/dev/null; nft_noop=$(ms "$t")
 nft_peak=$( { /usr/bin/time -f "%M" ip netns exec "$NS" nft -f "$WORK/ruleset.nft" >/dev/null; } 2>&1 | tail -1 )
 
 echo "felix bench: endpoints=$our_endpoints policies=$our_policies rules=$our_rules sets=$our_sets chains=$our_chains $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs kernel $(uname -r)"
 echo "ours: calc ${our_calc_ms} ms, render ${our_render_ms} ms, program from nothing ${our_full_ms} ms (one batch)"
-echo "ours: one-policy update (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over $UPDATES; of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms"
+echo "ours: value-only update, a policy's port (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over $UPDATES; of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms; rule operations ${our_value_update_rule_ops} (0 = element-only batches)"
+echo "ours: structural update, a policy gains or loses a rule: median ${our_structural_median_ms} ms, p99 ${our_structural_p99_ms} ms over $UPDATES (${our_structural_rule_ops} rule operations)"
 echo "ours: restarted programmer reconcile ${our_restart_reconcile_ms} ms, ${our_restart_plan_messages} messages (0 = nothing flushed or changed)"
-echo "ours: peak RSS $((our_bench_peak_rss_kb / 1024)) MiB (whole process: inputs, calculator, rulesets, programmer)"
+echo "ours: peak RSS $((our_bench_peak_rss_kb / 1024)) MiB (whole process: inputs, calculator, rulesets, programmer); VmHWM after full programming $((our_peak_rss_after_full_kb / 1024)) MiB, after the updates $((our_peak_rss_after_updates_kb / 1024)) MiB"
 echo "nft: one added rule ${nft_one} ms (starting nft alone: ${nft_noop} ms)"
 echo "nft -f: full ${nft_full} ms (~${nft_rules} rule lines; includes ip netns exec), nft peak RSS $((nft_peak / 1024)) MiB"
 awk -v a="$our_full_ms" -v b="$nft_full" 'BEGIN { printf "ratio ours/nft full programming: %.2f\n", a / b }'

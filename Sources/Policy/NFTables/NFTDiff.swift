@@ -15,21 +15,29 @@ public enum NFTDiff {
         var plan = NFTPlan(table: desired.table, family: desired.family)
         plan.createTable = !programmed.tableExists
 
+        // With the caller's list of changes, only the named pieces can be new, gone or redefined:
+        // the scans below stay that small (an update must not cost a pass over the whole table).
+        let scope: Set<String>? = previous != nil ? changed : nil
+        let desiredSets = scope.map { $0.compactMap { desired.sets[$0] } } ?? Array(desired.sets.values)
+        let desiredChains = scope.map { $0.compactMap { desired.chains[$0] } } ?? Array(desired.chains.values)
+        let desiredMapNames = scope.map { $0.filter { desired.maps[$0] != nil } } ?? Array(desired.maps.keys)
+
         // Sets and maps whose definition differs are recreated, and so are the rules naming them.
         var recreatedSets = Set<String>()
-        for set in desired.sets.values {
+        for set in desiredSets {
             if let p = programmed.sets[set.name], p.type != set.type || p.interval != set.interval { recreatedSets.insert(set.name) }
             if programmed.maps[set.name] != nil { recreatedSets.insert(set.name) }
         }
-        for name in desired.maps.keys where programmed.sets[name] != nil { recreatedSets.insert(name) }
+        for name in desiredMapNames where programmed.sets[name] != nil { recreatedSets.insert(name) }
         // Chains whose kind or hook differs are recreated (policy alone changes in place).
         var recreatedChains = Set<String>()
-        for chain in desired.chains.values {
+        for chain in desiredChains {
             guard let p = programmed.chains[chain.name] else { continue }
             if !sameHook(p.base, chain.base) { recreatedChains.insert(chain.name) }
         }
 
-        let goneChains = Set(programmed.chains.keys).subtracting(desired.chains.keys)
+        let goneChains = scope.map { Set($0.filter { programmed.chains[$0] != nil && desired.chains[$0] == nil }) }
+            ?? Set(programmed.chains.keys).subtracting(desired.chains.keys)
         plan.flushChains = (goneChains.union(recreatedChains)).sorted()
         plan.deleteChains = plan.flushChains
 
@@ -81,8 +89,10 @@ public enum NFTDiff {
             if fresh { plan.addSets.append(set) }
         }
 
-        let goneSets = Set(programmed.sets.keys).subtracting(desired.sets.keys).subtracting(desired.maps.keys)
-        let goneMaps = Set(programmed.maps.keys).subtracting(desired.maps.keys).subtracting(desired.sets.keys)
+        let goneSets = scope.map { Set($0.filter { programmed.sets[$0] != nil && desired.sets[$0] == nil && desired.maps[$0] == nil }) }
+            ?? Set(programmed.sets.keys).subtracting(desired.sets.keys).subtracting(desired.maps.keys)
+        let goneMaps = scope.map { Set($0.filter { programmed.maps[$0] != nil && desired.maps[$0] == nil && desired.sets[$0] == nil }) }
+            ?? Set(programmed.maps.keys).subtracting(desired.maps.keys).subtracting(desired.sets.keys)
         plan.deleteSets = goneSets.union(goneMaps).union(recreatedSets).sorted()
 
         // Chains.

@@ -16,6 +16,10 @@ public final class NFTProgrammer: @unchecked Sendable {
     /// `changed` names are relative to what is programmed. (The ruleset itself is not kept: the
     /// caller holds it, and a second copy here would double felix's memory.)
     private var inSync = false
+    /// Chains that got rules since they were last read: their rules in `programmed` lack the new
+    /// ones (the kernel assigns handles). Read when a diff next needs them, not after every
+    /// commit: a full program would otherwise read back the whole table.
+    private var unread: Set<String> = []
 
     /// Opens a netfilter netlink socket in `namespace` (nil: the caller's).
     public init(namespace: NetNamespace? = nil, table: String = "calico", family: NFTFamily = .inet) throws {
@@ -31,6 +35,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             let state = try NFTReadBack(socket: socket, table: table, family: family).read()
             programmed = state
             inSync = false
+            unread = []
             return state
         }
     }
@@ -43,28 +48,49 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil) throws -> NFTPlan {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
+            if programmed == nil { unread = [] }
             var current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
             // With the caller's list of changes, the differ needs no previous ruleset to compare
             // with: it only visits the named pieces (`desired` stands in for "known").
             let narrowed = programmed != nil && inSync ? changed : nil
             programmed = nil
             inSync = false
-            let plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
+            try readUnread(narrowed.map { unread.intersection($0) } ?? unread, into: &current)
+            var plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
+            // A diff that went beyond the named pieces (a set or chain recreated) must see every
+            // chain whole: read the rest and diff again.
+            let touched = Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain) + plan.flushChains)
+            if !unread.isDisjoint(with: touched) {
+                try readUnread(unread, into: &current)
+                plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
+            }
             guard !plan.isEmpty else {
                 programmed = current
                 inSync = true
                 return plan
             }
             try commitLocked(plan)
-            // Handles of added rules come from the kernel: re-read the chains that got rules.
+            // Handles of added rules come from the kernel: their chains are read when next needed.
             // `current` is the only reference to the state now (`programmed` is nil): updated in place.
-            let reread = current.apply(plan)
-            let reader = NFTReadBack(socket: socket, table: table, family: family)
-            for chain in reread.sorted() { current.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
+            unread.formUnion(current.apply(plan))
+            unread.subtract(plan.deleteChains)
             programmed = current
             inSync = true
             return plan
         }
+    }
+
+    /// Reads the rules of `chains` into `state`: one dump per chain when few, else one of the table.
+    private func readUnread(_ chains: Set<String>, into state: inout NFTProgrammedState) throws {
+        guard !chains.isEmpty else { return }
+        let reader = NFTReadBack(socket: socket, table: table, family: family)
+        if chains.count <= 8 {
+            for chain in chains { state.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
+        } else {
+            let all = try reader.rules(chain: nil)
+            for chain in chains { state.chains[chain]?.rules = all[chain] ?? [] }
+        }
+        unread.subtract(chains)
     }
 
     /// Commits a plan as one batch (for tests and tools; `apply` is the normal way).
