@@ -20,6 +20,6 @@ struct CNICommand: AsyncRunnable {
         signal(SIGPIPE, SIG_IGN)
         let plugin = CalicoCNIPlugin(environment: ProcessInfo.processInfo.environment)
         let status = await CNIPluginRunner.run(io: .process) { try await plugin.handle($0) }
-        Foundation.exit(status)
+        PluginExit.now(status)
     }
 }

@@ -19,6 +19,6 @@ struct IPAMCommand: AsyncRunnable {
     /// Also main's direct path, before any argument parsing.
     static func runPlugin() async -> Never {
         let status = await CalicoIPAMPlugin.run()
-        Foundation.exit(status)
+        PluginExit.now(status)
     }
 }
