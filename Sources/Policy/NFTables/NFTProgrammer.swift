@@ -16,6 +16,9 @@ public final class NFTProgrammer: @unchecked Sendable {
     /// `changed` names are relative to what is programmed. (The ruleset itself is not kept: the
     /// caller holds it, and a second copy here would double felix's memory.)
     private var inSync = false
+    /// The last applied ruleset, kept only for callers that do not name their changes (it lets
+    /// the differ skip what equals it); with `changed` it is not needed and not kept.
+    private var applied: NFTRuleset?
     /// Chains that got rules since they were last read: their rules in `programmed` lack the new
     /// ones (the kernel assigns handles). Read when a diff next needs them, not after every
     /// commit: a full program would otherwise read back the whole table.
@@ -52,21 +55,25 @@ public final class NFTProgrammer: @unchecked Sendable {
             var current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
             // With the caller's list of changes, the differ needs no previous ruleset to compare
             // with: it only visits the named pieces (`desired` stands in for "known").
-            let narrowed = programmed != nil && inSync ? changed : nil
+            let known = programmed != nil && inSync
+            let narrowed = known ? changed : nil
+            let previous = !known ? nil : (changed != nil ? desired : applied)
             programmed = nil
             inSync = false
+            applied = nil
             try readUnread(narrowed.map { unread.intersection($0) } ?? unread, into: &current)
-            var plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
+            var plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
             // A diff that went beyond the named pieces (a set or chain recreated) must see every
             // chain whole: read the rest and diff again.
             let touched = Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain) + plan.flushChains)
             if !unread.isDisjoint(with: touched) {
                 try readUnread(unread, into: &current)
-                plan = NFTDiff.plan(from: current, to: desired, previous: narrowed == nil ? nil : desired, changed: narrowed)
+                plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
             }
             guard !plan.isEmpty else {
                 programmed = current
                 inSync = true
+                applied = changed == nil ? desired : nil
                 return plan
             }
             try commitLocked(plan)
@@ -76,6 +83,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             unread.subtract(plan.deleteChains)
             programmed = current
             inSync = true
+            applied = changed == nil ? desired : nil
             return plan
         }
     }
