@@ -15,11 +15,12 @@ struct BGPCommand: AsyncRunnable {
         RouteReflectorClusterID), BGPConfiguration default and node.<name>, and BGPPeer resources;
         passwords from Secrets in CALICO_NAMESPACE (default kube-system). Learned routes go into the
         kernel with protocol 80. Health (component "bgp", GET /bgp/peers) on --health-address,
-        metrics on --metrics-address. Stops on SIGTERM or SIGINT for an RFC 4724 graceful restart
-        (sessions closed without NOTIFICATION, peers keep our routes for the restart time, the stop
-        recorded in CALICO_BGP_RESTART_STATE_FILE, default /var/run/calico/bgp-graceful-restart, so
-        the next start sets the R bit); with CALICO_BGP_GRACEFUL_RESTART=false it closes every
-        session with an RFC 8203 shutdown communication instead. Kernel routes stay in place.
+        metrics on --metrics-address. On SIGTERM or SIGINT it closes every session with an RFC 8203
+        shutdown communication; with CALICO_BGP_GRACEFUL_RESTART=true it stops for an RFC 4724
+        graceful restart instead (sessions closed without NOTIFICATION, peers keep our routes for
+        the restart time, the stop recorded in CALICO_BGP_RESTART_STATE_FILE, default
+        /var/run/calico/bgp-graceful-restart, so the next start sets the R bit). Kernel routes
+        stay in place either way.
         """
     )
 

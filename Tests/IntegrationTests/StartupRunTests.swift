@@ -29,6 +29,7 @@ final class StartupRunTests: XCTestCase {
         for k in ["K8S_API_ENDPOINT", "K8S_TOKEN", "K8S_CA_FILE", "K8S_CERT_FILE", "K8S_KEY_FILE", "IP"] { env.removeValue(forKey: k) }
         env["KUBECONFIG"] = cluster.kubeconfig
         env["NODENAME"] = node
+        env["CALICO_BGP_GRACEFUL_RESTART"] = "true" // the graceful stop is opt-in; this test checks it records the stop
         env["CALICO_BGP_RESTART_STATE_FILE"] = tmp + "/\(node).bgp-graceful-restart" // not the host's /var/run/calico
         env.merge(extra) { $1 }
         let path = tmp + "/\(node).log"

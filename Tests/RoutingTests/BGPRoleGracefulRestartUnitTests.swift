@@ -76,7 +76,8 @@ final class BGPRoleGracefulRestartUnitTests: XCTestCase {
     }
 
     func testEnvironmentSwitch() throws {
-        XCTAssertTrue(try BGPRoleOptions.fromEnvironment([:]).gracefulRestartOnStop, "on by default")
+        XCTAssertFalse(try BGPRoleOptions.fromEnvironment([:]).gracefulRestartOnStop, "a Cease with a shutdown communication by default")
+        XCTAssertTrue(try BGPRoleOptions.fromEnvironment(["CALICO_BGP_GRACEFUL_RESTART": "true"]).gracefulRestartOnStop)
         XCTAssertEqual(try BGPRoleOptions.fromEnvironment([:]).restartStatePath, "/var/run/calico/bgp-graceful-restart")
         let off = try BGPRoleOptions.fromEnvironment(["CALICO_BGP_GRACEFUL_RESTART": "false", "CALICO_BGP_RESTART_STATE_FILE": "/tmp/x",
                                                       "CALICO_NAMESPACE": "calico-system"])

@@ -13,8 +13,9 @@ import Prometheus
 /// or a restart of the speaker leaves them, and the resync after the next start removes the
 /// ones nothing re-announced. A peer removed from the configuration takes its routes with it.
 ///
-/// Stopping (cancellation, i.e. SIGTERM) is an RFC 4724 graceful restart unless
-/// `gracefulRestartOnStop` is off: sessions close without a NOTIFICATION, peers keep our routes
+/// Stopping (cancellation, i.e. SIGTERM) closes every session with a Cease and a shutdown
+/// communication, or, with `gracefulRestartOnStop` on, is an RFC 4724 graceful restart:
+/// sessions close without a NOTIFICATION, peers keep our routes
 /// for the restart time, and a marker file lets the next start come up with the R bit, announce
 /// our prefixes before its End-of-RIB, and keep the kernel routes it finds until every peer's
 /// End-of-RIB (`KernelResyncGate`). Disabling BGP administratively (the node loses its BGP

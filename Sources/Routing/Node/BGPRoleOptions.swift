@@ -22,9 +22,10 @@ public struct BGPRoleOptions: Sendable {
     public var startupGraceSeconds: Double
     /// Stop (on SIGTERM, i.e. when `run` is cancelled) for an RFC 4724 graceful restart: close
     /// the sessions without a NOTIFICATION so that peers keep our routes for the restart time.
-    /// Off: every session gets a Cease with an RFC 8203 shutdown communication and peers drop
-    /// our routes at once. Needs `gracefulRestartSeconds` > 0.
-    public var gracefulRestartOnStop = true
+    /// Off (the default, as calico-node with BIRD stops): every session gets a Cease with an
+    /// RFC 8203 shutdown communication and peers drop our routes at once. Needs
+    /// `gracefulRestartSeconds` > 0.
+    public var gracefulRestartOnStop = false
     /// Where a graceful stop is recorded for the next start (see `GracefulRestartMarker`); nil
     /// records nothing (the next start is never a restarting one). `fromEnvironment` sets the
     /// default path; a role built in code (tests, the dev cluster) records nothing unless told.
@@ -49,8 +50,8 @@ public struct BGPRoleOptions: Sendable {
 
 extension BGPRoleOptions {
     /// The options `calico-node bgp` and `calico-node run --bgp` take from the environment:
-    /// CALICO_NAMESPACE (Secrets), CALICO_BGP_GRACEFUL_RESTART (true by default; false stops
-    /// with a plain Cease), CALICO_BGP_RESTART_STATE_FILE (where a graceful stop is recorded).
+    /// CALICO_NAMESPACE (Secrets), CALICO_BGP_GRACEFUL_RESTART (false by default: a Cease with
+    /// a shutdown communication; true stops for a graceful restart), CALICO_BGP_RESTART_STATE_FILE (where a graceful stop is recorded).
     public static func fromEnvironment(_ env: [String: String], networkNamespacePath: String? = nil,
                                        programKernel: Bool = true) throws -> BGPRoleOptions {
         var options = BGPRoleOptions(networkNamespacePath: networkNamespacePath, programKernel: programKernel,
