@@ -27,11 +27,10 @@ struct CtlNodeStatusCommand: AsyncRunnable {
 
     func runAsync() async throws {
         let address = try BGPCommand.address(healthAddress, "--health-address")
-        let host = address.host.contains(":") ? "[\(address.host)]" : address.host
-        let url = "http://\(host):\(address.port)/bgp/peers"
+        let url = "http://\(address)/bgp/peers"
         let body: Data
         do {
-            body = try await Self.get(url)
+            body = try Self.get(address)
         } catch {
             print("Calico process is not running.")
             throw ExitCode(1)
@@ -51,11 +50,11 @@ struct CtlNodeStatusCommand: AsyncRunnable {
         }
     }
 
-    /// A plain HTTP GET on loopback; any failure or non-200 status is an error. Not
-    /// URLSession: FoundationNetworking would link libcurl into every start of the binary.
-    static func get(_ url: String) async throws -> Data {
-        let response = try await PlainHTTP.get(url, timeout: 5)
-        guard response.status == 200 else { throw ValidationError("\(url): HTTP \(response.status)") }
-        return response.body
+    /// GET /bgp/peers on loopback (the health probe's plain socket: no libcurl, no
+    /// FoundationNetworking); any failure or non-200 status is an error.
+    static func get(_ address: ObservabilityAddress) throws -> Data {
+        let response = try CheckHTTPGet.get(address, path: "/bgp/peers", timeout: 5)
+        guard response.status == 200 else { throw ValidationError("http://\(address)/bgp/peers: HTTP \(response.status)") }
+        return Data(response.body)
     }
 }

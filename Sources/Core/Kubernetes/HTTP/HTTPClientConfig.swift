@@ -22,12 +22,4 @@ struct HTTPClientConfig: Sendable {
         self.connectTimeout = connectTimeout
         self.userAgent = userAgent
     }
-
-    /// No TLS material and no credentials: for plain-HTTP endpoints on loopback.
-    init(plainWithConnectTimeout connectTimeout: Double, userAgent: String = "calico-node/\(CalicoVersion.version)") {
-        insecureSkipTLSVerify = false
-        token = BearerTokenSource(token: nil, tokenFile: nil)
-        self.connectTimeout = connectTimeout
-        self.userAgent = userAgent
-    }
 }
