@@ -31,9 +31,6 @@ final class NFTBatch {
     /// The batch-begin message's sequence number (the kernel blames it for malformed batches).
     let beginSeq: UInt32
 
-    /// Total bytes so far.
-    var count: Int { chunks.reduce(0) { $0 + $1.count } }
-
     private func nextSeq() -> UInt32 {
         seq &+= 1
         return seq

@@ -1,13 +1,7 @@
 extension NFTProgrammedState {
-    /// The state after `plan` was committed, except the rules of chains that got new rules (their
-    /// handles are the kernel's): those chains are listed for the caller to re-read.
-    func applying(_ plan: NFTPlan) -> (state: NFTProgrammedState, reread: Set<String>) {
-        var next = self
-        let reread = next.apply(plan)
-        return (next, reread)
-    }
-
-    /// In place (no copy of the table's state per change); returns the chains that got rules.
+    /// The state after `plan` was committed, in place (no copy of the table's state per change),
+    /// except the rules of chains that got new rules (their handles are the kernel's): those
+    /// chains are returned for the caller to re-read.
     mutating func apply(_ plan: NFTPlan) -> Set<String> {
         self.tableExists = true
         for c in plan.deleteChains { self.chains[c] = nil }

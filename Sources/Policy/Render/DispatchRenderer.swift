@@ -7,11 +7,8 @@ extension RulesetRenderer {
     static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet]) {
         let ifaces = state.endpoints.keys.sorted()
         var sets = [NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) }))]
-        var chains: [NFTChain] = []
-        for ingress in [true, false] {
-            let plans = ifaces.compactMap { state.endpoints[$0] }
-            chains.append(dispatchChain(plans, ingress: ingress, sets: &sets))
-        }
+        let plans = ifaces.compactMap { state.endpoints[$0] }
+        let chains = [true, false].map { dispatchChain(plans, ingress: $0, sets: &sets) }
         return (chains, sets)
     }
 

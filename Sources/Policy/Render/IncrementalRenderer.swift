@@ -77,18 +77,8 @@ public struct IncrementalRenderer: Sendable {
     }
 
     private mutating func renderAll(_ state: DataplaneState) {
-        ruleset = RulesetRenderer.render(state)
+        (ruleset, owned, dispatchNames) = RulesetRenderer.renderNamingPieces(state)
         last = state
-        owned = [:]
-        let rules = RuleRenderer(state: state)
-        for (key, policy) in state.policies {
-            owned[RenderNames.policyChain(key, ingress: true)] = RulesetRenderer.policyChains(key, policy, rules).map(\.name)
-        }
-        for (name, profile) in state.profiles {
-            owned[RenderNames.profileChain(name, ingress: true)] = RulesetRenderer.profileChains(name, profile, rules).map(\.name)
-        }
-        let dispatch = RulesetRenderer.dispatch(state)
-        dispatchNames = Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name))
     }
 
     /// Replaces the pieces of one policy or profile; names what was removed or differs.

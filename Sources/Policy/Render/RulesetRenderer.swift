@@ -20,21 +20,31 @@ import Core
 /// sits on two or three, and a pod coming or going, or a policy's endpoints changing, only
 /// changes elements of plain sets, which needs no validation at all.
 public enum RulesetRenderer {
-    public static func render(_ state: DataplaneState) -> NFTRuleset {
+    public static func render(_ state: DataplaneState) -> NFTRuleset { renderNamingPieces(state).ruleset }
+
+    /// `render`, with the names of the pieces each policy or profile brought (keyed by its
+    /// ingress chain's name) and those of the dispatch: what `IncrementalRenderer` tracks.
+    static func renderNamingPieces(_ state: DataplaneState)
+        -> (ruleset: NFTRuleset, owned: [String: [String]], dispatchNames: Set<String>) {
         var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
+        var owned: [String: [String]] = [:]
         for chain in baseChains(state.config) { ruleset.add(chain) }
         let dispatch = dispatch(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
         let rules = RuleRenderer(state: state)
         for (key, policy) in state.policies {
-            for piece in policyChains(key, policy, rules) { piece.add(to: &ruleset) }
+            let pieces = policyChains(key, policy, rules)
+            for piece in pieces { piece.add(to: &ruleset) }
+            owned[RenderNames.policyChain(key, ingress: true)] = pieces.map(\.name)
         }
         for (name, profile) in state.profiles {
-            for piece in profileChains(name, profile, rules) { piece.add(to: &ruleset) }
+            let pieces = profileChains(name, profile, rules)
+            for piece in pieces { piece.add(to: &ruleset) }
+            owned[RenderNames.profileChain(name, ingress: true)] = pieces.map(\.name)
         }
         for set in ipSets(state) { ruleset.add(set) }
-        return ruleset
+        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name)))
     }
 
     static func baseChains(_ config: CalcConfig) -> [NFTChain] {
