@@ -102,7 +102,7 @@ public struct KernelRouteState: Sendable {
     /// A new speaker starts from an empty table: forget what the old one wanted but keep what
     /// is installed, so unchanged routes are not touched and the next resync removes the rest.
     public mutating func forgetDesired() {
-        for key in table.prefixes() { setDesired(key, nil) }
+        for key in table.prefixes() { setDesired(key, id: 0) }
     }
 
     func op(for dest: IPPrefix) -> KernelRouteOp? {
@@ -210,10 +210,6 @@ public struct KernelRouteState: Sendable {
         var r = templates[id]
         r.destination = KernelRoutePlanner.inet(key)!
         return r
-    }
-
-    private mutating func setDesired(_ key: IPPrefix, _ route: KernelRoute?) {
-        setDesired(key, id: route.map { templates.retain(Self.template($0)) } ?? 0)
     }
 
     /// Sets the desired id, taking over the caller's reference on `id`.

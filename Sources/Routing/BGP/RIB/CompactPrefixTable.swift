@@ -42,10 +42,6 @@ struct CompactPrefixTable<Key: PackedPrefix, Value: Sendable>: Sendable {
         }
     }
 
-    func value(at slot: Int) -> Value { values[slot] }
-    mutating func setValue(_ value: Value, at slot: Int) { values[slot] = value }
-    func key(at slot: Int) -> Key { keys[slot] }
-
     /// The slot of `key`, inserting it with `value` when absent (`inserted` says which).
     @discardableResult
     mutating func insert(_ key: Key, _ value: Value) -> (slot: Int, inserted: Bool) {
@@ -88,13 +84,6 @@ struct CompactPrefixTable<Key: PackedPrefix, Value: Sendable>: Sendable {
     /// Every entry, in slot order.
     func forEach(_ body: (Key, Value) -> Void) {
         for i in keys.indices where keys[i] != Key.empty { body(keys[i], values[i]) }
-    }
-
-    var entries: [(key: Key, value: Value)] {
-        var out: [(key: Key, value: Value)] = []
-        out.reserveCapacity(count)
-        forEach { out.append(($0, $1)) }
-        return out
     }
 
     private mutating func grow() {

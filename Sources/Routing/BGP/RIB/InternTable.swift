@@ -48,6 +48,4 @@ struct InternTable<Element: Hashable & Sendable>: Sendable {
         free.append(id)
         return true
     }
-
-    func references(_ id: UInt32) -> Int { refs[Int(id)] }
 }

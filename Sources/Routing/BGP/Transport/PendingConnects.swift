@@ -44,7 +44,4 @@ final class PendingConnects: @unchecked Sendable {
             for fd in connecting { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
-
-    var inFlight: Int { lock.withLock { connecting.count } }
-    var isClosed: Bool { lock.withLock { closed } }
 }
