@@ -7,17 +7,7 @@ import XCTest
 final class FelixIncrementalRenderTests: XCTestCase {
     private typealias F = Fixture
 
-    private struct SplitMix: RandomNumberGenerator {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = (s ^ (s >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    private func change(_ g: inout SplitMix) -> CalcChange {
+    private func change(_ g: inout RNG) -> CalcChange {
         let pod = ["a", "b", "c"].randomElement(using: &g)!, ns = ["x", "y"].randomElement(using: &g)!
         let sels = ["pod == 'a'", "has(pod)", "all()", "pod != 'b'", "pcns.team == 'red'"]
         switch Int.random(in: 0..<9, using: &g) {
@@ -44,7 +34,7 @@ final class FelixIncrementalRenderTests: XCTestCase {
 
     func testIncrementalRenderEqualsFullRenderAndNamesEveryDifference() {
         for seed in 0..<30 {
-            var g = SplitMix(s: UInt64(seed) &* 7919)
+            var g = RNG(state: UInt64(seed) &* 7919)
             var calc = PolicyCalculator(nodeName: "n1")
             var renderer = IncrementalRenderer()
             var previous = renderer.render(calc.state).ruleset
