@@ -38,7 +38,7 @@ struct PhaseTimer: Sendable {
         return try await body()
     }
 
-    /// Time since the process started (from /proc/self/stat is overkill: since this timer).
+    /// Reports the time since this timer was made.
     func total() {
         guard enabled else { return }
         report("total in plugin", since: start)

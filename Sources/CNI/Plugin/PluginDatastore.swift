@@ -9,7 +9,6 @@ final class PluginDatastore: @unchecked Sendable {
     private let environment: [String: String]
     private let lock = NSLock()
     private var client: (any KubeAPI)?
-    private var connection: ClusterConnection?
     private let make: @Sendable (ClusterConnection) throws -> any KubeAPI
 
     init(config: NetworkConfig, environment: [String: String],
@@ -38,7 +37,14 @@ final class PluginDatastore: @unchecked Sendable {
     func api() throws -> any KubeAPI {
         try lock.withLock {
             if let client { return client }
-            let c = try make(try loadConnection())
+            let connection: ClusterConnection
+            do {
+                connection = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
+            } catch {
+                throw CNIError(.invalidNetworkConfig,
+                               "cannot configure the Kubernetes API: \(error); set kubernetes.kubeconfig in the network config or KUBECONFIG")
+            }
+            let c = try make(connection)
             client = c
             return c
         }
@@ -50,18 +56,5 @@ final class PluginDatastore: @unchecked Sendable {
     func clusterKey() -> String {
         let env = Self.datastoreEnvironment(config, environment)
         return env["K8S_API_ENDPOINT"] ?? env["KUBECONFIG"] ?? "in-cluster"
-    }
-
-    /// Under `lock`.
-    private func loadConnection() throws -> ClusterConnection {
-        if let connection { return connection }
-        do {
-            let c = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
-            connection = c
-            return c
-        } catch {
-            throw CNIError(.invalidNetworkConfig,
-                           "cannot configure the Kubernetes API: \(error); set kubernetes.kubeconfig in the network config or KUBECONFIG")
-        }
     }
 }
