@@ -124,9 +124,14 @@ final class BGPNodeLab: @unchecked Sendable {
         return want
     }
 
+    /// Stops the roles one after another in node order: stopped together, node 1 could still take
+    /// the others' Cease (and withdraw their routes) before its own stop, so what a stop leaves in
+    /// node 1's kernel would depend on timing.
     func stopRoles() async {
-        for t in tasks { t.cancel() }
-        for t in tasks { _ = try? await t.value }
+        for t in tasks {
+            t.cancel()
+            _ = try? await t.value
+        }
         tasks = []
     }
 
