@@ -20,10 +20,22 @@ DEVCLUSTER="${CALICO_DEVCLUSTER_BIN:-}"
 # The Dockerfile's build: static Swift runtime, and a position-dependent executable (as Go
 # builds Debian's reference plugins), which spares the loader ~100k relative relocations.
 if [[ ! -x "$BIN" ]]; then swift build -c release --static-swift-stdlib -Xlinker -no-pie --product calico-node; fi
+# The API columns measure the plugin, so the server should be a release build: a debug build of
+# its TLS stack (swift-nio-ssl's BoringSSL) spends ~10-25 ms per handshake. Build one with
+#   swift build -c release --product calico-devcluster
+# (or point CALICO_DEVCLUSTER_BIN at one, e.g. a release build under another --scratch-path).
 if [[ -z "$DEVCLUSTER" ]]; then
-    for c in .build/release/calico-devcluster .build/debug/calico-devcluster; do [[ -x "$c" ]] && DEVCLUSTER="$c" && break; done
+    for c in .build/release/calico-devcluster "$(dirname "$BIN")/calico-devcluster" .build/debug/calico-devcluster; do
+        [[ -x "$c" ]] && DEVCLUSTER="$c" && break
+    done
 fi
 [[ -x "$DEVCLUSTER" ]] || { swift build --product calico-devcluster; DEVCLUSTER=.build/debug/calico-devcluster; }
+case "$(cd "$(dirname "$DEVCLUSTER")" && pwd)" in
+    */release|*/release/*) SERVER_BUILD=release ;;
+    */debug|*/debug/*) SERVER_BUILD="debug (slow TLS; build a release server for fair API columns)" ;;
+    *) SERVER_BUILD="unknown build" ;;
+esac
+echo "API server: $DEVCLUSTER ($SERVER_BUILD)" >&2
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 
 TAG="cnb$$"
@@ -90,7 +102,7 @@ done
 
 stat() { sort -n "$WORK/$1.us" | awk '{v[NR]=$1} END { m=v[int((NR+1)/2)]; p=v[int(NR*0.99+0.5)]; if (p=="") p=v[NR]; printf "%.2f %.2f", m/1000, p/1000 }'; }
 read -r ptp_med ptp_p99 <<< "$(stat ptp)"
-echo "CNI ADD+DEL, $ITER cycles per column, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), binary $BIN, API server $DEVCLUSTER"
+echo "CNI ADD+DEL, $ITER cycles per column, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), binary $BIN, API server $DEVCLUSTER ($SERVER_BUILD)"
 printf "%-34s %10s %10s %12s %12s\n" column "median ms" "p99 ms" "median/ptp" "p99/ptp"
 for c in "${COLS[@]}"; do
     read -r med p99 <<< "$(stat "$c")"
