@@ -52,16 +52,18 @@ final class NFTBatch {
         return at
     }
 
-    /// Appends one message; `payload` fills in its attributes.
+    /// Appends one message; `payload` fills in its attributes. Returns its sequence number.
+    @discardableResult
     func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: String,
-             payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) {
+             payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) -> UInt32 {
         let s = nextSeq()
         guard let nlh = nftnl_nlmsg_build_hdr(scratch.assumingMemoryBound(to: CChar.self), UInt16(type.rawValue),
-                                              family, UInt16(flags), s) else { return }
+                                              family, UInt16(flags), s) else { return s }
         payload(nlh)
         operations[s] = operation
         lastSeq = s
         lastMessage = appendRaw(nlh)
+        return s
     }
 
     /// Closes the batch, asking for an ACK on its last message: the kernel answers every message

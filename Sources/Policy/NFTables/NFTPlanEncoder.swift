@@ -10,11 +10,16 @@ struct NFTPlanEncoder {
     private var nextSetID: UInt32 = 1
     /// Most set elements per message: the element list is one attribute, at most 64 KiB.
     static let elementsPerMessage = 400
+    /// Ask the kernel to echo each added rule (NLM_F_ECHO), handle included.
+    let echoRules: Bool
+    /// The sequence number of each of the plan's `addRules`, in order (to match the echoes).
+    private(set) var ruleSeqs: [UInt32] = []
 
-    init(table: String, family: NFTFamily, batch: NFTBatch) {
+    init(table: String, family: NFTFamily, batch: NFTBatch, echoRules: Bool = false) {
         self.table = table
         self.family = family
         self.batch = batch
+        self.echoRules = echoRules
     }
 
     private var create: Int32 { NLM_F_CREATE }
@@ -187,15 +192,15 @@ struct NFTPlanEncoder {
             nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), insert.chain)
             let comment = NFTRuleUserdata.encode(comment: insert.rule.storedComment)
             NFTObjects.setData(comment) { _ = nftnl_rule_set_data(r, UInt16(NFTNL_RULE_USERDATA.rawValue), $0, $1) }
-            var flags = create
+            var flags = create | (echoRules ? NLM_F_ECHO : 0)
             if let before = insert.beforeHandle {
                 nftnl_rule_set_u64(r, UInt16(NFTNL_RULE_POSITION.rawValue), before)
             } else {
                 flags |= NLM_F_APPEND
             }
-            batch.add(NFT_MSG_NEWRULE, flags: flags, "add rule \(insert.chain) \(insert.rule.body)") { nlh in
+            ruleSeqs.append(batch.add(NFT_MSG_NEWRULE, flags: flags, "add rule \(insert.chain) \(insert.rule.body)") { nlh in
                 nftnl_rule_nlmsg_build_payload(nlh, r)
-            }
+            })
         }
     }
 

@@ -1,8 +1,9 @@
 extension NFTProgrammedState {
-    /// The state after `plan` was committed, in place (no copy of the table's state per change),
-    /// except the rules of chains that got new rules (their handles are the kernel's): those
-    /// chains are returned for the caller to re-read.
-    mutating func apply(_ plan: NFTPlan) -> Set<String> {
+    /// The state after `plan` was committed, in place (no copy of the table's state per change).
+    /// `handles[i]` is the kernel's handle of `plan.addRules[i]` where known (echoed by the
+    /// commit): those rules go in at their place. Chains with an added rule of unknown handle are
+    /// returned for the caller to re-read (their rules here lack the new ones).
+    mutating func apply(_ plan: NFTPlan, handles: [UInt64?] = []) -> Set<String> {
         self.tableExists = true
         for c in plan.deleteChains { self.chains[c] = nil }
         let deleted = Set(plan.deleteRules.map(\.handle))
@@ -23,6 +24,23 @@ extension NFTProgrammedState {
         for m in plan.addMaps { self.maps[m] = [:] }
         for (s, keys) in plan.addSetElements { self.sets[s]?.elements.formUnion(keys) }
         for (m, entries) in plan.addMapElements { self.maps[m, default: [:]].merge(entries) { _, new in new } }
-        return Set(plan.addRules.map(\.chain))
+        var unknown = Set<String>()
+        for (i, insert) in plan.addRules.enumerated() where i >= handles.count || handles[i] == nil {
+            unknown.insert(insert.chain)
+        }
+        for (i, insert) in plan.addRules.enumerated() where !unknown.contains(insert.chain) {
+            let rule = Rule(handle: handles[i]!, identity: insert.rule.identity)
+            guard let before = insert.beforeHandle else {
+                self.chains[insert.chain, default: Chain(base: nil)].rules.append(rule)
+                continue
+            }
+            // Inserts before the same rule come in order, so each lands right before it.
+            guard let at = self.chains[insert.chain]?.rules.firstIndex(where: { $0.handle == before }) else {
+                unknown.insert(insert.chain)
+                continue
+            }
+            self.chains[insert.chain]!.rules.insert(rule, at: at)
+        }
+        return unknown
     }
 }

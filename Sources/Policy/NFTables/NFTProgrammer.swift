@@ -19,10 +19,17 @@ public final class NFTProgrammer: @unchecked Sendable {
     /// The last applied ruleset, kept only for callers that do not name their changes (it lets
     /// the differ skip what equals it); with `changed` it is not needed and not kept.
     private var applied: NFTRuleset?
-    /// Chains that got rules since they were last read: their rules in `programmed` lack the new
-    /// ones (the kernel assigns handles). Read when a diff next needs them, not after every
-    /// commit: a full program would otherwise read back the whole table.
+    /// Chains that got rules of unknown handle since they were last read: their rules in
+    /// `programmed` lack the new ones. Read when a diff next needs them, not after every commit.
     private var unread: Set<String> = []
+    /// Batches adding at most this many rules ask the kernel to echo them (NLM_F_ECHO), which
+    /// gives their handles without a read back. Bigger ones (a full program) do not: thousands of
+    /// echoes cost the commit more than the occasional later dump of a chain, and could overrun
+    /// the socket's receive buffer. 0 turns echoes off. Set it before applying.
+    public var echoLimit = 256
+    private var stats = NFTApplyStats()
+    /// What the last `apply` did and where its time went.
+    public var lastStats: NFTApplyStats { lock.withLock { stats } }
 
     /// Opens a netfilter netlink socket in `namespace` (nil: the caller's).
     public init(namespace: NetNamespace? = nil, table: String = "calico", family: NFTFamily = .inet) throws {
@@ -43,6 +50,12 @@ public final class NFTProgrammer: @unchecked Sendable {
         }
     }
 
+    /// The programmer's own view of the table (nil before the first apply or after an error),
+    /// and the chains in it whose rules are not known yet. For tests and diagnostics.
+    public var cachedState: (state: NFTProgrammedState, unreadChains: Set<String>)? {
+        lock.withLock { programmed.map { ($0, unread) } }
+    }
+
     /// Brings the table to `desired` in one batch and returns what changed. On error nothing was
     /// applied and the next call re-reads the kernel. `changed`, when given, names the chains,
     /// sets and maps that may differ from the ruleset of the previous successful `apply` (the
@@ -51,6 +64,14 @@ public final class NFTProgrammer: @unchecked Sendable {
     public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil) throws -> NFTPlan {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
+            var stats = NFTApplyStats()
+            defer { self.stats = stats }
+            var t = NFTApplyStats.now()
+            func lap(_ phase: WritableKeyPath<NFTApplyStats, UInt64>) {
+                let n = NFTApplyStats.now()
+                stats[keyPath: phase] += n - t
+                t = n
+            }
             if programmed == nil { unread = [] }
             var current = try programmed ?? NFTReadBack(socket: socket, table: table, family: family).read()
             // With the caller's list of changes, the differ needs no previous ruleset to compare
@@ -61,14 +82,20 @@ public final class NFTProgrammer: @unchecked Sendable {
             programmed = nil
             inSync = false
             applied = nil
-            try readUnread(narrowed.map { unread.intersection($0) } ?? unread, into: &current)
+            stats.chainsRead += try readUnread(narrowed.map { unread.intersection($0) } ?? unread, into: &current)
+            lap(\.readNs)
             var plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
+            lap(\.diffNs)
             // A diff that went beyond the named pieces (a set or chain recreated) must see every
             // chain whole: read the rest and diff again.
-            let touched = Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain) + plan.flushChains)
-            if !unread.isDisjoint(with: touched) {
-                try readUnread(unread, into: &current)
-                plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
+            if !unread.isEmpty {
+                let touched = Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain) + plan.flushChains)
+                if !unread.isDisjoint(with: touched) {
+                    stats.chainsRead += try readUnread(unread, into: &current)
+                    lap(\.readNs)
+                    plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
+                    lap(\.diffNs)
+                }
             }
             guard !plan.isEmpty else {
                 programmed = current
@@ -76,11 +103,17 @@ public final class NFTProgrammer: @unchecked Sendable {
                 applied = changed == nil ? desired : nil
                 return plan
             }
-            try commitLocked(plan)
-            // Handles of added rules come from the kernel: their chains are read when next needed.
-            // `current` is the only reference to the state now (`programmed` is nil): updated in place.
-            unread.formUnion(current.apply(plan))
+            let echo = plan.addRules.count <= echoLimit
+            let handles = try commitLocked(plan, echoRules: echo, lap: lap)
+            // Handles of added rules come from the kernel's echoes; chains of any not echoed are
+            // read when next needed. `current` is the only reference to the state now
+            // (`programmed` is nil): updated in place.
+            let left = current.apply(plan, handles: handles)
+            unread.formUnion(left)
             unread.subtract(plan.deleteChains)
+            stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+            stats.chainsLeftUnread = left.count
+            lap(\.updateNs)
             programmed = current
             inSync = true
             applied = changed == nil ? desired : nil
@@ -88,9 +121,10 @@ public final class NFTProgrammer: @unchecked Sendable {
         }
     }
 
-    /// Reads the rules of `chains` into `state`: one dump per chain when few, else one of the table.
-    private func readUnread(_ chains: Set<String>, into state: inout NFTProgrammedState) throws {
-        guard !chains.isEmpty else { return }
+    /// Reads the rules of `chains` into `state`: one dump per chain when few, else one of the
+    /// table. Returns how many chains it read.
+    private func readUnread(_ chains: Set<String>, into state: inout NFTProgrammedState) throws -> Int {
+        guard !chains.isEmpty else { return 0 }
         let reader = NFTReadBack(socket: socket, table: table, family: family)
         if chains.count <= 8 {
             for chain in chains { state.chains[chain]?.rules = try reader.rules(chain: chain)[chain] ?? [] }
@@ -99,6 +133,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             for chain in chains { state.chains[chain]?.rules = all[chain] ?? [] }
         }
         unread.subtract(chains)
+        return chains.count
     }
 
     /// Commits a plan as one batch (for tests and tools; `apply` is the normal way).
@@ -106,7 +141,7 @@ public final class NFTProgrammer: @unchecked Sendable {
         try lock.withLock {
             programmed = nil
             inSync = false
-            try commitLocked(plan)
+            _ = try commitLocked(plan, echoRules: false) { _ in }
         }
     }
 
@@ -130,15 +165,29 @@ public final class NFTProgrammer: @unchecked Sendable {
         }
     }
 
-    private func commitLocked(_ plan: NFTPlan) throws {
+    /// Commits `plan` as one batch; returns the kernel's handle of each of `plan.addRules` that
+    /// it echoed (nil where not asked or not echoed).
+    private func commitLocked(_ plan: NFTPlan, echoRules: Bool,
+                              lap: (WritableKeyPath<NFTApplyStats, UInt64>) -> Void) throws -> [UInt64?] {
         let batch = NFTBatch(family: family, firstSeq: socket.nextSeq())
-        var encoder = NFTPlanEncoder(table: table, family: family, batch: batch)
+        var encoder = NFTPlanEncoder(table: table, family: family, batch: batch, echoRules: echoRules)
         encoder.encode(plan)
-        try send(batch)
+        lap(\.encodeNs)
+        guard echoRules, !encoder.ruleSeqs.isEmpty else {
+            try send(batch)
+            lap(\.commitNs)
+            return []
+        }
+        var echoed: [UInt32: UInt64] = [:]
+        try send(batch) { seq, handle in echoed[seq] = handle }
+        lap(\.commitNs)
+        return encoder.ruleSeqs.map { echoed[$0] }
     }
 
     /// Sends a batch and waits for the answer to its last message; any error rejects the whole.
-    private func send(_ batch: NFTBatch) throws {
+    /// Echoed rules (they come before the acks: the kernel sends them as it commits) go to `echo`
+    /// with their message's sequence number and handle.
+    private func send(_ batch: NFTBatch, echo: ((UInt32, UInt64) -> Void)? = nil) throws {
         let chunks = batch.finish()
         for _ in 0..<Int(batch.lastSeq &- batch.beginSeq) { _ = socket.nextSeq() }
         try socket.send(chunks)
@@ -146,6 +195,10 @@ public final class NFTProgrammer: @unchecked Sendable {
         var finished = false
         while !finished {
             try socket.receive { nlh in
+                if let echo, NFTEcho.isNewRule(nlh), let handle = NFTEcho.ruleHandle(nlh) {
+                    echo(nlh.pointee.nlmsg_seq, handle)
+                    return
+                }
                 guard Int32(nlh.pointee.nlmsg_type) == NLMSG_ERROR else { return }
                 let seq = nlh.pointee.nlmsg_seq
                 let code = NFTSocket.errorCode(nlh)
