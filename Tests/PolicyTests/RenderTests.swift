@@ -30,25 +30,46 @@ final class RenderTests: XCTestCase {
 
         XCTAssertEqual(ruleset.table, "calico")
         XCTAssertEqual(ruleset.family, .inet)
-        XCTAssertEqual(ruleset.maps, [:], "no verdict maps: adding one of their elements makes the kernel re-validate every path")
         XCTAssertEqual(ruleset.sets["cali-wl-ifaces"]?.elements, [.ifname(iface)])
         XCTAssertEqual(ruleset.chains["filter-forward"]?.rules, [
             NFTRule(statements: [.andMark(~UInt32(0x30000))]),
             NFTRule([.iifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-from-wl")),
+            NFTRule(verdict: .vmapIifname("cali-fw-dispatch")),
             NFTRule([.oifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-to-wl")),
+            NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
         ])
+        XCTAssertEqual(ruleset.chains["filter-input"]?.rules.dropLast().last, NFTRule(verdict: .vmapIifname("cali-fw-dispatch")))
+        // Each endpoint's leaves, reached by interface through one verdict map per direction.
+        XCTAssertEqual(ruleset.maps, [
+            "cali-fw-dispatch": NFTVerdictMap(name: "cali-fw-dispatch", elements: [iface: .jump("cali-fw-" + iface)]),
+            "cali-tw-dispatch": NFTVerdictMap(name: "cali-tw-dispatch", elements: [iface: .jump("cali-tw-" + iface)]),
+        ])
+        let counted = [NFTStatement.counter]
+        XCTAssertEqual(ruleset.chains["cali-tw-" + iface]?.rules, [
+            NFTRule([acceptMark], statements: counted, verdict: .accept),
+            NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
+        ])
+        XCTAssertEqual(ruleset.chains["cali-fw-" + iface]?.rules, [
+            NFTRule([.ipVersion(4), .addr(.source, IPNet(parsing: "10.0.0.1")!, negated: true)], statements: counted, verdict: .drop,
+                    comment: "spoofed source"),
+            NFTRule([.ipVersion(6), .addr(.source, IPNet(parsing: "fe80::/10")!, negated: true), .addr(.source, IPNet(parsing: "::/128")!, negated: true)],
+                    statements: counted, verdict: .drop, comment: "spoofed source"),
+            NFTRule([acceptMark], statements: counted, verdict: .return),
+            NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
+        ])
+        XCTAssertTrue(ruleset.chains.values.filter { $0.name.hasPrefix("cali-tw-") || $0.name.hasPrefix("cali-fw-") }
+            .allSatisfy { $0.rules.allSatisfy { $0.verdict?.target == nil } }, "leaves never jump")
 
-        // One shared chain per direction: each policy and profile guarded by the set of the
-        // interfaces it applies to.
+        // One shared chain per direction, pure evaluation: each policy and profile guarded by
+        // the set of the interfaces it applies to; it returns with the accept mark set or clear.
         XCTAssertEqual(ruleset.chains["cali-to-wl"]?.rules, conntrack + [
             NFTRule([.oifnameInSet("ep-cali-pi-x_allow-b"), notPassed], verdict: .jump("cali-pi-x_allow-b")),
-            NFTRule([acceptMark], verdict: .accept),
-            NFTRule([.oifnameInSet("tier-in-default"), notPassed], verdict: .drop, comment: "end of tier default"),
+            NFTRule([acceptMark], verdict: .return),
+            NFTRule([.oifnameInSet("tier-in-default"), notPassed], verdict: .return, comment: "end of tier default: denied"),
             NFTRule(statements: [.andMark(~UInt32(0x20000))]),
             // Reached only when every tier passed (or none applies).
             NFTRule([.oifnameInSet("ep-cali-pri-kns.x")], verdict: .jump("cali-pri-kns.x")),
-            NFTRule([acceptMark], verdict: .accept),
-            NFTRule(verdict: .drop, comment: "no policy or profile allowed it"),
+            NFTRule([acceptMark], verdict: .return),
         ])
         XCTAssertEqual(ruleset.sets["ep-cali-pi-x_allow-b"]?.elements, [.ifname(iface)])
         XCTAssertEqual(ruleset.sets["tier-in-default"]?.elements, [.ifname(iface)])
@@ -57,7 +78,6 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.chains["cali-from-wl"]?.rules, conntrack + [
             NFTRule([.iifnameInSet("ep-cali-pro-kns.x")], verdict: .jump("cali-pro-kns.x")),
             NFTRule([acceptMark], verdict: .return),
-            NFTRule(verdict: .drop, comment: "no policy or profile allowed it"),
         ])
         XCTAssertEqual(ruleset.chains["cali-pro-kns.x"]?.rules, [NFTRule(statements: [.orMark(0x10000)], verdict: .return)])
 
@@ -78,8 +98,8 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: false)]?.elements, [.net(IPNet(parsing: "10.0.0.2")!)])
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: true)]?.elements, [])
         XCTAssertEqual(ruleset.sets[namedSet4]?.elements, [.net(IPNet(parsing: "10.0.0.1")!)])
-        XCTAssertEqual(Set(ruleset.chains.keys), ["filter-forward", "filter-input", "cali-to-wl", "cali-from-wl",
-                                                  "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
+        XCTAssertEqual(Set(ruleset.chains.keys), ["filter-forward", "filter-input", "cali-to-wl", "cali-from-wl", "cali-tw-" + iface,
+                                                  "cali-fw-" + iface, "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
         XCTAssertEqual(ruleset.chains["filter-input"]?.rules.last?.verdict, .drop)
     }
 

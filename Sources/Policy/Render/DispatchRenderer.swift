@@ -1,25 +1,28 @@
 import Core
 
 extension RulesetRenderer {
-    /// The shared dispatch chains `cali-to-wl` and `cali-from-wl` with the interface sets that
-    /// guard each tier, policy and profile in them, and the set of all workload interfaces.
+    /// The shared evaluation chains `cali-to-wl` and `cali-from-wl` with the interface sets that
+    /// guard each tier, policy and profile in them, the set of all workload interfaces and the
+    /// verdict maps to the endpoints' leaf chains (not the leaves themselves: `leafChains`).
     /// Depends only on the endpoints' plans (not on what the policies say).
-    static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet]) {
+    static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet], maps: [NFTVerdictMap]) {
         let ifaces = state.endpoints.keys.sorted()
         var sets = [NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) }))]
         let plans = ifaces.compactMap { state.endpoints[$0] }
         let chains = [true, false].map { dispatchChain(plans, ingress: $0, sets: &sets) }
-        return (chains, sets)
+        return (chains, sets, dispatchMaps(ifaces))
     }
 
+    /// Pure evaluation: returns with the accept mark set (allowed) or clear (denied) and leaves
+    /// the verdict to the endpoint's leaf chain; only conntrack's verdicts are given here.
+    /// First match holds: the first policy or profile that allows returns at once.
     private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, sets: inout [NFTSet]) -> NFTChain {
-        let allowed: NFTVerdict = ingress ? .accept : .return
         func guarded(_ set: String) -> NFTMatch { ingress ? .oifnameInSet(set) : .iifnameInSet(set) }
         func members(_ name: String, _ slot: SequenceMerge.Slot<String>) -> NFTSet {
             NFTSet(name: name, type: .ifname, elements: Set(slot.members.map { .ifname($0.member) }))
         }
         let byIface = Dictionary(uniqueKeysWithValues: plans.map { ($0.interfaceName, $0) })
-        let accepted = NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: allowed)
+        let accepted = NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return)
         let notPassed = NFTMatch.mark(value: 0, mask: RenderMarks.pass)
         var rules: [NFTRule] = [
             NFTRule([.ctState([.established, .related])], verdict: .accept),
@@ -41,7 +44,7 @@ extension RulesetRenderer {
             }
             let set = RenderNames.tierSet(tier.key, ingress: ingress, occurrence: tier.occurrence)
             sets.append(members(set, tier))
-            rules.append(NFTRule([guarded(set), notPassed], verdict: .drop, comment: "end of tier \(tier.key)"))
+            rules.append(NFTRule([guarded(set), notPassed], verdict: .return, comment: "end of tier \(tier.key): denied"))
             rules.append(NFTRule(statements: [.andMark(~RenderMarks.pass)]))
         }
         let profileLists = plans.map { plan in (plan.interfaceName, plan.profiles.map { RenderNames.profileChain($0, ingress: ingress) }) }
@@ -51,7 +54,7 @@ extension RulesetRenderer {
             rules.append(NFTRule([guarded(set)], verdict: .jump(slot.key)))
             rules.append(accepted)
         }
-        rules.append(NFTRule(verdict: .drop, comment: "no policy or profile allowed it"))
+        // Falling off the end returns with the accept mark clear: denied.
         return NFTChain(name: RenderNames.dispatchChain(ingress: ingress), rules: rules)
     }
 }

@@ -1,8 +1,9 @@
 import Core
 
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
-/// re-renders only the policies, profiles and IP sets that differ, and the dispatch chains and
-/// their interface sets when an endpoint's plan changed, naming the chains and sets that may have
+/// re-renders only the policies, profiles and IP sets that differ, the dispatch chains, their
+/// interface sets and maps when an endpoint's plan changed, and the leaf chains of endpoints
+/// that came, went or changed addresses, naming the chains and sets that may have
 /// changed so the differ can skip the rest.
 ///
 /// Invariant (tested): `render(s).ruleset == RulesetRenderer.render(s)` for any sequence of states.
@@ -10,7 +11,7 @@ public struct IncrementalRenderer: Sendable {
     public private(set) var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
     private var last: DataplaneState?
     /// Names of the pieces each policy or profile chain brought (the chain and its value sets),
-    /// and those of the dispatch.
+    /// and those of the dispatch (shared chains, sets and maps).
     private var owned: [String: [String]] = [:]
     private var dispatchNames: Set<String> = []
 
@@ -53,11 +54,23 @@ public struct IncrementalRenderer: Sendable {
                 names.insert(set.name)
                 if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
             }
+            for map in dispatch.maps {
+                names.insert(map.name)
+                if ruleset.maps[map.name] != map { ruleset.add(map); changed.insert(map.name) }
+            }
             for gone in dispatchNames.subtracting(names) {
                 ruleset.sets[gone] = nil
                 changed.insert(gone)
             }
             dispatchNames = names
+            // Leaves follow their endpoint's interface and addresses only.
+            for iface in Set(old.endpoints.keys).union(state.endpoints.keys) {
+                let before = old.endpoints[iface], after = state.endpoints[iface]
+                guard before?.addresses != after?.addresses else { continue }
+                for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
+                for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
+                for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }
+            }
         }
 
         for key in Set(old.policies.keys).union(state.policies.keys) {

@@ -6,12 +6,21 @@ public enum RenderNames {
     public static let table = "calico"
     public static let forwardChain = "filter-forward"
     public static let inputChain = "filter-input"
-    /// The chains every workload's traffic goes through, to it (ingress) and from it (egress).
+    /// The chains that evaluate every workload's policy, to it (ingress) and from it (egress).
     public static let toWorkloads = "cali-to-wl"
     public static let fromWorkloads = "cali-from-wl"
     public static let workloadInterfaces = "cali-wl-ifaces"
+    /// The verdict maps from a workload interface to its leaf chain.
+    public static let toWorkloadMap = "cali-tw-dispatch"
+    public static let fromWorkloadMap = "cali-fw-dispatch"
 
     public static func dispatchChain(ingress: Bool) -> String { ingress ? toWorkloads : fromWorkloads }
+    public static func dispatchMap(ingress: Bool) -> String { ingress ? toWorkloadMap : fromWorkloadMap }
+
+    /// An endpoint's leaf chain: the final verdict to (`cali-tw-`) or from (`cali-fw-`) it.
+    public static func toWorkload(_ iface: String) -> String { "cali-tw-" + iface }
+    public static func fromWorkload(_ iface: String) -> String { "cali-fw-" + iface }
+    public static func leafChain(_ iface: String, ingress: Bool) -> String { ingress ? toWorkload(iface) : fromWorkload(iface) }
 
     /// The interfaces of the endpoints that go through one policy or profile chain at one place
     /// of a dispatch chain (`occurrence` > 0 only when endpoints order them differently).

@@ -2,28 +2,35 @@ import Core
 
 /// The desired dataplane state as felix's nftables ruleset (table `calico`, family inet):
 ///
-/// - `filter-forward` (hook forward) clears our mark bits, then sends traffic from a workload
-///   through `cali-from-wl` (its egress) and traffic to a workload through `cali-to-wl` (its
-///   ingress). `filter-input` (hook input) runs a workload's egress, then applies the configured
+/// - `filter-forward` (hook forward) clears our mark bits; traffic from a workload runs the
+///   shared chain `cali-from-wl` (its egress policy), then `iifname vmap @cali-fw-dispatch`
+///   sends it to its endpoint's leaf `cali-fw-<iface>`; traffic to a workload likewise runs
+///   `cali-to-wl`, then `oifname vmap @cali-tw-dispatch` to `cali-tw-<iface>`. `filter-input`
+///   (hook input) runs a workload's egress the same way, then applies the configured
 ///   endpoint-to-host action. Traffic the node itself sends passes the output hook, which we
 ///   leave alone: the node can always reach its workloads.
-/// - The two dispatch chains are shared by every endpoint: they accept established/related, drop
-///   invalid, then walk the tiers in order; each policy is a jump guarded by the named set of the
-///   interfaces it applies to (`ep-<policy chain>`) and by "no earlier policy passed"; a stop
-///   on the accept mark follows each jump; a tier ends with a drop for its endpoints that nobody
-///   passed. Then the profiles, guarded the same way, then a drop.
+/// - The two shared chains evaluate only: they accept established/related, drop invalid, then
+///   walk the tiers in order; each policy is a jump guarded by the named set of the interfaces
+///   it applies to (`ep-<policy chain>`) and by "no earlier policy passed"; a return on the
+///   accept mark follows each jump; a tier ends with a return (denied) for its endpoints that
+///   nobody passed. Then the profiles, guarded the same way. They return with the accept mark
+///   set or clear.
+/// - Leaf chains (`LeafRenderer`) give the verdict from the mark: `cali-fw-` drops a spoofed
+///   source, returns when allowed (so the destination's ingress runs next), else drops;
+///   `cali-tw-` accepts when allowed, else drops. They never jump.
 /// - Policy and profile chains set the accept (0x10000) or pass (0x20000) mark and return.
 ///
-/// Why shared chains rather than a chain per endpoint: nf_tables re-validates the whole jump
-/// graph, path by path, whenever a transaction adds a rule or a verdict-map element; with
-/// per-endpoint chains each policy chain sat on one path per endpoint it applies to. Here it
-/// sits on two or three, and a pod coming or going, or a policy's endpoints changing, only
-/// changes elements of plain sets, which needs no validation at all.
+/// Why policies are not jumped to from per-endpoint chains: nf_tables re-validates the whole
+/// jump graph, path by path, whenever a transaction adds a rule or a verdict-map element; with
+/// a policy jumped to from each endpoint's chain it sat on one path per endpoint it applies to.
+/// Here it sits on two or three, and the leaves below the maps are one short visit each. A
+/// policy's endpoints changing only changes elements of plain sets, which needs no validation.
 public enum RulesetRenderer {
     public static func render(_ state: DataplaneState) -> NFTRuleset { renderNamingPieces(state).ruleset }
 
     /// `render`, with the names of the pieces each policy or profile brought (keyed by its
-    /// ingress chain's name) and those of the dispatch: what `IncrementalRenderer` tracks.
+    /// ingress chain's name) and those of the dispatch (shared chains, sets, maps; not the
+    /// leaves, which follow their endpoints): what `IncrementalRenderer` tracks.
     static func renderNamingPieces(_ state: DataplaneState)
         -> (ruleset: NFTRuleset, owned: [String: [String]], dispatchNames: Set<String>) {
         var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
@@ -32,6 +39,8 @@ public enum RulesetRenderer {
         let dispatch = dispatch(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
+        for map in dispatch.maps { ruleset.add(map) }
+        for plan in state.endpoints.values { for leaf in leafChains(plan) { ruleset.add(leaf) } }
         let rules = RuleRenderer(state: state)
         for (key, policy) in state.policies {
             let pieces = policyChains(key, policy, rules)
@@ -44,7 +53,7 @@ public enum RulesetRenderer {
             owned[RenderNames.profileChain(name, ingress: true)] = pieces.map(\.name)
         }
         for set in ipSets(state) { ruleset.add(set) }
-        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name)))
+        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name) + dispatch.maps.map(\.name)))
     }
 
     static func baseChains(_ config: CalcConfig) -> [NFTChain] {
@@ -53,11 +62,14 @@ public enum RulesetRenderer {
             NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
                 NFTRule(statements: [.andMark(~RenderMarks.all)]),
                 NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+                NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
                 NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
+                NFTRule(verdict: .vmapOifname(RenderNames.toWorkloadMap)),
             ]),
             NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: [
                 NFTRule(statements: [.andMark(~RenderMarks.all)]),
                 NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+                NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
                 NFTRule([.iifnameInSet(wl)], verdict: endpointToHost(config)),
             ]),
         ]
