@@ -18,7 +18,7 @@ struct CNICommand: AsyncRunnable {
     static func runPlugin() async -> Never {
         // A delegated IPAM plugin that exits before reading stdin must not kill us.
         signal(SIGPIPE, SIG_IGN)
-        let plugin = CalicoCNIPlugin(environment: ProcessInfo.processInfo.environment)
+        let plugin = CalicoCNIPlugin(environment: PluginIO.processEnvironment())
         let status = await CNIPluginRunner.run(io: .process) { try await plugin.handle($0) }
         PluginExit.now(status)
     }

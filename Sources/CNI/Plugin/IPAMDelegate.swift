@@ -141,6 +141,6 @@ struct IPAMDelegate: Sendable {
             raw["cniVersion"] = .string(version.rawValue)
             if let prev = config.prevResult { raw["prevResult"] = prev.json(for: version) }
         }
-        return (try? raw.data()) ?? Data()
+        return Data(JSONWire.encodeSorted(raw))
     }
 }

@@ -7,13 +7,13 @@ public enum PluginNodeName {
     public static func resolve(config: NetworkConfig, environment: [String: String],
                                readFile: (String) -> String?, hostname: () -> String) -> String {
         for candidate in [config.nodename, config.kubernetes.nodeName] {
-            if let c = candidate?.trimmingCharacters(in: .whitespacesAndNewlines), !c.isEmpty { return c }
+            if let c = candidate?.trimmedWhitespace, !c.isEmpty { return c }
         }
         if let text = readFile(config.nodenameFile) {
-            let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = text.trimmedWhitespace
             if !name.isEmpty { return name }
         }
-        if let env = environment["NODENAME"]?.trimmingCharacters(in: .whitespacesAndNewlines), !env.isEmpty { return env }
+        if let env = environment["NODENAME"]?.trimmedWhitespace, !env.isEmpty { return env }
         return hostname().lowercased()
     }
 }

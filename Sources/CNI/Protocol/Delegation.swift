@@ -16,7 +16,7 @@ public enum Delegation {
     public static func stdin(for config: NetworkConfig, ipam: JSONValue? = nil) -> Data {
         var raw = config.raw
         if let ipam { raw["ipam"] = ipam }
-        return (try? raw.data()) ?? Data()
+        return Data(JSONWire.encodeSorted(raw))
     }
 
     /// Calico's ADD result: the IPAM plugin's result plus the host-side veth as the one

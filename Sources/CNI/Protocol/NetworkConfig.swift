@@ -86,7 +86,7 @@ extension NetworkConfig {
     public func resolveNodename(readFile: (String) -> String?, hostname: () -> String) throws(CNIError) -> String {
         if let nodename, !nodename.isEmpty { return nodename }
         if let text = readFile(nodenameFile) {
-            let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let name = text.trimmedWhitespace
             if !name.isEmpty { return name }
         }
         guard nodenameFileOptional else {

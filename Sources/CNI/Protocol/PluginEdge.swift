@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// The plugin's only contact with the process: environment, stdin and stdout, injectable so
@@ -18,9 +21,28 @@ public struct PluginIO: Sendable {
     /// The real process. Stdin is read only when a command needs it, so a bare VERSION
     /// probe with a terminal on stdin does not block.
     public static let process = PluginIO(
-        environment: { ProcessInfo.processInfo.environment },
+        environment: { PluginIO.processEnvironment() },
         readStdin: { FileHandle.standardInput.readDataToEndOfFile() },
         writeStdout: { FileHandle.standardOutput.write($0) })
+}
+
+extension PluginIO {
+    /// The process environment read straight from `environ`: ProcessInfo's copy goes through
+    /// Foundation's bridging, a measurable part of a plugin call that lasts milliseconds.
+    /// A name given twice keeps its first value, as getenv(3) does.
+    public static func processEnvironment() -> [String: String] {
+        var env: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: bytes[..<eq], as: UTF8.self)
+                if env[name] == nil { env[name] = String(decoding: bytes[(eq + 1)...], as: UTF8.self) }
+            }
+            entry += 1
+        }
+        return env
+    }
 }
 
 public enum CNIPluginRunner {

@@ -35,7 +35,7 @@ public struct PluginOutput: Sendable, Hashable {
     }
 
     private static func bytes(_ value: JSONValue) -> Data {
-        var d = (try? value.data()) ?? Data("{}".utf8)
+        var d = Data(JSONWire.encodeSorted(value))
         d.append(0x0A)
         return d
     }

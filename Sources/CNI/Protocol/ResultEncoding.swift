@@ -16,7 +16,7 @@ extension CNIResult {
 
     /// Compact, key-sorted JSON bytes of `json(for:)`.
     public func encoded(for version: SpecVersion) -> Data {
-        (try? json(for: version).data()) ?? Data("{}".utf8)
+        Data(JSONWire.encodeSorted(json(for: version)))
     }
 }
 

@@ -25,7 +25,21 @@ public enum JSONWire {
         return out
     }
 
+    /// Compact JSON with object keys in ascending order, so equal values give equal bytes (as
+    /// `JSONValue.data()`, without Codable's per-value cost: the CNI plugin writes its answer and
+    /// its delegate's input this way on every call).
+    public static func encodeSorted(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(value, to: &out, sortedKeys: true)
+        return out
+    }
+
     public static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        write(value, to: &out, sortedKeys: false)
+    }
+
+    private static func write(_ value: JSONValue, to out: inout [UInt8], sortedKeys: Bool) {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
@@ -40,18 +54,23 @@ public enum JSONWire {
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(v, to: &out)
+                write(v, to: &out, sortedKeys: sortedKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for (k, v) in o {
+            func member(_ k: String, _ v: JSONValue) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(k, to: &out)
                 out.append(UInt8(ascii: ":"))
-                write(v, to: &out)
+                write(v, to: &out, sortedKeys: sortedKeys)
+            }
+            if sortedKeys {
+                for (k, v) in o.sorted(by: { $0.key < $1.key }) { member(k, v) }
+            } else {
+                for (k, v) in o { member(k, v) }
             }
             out.append(UInt8(ascii: "}"))
         }
