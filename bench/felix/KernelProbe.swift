@@ -7,7 +7,7 @@ enum KernelProbe {
     static func run(_ programmer: NFTProgrammer, _ base: NFTRuleset) throws -> [String] {
         func time(_ label: String, _ name: String, _ change: (inout NFTRuleset, Int) -> Void) throws -> String {
             var samples: [UInt64] = []
-            for i in 0..<10 {
+            for i in 0..<20 {
                 var next = base
                 change(&next, i)
                 let t = DispatchTime.now().uptimeNanoseconds
@@ -31,6 +31,17 @@ enum KernelProbe {
             rs.sets[members]!.elements.insert(.ifname("fxprobe\(i)")) })
         out.append(try time("rule_verdict_shared_chain", policyChain) { rs, i in
             rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)")) })
+        // At a position (before the chain's first rule, NFTA_RULE_POSITION) rather than appended.
+        out.append(try time("rule_verdict_insert_first", policyChain) { rs, i in
+            rs.chains[policyChain]!.rules.insert(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"), at: 0) })
+        // Two rules in one transaction: the table is validated once per commit, not per rule.
+        out.append(try time("two_rules_verdict_shared_chain", policyChain) { rs, i in
+            rs.chains[policyChain]!.rules += [NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"),
+                                              NFTRule([.l4proto(17)], verdict: .drop, comment: "probe \(i)")] })
+        if let leaf = base.chains.keys.filter({ $0.hasPrefix("cali-tw-") }).sorted().first {
+            out.append(try time("rule_verdict_leaf_chain", leaf) { rs, i in
+                rs.chains[leaf]!.rules.insert(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"), at: 0) })
+        }
         out.append(try time("rule_counter_shared_chain", policyChain) { rs, i in
             rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], statements: [.counter], comment: "probe \(i)")) })
         out.append(try time("rule_verdict_orphan_chain", "fx-orphan") { rs, i in

@@ -94,10 +94,16 @@ struct FelixBench {
 
         // Optional so that the restart below runs with what a restarted felix holds, not two felixes.
         var programmer: NFTProgrammer! = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
+        let env = ProcessInfo.processInfo.environment
+        // FELIX_BENCH_FULL_ECHO=1: the full program asks for every rule's echo too (to compare).
+        let echoLimit = env["FELIX_BENCH_ECHO_LIMIT"].flatMap(Int.init) ?? programmer.echoLimit
+        programmer.echoLimit = env["FELIX_BENCH_FULL_ECHO"] != nil ? Int.max : echoLimit
         try programmer.deleteTable()
         t = now()
         try programmer.apply(ruleset)
         let fullNs = now() - t
+        let fullStats = programmer.lastStats
+        programmer.echoLimit = echoLimit
         let rssAfterFull = peakRSSkB()
         if ProcessInfo.processInfo.environment["FELIX_BENCH_PROBE"] != nil {
             print(try KernelProbe.run(programmer, ruleset).joined(separator: " "))
@@ -109,6 +115,9 @@ struct FelixBench {
         // policy's port changes. Structural: a policy gains a rule (or loses it again).
         var samples: [UInt64] = [], renderSamples: [UInt64] = [], calcSamples: [UInt64] = []
         var structural: [UInt64] = [], valueMessages: [Int] = [], structuralRuleOps: [Int] = []
+        // Per phase of the structural updates: calc, render, then the programmer's own split.
+        var phases: [String: [UInt64]] = [:]
+        var chainsRead = 0, echoed = 0
         var extra = Set<Int>(), variants: [Int: Int] = [:]
         for u in 0..<nUpdates {
             variants[u * 7 % nPolicies] = 1 + u % 3
@@ -131,10 +140,25 @@ struct FelixBench {
             if adding { extra.insert(i) } else { extra.remove(i) }
             let start = now()
             calc.apply(.policyUpdated(policy(i, variant: variants[i] ?? 0, extraRule: adding)))
+            let r0 = now()
             let (desired, changedNames) = renderer.render(calc.state)
+            let p0 = now()
             let plan = try programmer.apply(desired, changed: changedNames)
-            structural.append(now() - start)
+            let end = now()
+            structural.append(end - start)
             structuralRuleOps.append(plan.addRules.count + plan.deleteRules.count)
+            let st = programmer.lastStats
+            for (name, v) in [("calc", r0 - start), ("render", p0 - r0), ("read", st.readNs), ("diff", st.diffNs),
+                              ("encode", st.encodeNs), ("commit", st.commitNs), ("update", st.updateNs)] {
+                phases[name, default: []].append(v)
+            }
+            chainsRead += st.chainsRead
+            echoed += st.rulesEchoed
+            if env["FELIX_BENCH_TRACE"] != nil {
+                print(String(format: "structural %.2f ms (calc %.2f render %.2f read %.2f diff %.2f encode %.2f commit %.2f update %.2f): %@ changed=%d",
+                             ms(end - start), ms(r0 - start), ms(p0 - r0), ms(st.readNs), ms(st.diffNs), ms(st.encodeNs),
+                             ms(st.commitNs), ms(st.updateNs), plan.summary, changedNames?.count ?? -1))
+            }
         }
         let rssAfterUpdates = peakRSSkB()
         samples.sort()
@@ -161,6 +185,10 @@ struct FelixBench {
               String(format: "structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
+              "structural_chains_read=\(chainsRead)", "structural_rules_echoed=\(echoed)",
+              phases.keys.sorted().map { String(format: "structural_%@_median_ms=%.3f", $0, pct(phases[$0]!.sorted(), 0.5)) }.joined(separator: " "),
+              String(format: "full_commit_ms=%.1f full_encode_ms=%.1f full_diff_ms=%.1f", ms(fullStats.commitNs), ms(fullStats.encodeNs), ms(fullStats.diffNs)),
+              "full_rules_echoed=\(fullStats.rulesEchoed)",
               String(format: "restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
               "peak_rss_kb=\(peakRSSkB())", "peak_rss_after_full_kb=\(rssAfterFull)", "peak_rss_after_updates_kb=\(rssAfterUpdates)")
     }
