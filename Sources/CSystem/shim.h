@@ -40,6 +40,8 @@ static inline CURLcode cs_curl_setopt_off(void *fn, CURL *h, CURLoption o, curl_
 typedef size_t (*cs_curl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
 static inline CURLcode cs_curl_setopt_write(void *fn, CURL *h, cs_curl_data_cb f) { return ((cs_curl_easy_setopt_fn)fn)(h, CURLOPT_WRITEFUNCTION, f); }
 static inline CURLcode cs_curl_getinfo_long(void *fn, CURL *h, CURLINFO i, long *v) { return ((cs_curl_easy_getinfo_fn)fn)(h, i, v); }
+typedef CURLMcode (*cs_curl_multi_setopt_fn)(CURLM *, CURLMoption, ...);
+static inline CURLMcode cs_curl_multi_setopt_long(void *fn, CURLM *m, CURLMoption o, long v) { return ((cs_curl_multi_setopt_fn)fn)(m, o, v); }
 
 #endif
 

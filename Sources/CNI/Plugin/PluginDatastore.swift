@@ -12,11 +12,16 @@ final class PluginDatastore: @unchecked Sendable {
     private let make: @Sendable (ClusterConnection) throws -> any KubeAPI
 
     init(config: NetworkConfig, environment: [String: String],
-         make: @escaping @Sendable (ClusterConnection) throws -> any KubeAPI = { try KubeClient(connection: $0, options: KubeClientOptions(connectTimeout: 5, requestTimeout: 20)) }) {
+         make: @escaping @Sendable (ClusterConnection) throws -> any KubeAPI = { try KubeClient(connection: $0, options: PluginDatastore.clientOptions) }) {
         self.config = config
         self.environment = environment
         self.make = make
     }
+
+    /// One connection for the whole invocation: its parallel requests (the Pod patch beside
+    /// calico-ipam's reads and writes) queue for it rather than each paying for a TLS
+    /// handshake, which costs more CPU than the wait on a loaded node.
+    static let clientOptions = KubeClientOptions(connectTimeout: 5, requestTimeout: 20, maxConnections: 1)
 
     /// An already-made API (tests, or a caller that has one).
     init(config: NetworkConfig, api: any KubeAPI) {

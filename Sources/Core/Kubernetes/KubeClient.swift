@@ -6,10 +6,15 @@ public struct KubeClientOptions: Sendable {
     public var connectTimeout: Double
     /// Seconds allowed for one non-watch request, answer included.
     public var requestTimeout: Double
+    /// Connections to the server at most (nil: no limit); further requests queue for a free one.
+    /// Only for clients without watches, which hold their connection: the CNI plugin sets 1 so
+    /// that its few parallel requests pay for one TLS handshake, not one each.
+    public var maxConnections: Int?
 
-    public init(connectTimeout: Double = 10, requestTimeout: Double = 60) {
+    public init(connectTimeout: Double = 10, requestTimeout: Double = 60, maxConnections: Int? = nil) {
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
+        self.maxConnections = maxConnections
     }
 }
 
@@ -34,7 +39,8 @@ public final class KubeClient: KubeAPI {
         self.connection = connection
         self.options = options
         do {
-            transport = try HTTPTransport(config: HTTPClientConfig(connection: connection, connectTimeout: options.connectTimeout))
+            transport = try HTTPTransport(config: HTTPClientConfig(connection: connection, connectTimeout: options.connectTimeout),
+                                          maxConnectionsPerHost: options.maxConnections)
         } catch {
             throw KubeErrorMapping.error(from: error)
         }

@@ -23,10 +23,20 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Set once in init, before the thread starts.
     private weak var thread: Thread?
 
-    init(name: String = "calico-http") throws {
+    /// `maxConnectionsPerHost`: nil for no limit; otherwise requests beyond it wait in libcurl's
+    /// queue for a connection to come free (for short-lived callers without watches, such as the
+    /// CNI plugin, whose parallel requests then share one TLS handshake).
+    init(name: String = "calico-http", maxConnectionsPerHost: Int? = nil) throws {
         curl = try LibCurl.get()
         guard let multi = curl.multiInit() else {
             throw HTTPTransportError(message: "cannot initialise libcurl (curl_multi_init failed)")
+        }
+        if let limit = maxConnectionsPerHost {
+            let code = cs_curl_multi_setopt_long(curl.multiSetopt, multi, CURLMOPT_MAX_HOST_CONNECTIONS, limit)
+            guard code == CURLM_OK else {
+                _ = curl.multiCleanup(multi)
+                throw HTTPTransportError(message: "cannot limit connections per host: " + curl.multiError(code))
+            }
         }
         self.multi = multi
         let thread = Thread { [self] in

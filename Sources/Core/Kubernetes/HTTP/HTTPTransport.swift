@@ -7,9 +7,9 @@ final class HTTPTransport: Sendable {
     let config: HTTPClientConfig
     private let loop: CurlMultiLoop
 
-    init(config: HTTPClientConfig) throws {
+    init(config: HTTPClientConfig, maxConnectionsPerHost: Int? = nil) throws {
         self.config = config
-        loop = try CurlMultiLoop()
+        loop = try CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost)
     }
 
     deinit { loop.shutdown() }

@@ -31,6 +31,7 @@ struct LibCurl: @unchecked Sendable {
     /// Variadic in C, so called through the shim's typed trampolines (cs_curl_setopt_*).
     let easySetopt: UnsafeMutableRawPointer
     let easyGetinfo: UnsafeMutableRawPointer
+    let multiSetopt: UnsafeMutableRawPointer
 
     /// Loaded and globally initialised once per process; the failure, if any, is kept too.
     static let shared: Result<LibCurl, HTTPTransportError> = load()
@@ -89,6 +90,7 @@ struct LibCurl: @unchecked Sendable {
         multiStrerror = try Self.symbol(h, "curl_multi_strerror")
         easySetopt = try Self.address(h, "curl_easy_setopt")
         easyGetinfo = try Self.address(h, "curl_easy_getinfo")
+        multiSetopt = try Self.address(h, "curl_multi_setopt")
     }
 
     private static func address(_ h: UnsafeMutableRawPointer, _ name: String) throws(HTTPTransportError) -> UnsafeMutableRawPointer {
