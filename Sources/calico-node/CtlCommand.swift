@@ -44,6 +44,6 @@ struct CtlGetCommand: AsyncRunnable {
         }
         let json = try JSONValue(data: body)
         let items = name == nil ? (json["items"]?.arrayValue ?? []) : [json]
-        print(try CtlPrinter.render(items: items, kind: resource, format: output), terminator: "")
+        print(try CtlPrinter.render(items: items, kind: resource, format: output, single: name != nil), terminator: "")
     }
 }

@@ -65,7 +65,13 @@ final class CtlTests: CtlServerTestCase {
         XCTAssertEqual(pool.status, 0, pool.err)
         let json = try JSONValue(data: Data(pool.out.utf8))
         XCTAssertEqual(json["spec"]?["blockSize"], .int(28))
-        XCTAssertEqual(json["apiVersion"], .string("crd.projectcalico.org/v1"))
+        XCTAssertEqual(json["apiVersion"], .string("projectcalico.org/v3"), "shown in calicoctl's v3 form")
+        // Without a name: a list object, as calicoctl prints it, which applies back unchanged.
+        let list = try ctl(["get", "ippools", "-o", "yaml"])
+        XCTAssertEqual(list.status, 0, list.err)
+        XCTAssertTrue(list.out.contains("kind: IPPoolList") && list.out.contains("apiVersion: projectcalico.org/v3"), list.out)
+        let reapplied = try ctl(["apply", "-f", "-"], stdin: list.out)
+        XCTAssertEqual(reapplied.status, 0, reapplied.err)
 
         let table = try ctl(["get", "networkpolicies", "-n", "shop"])
         XCTAssertTrue(table.out.contains("shop") && table.out.contains("allow-web"), table.out)
