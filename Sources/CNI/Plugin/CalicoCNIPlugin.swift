@@ -199,8 +199,8 @@ public struct CalicoCNIPlugin: Sendable {
     /// is gone needs nothing.
     private func clearPod(_ store: PluginDatastore, _ ns: String, _ pod: String, containerID: String) async throws(CNIError) {
         do {
-            let current = try await store.api().get(Pod.self, name: pod, namespace: ns)
-            guard PodAnnotations.delApplies(to: current.metadata.annotations, containerID: containerID) else { return }
+            let current = try await store.api().getJSON(Pod.self, name: pod, namespace: ns)
+            guard PodAnnotations.delApplies(to: PodAnnotations.of(current), containerID: containerID) else { return }
         } catch KubeError.notFound {
             return
         } catch {
@@ -212,7 +212,7 @@ public struct CalicoCNIPlugin: Sendable {
     private func patchPod(_ store: PluginDatastore, _ ns: String, _ pod: String, _ patch: JSONValue, _ doing: String,
                           ignoreMissing: Bool = false) async throws(CNIError) {
         do {
-            _ = try await store.api().patch(Pod.self, name: pod, namespace: ns, mergePatch: patch)
+            try await store.api().applyMergePatch(Pod.self, name: pod, namespace: ns, mergePatch: patch)
         } catch KubeError.notFound where ignoreMissing {
         } catch {
             throw CNIError.wrapping(error, "\(doing) Pod \(ns)/\(pod)")

@@ -22,6 +22,11 @@ public enum PodAnnotations {
         .object(["metadata": .object(["annotations": .object([podIP: .string(""), podIPs: .string("")])])])
     }
 
+    /// The string annotations of a Pod as the server sent it (`KubeAPI.getJSON`).
+    public static func of(_ pod: JSONValue) -> [String: String]? {
+        pod["metadata"]?["annotations"]?.objectValue?.compactMapValues(\.stringValue)
+    }
+
     /// Whether a DEL for `containerID` may blank the pod's addresses: not when a newer sandbox's
     /// ADD has already written its own container ID.
     public static func delApplies(to annotations: [String: String]?, containerID: String) -> Bool {

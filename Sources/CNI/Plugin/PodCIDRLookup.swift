@@ -36,6 +36,6 @@ struct PodCIDRLookup: Sendable {
     }
 
     private func readNode() async throws -> [String] {
-        try await store.api().get(K8sNode.self, name: node, namespace: nil).podCIDRs
+        K8sNode.podCIDRs(fromJSON: try await store.api().getJSON(K8sNode.self, name: node, namespace: nil))
     }
 }

@@ -13,9 +13,25 @@ public protocol KubeAPI: Sendable {
     /// RFC 7386 JSON merge patch.
     func patch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws -> T
     func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws
+    /// The object as the server sent it, not decoded into `T`: for a caller that reads a field
+    /// or two on a short-lived path (the CNI plugin, once per pod start), where a typed decode
+    /// costs more than the request.
+    func getJSON<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> JSONValue
+    /// A merge patch whose answer the caller does not need, so it is not decoded.
+    func applyMergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws
 }
 
 extension KubeAPI {
+    /// For conformers without a cheaper way: the typed read's raw form.
+    public func getJSON<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> JSONValue {
+        let object = try await get(type, name: name, namespace: namespace)
+        return try object.raw ?? object.encodedForWrite()
+    }
+
+    public func applyMergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws {
+        _ = try await patch(type, name: name, namespace: namespace, mergePatch: mergePatch)
+    }
+
     /// Every page of a list, following `continue` tokens; the resourceVersion is the first page's.
     public func list<T: KubeResource>(_ type: T.Type, options: ListOptions = ListOptions()) async throws -> ResourceList<T> {
         var opts = options

@@ -78,6 +78,16 @@ public final class KubeClient: KubeAPI {
         return try object(T.self, body, what: name)
     }
 
+    public func getJSON<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> JSONValue {
+        let body = try await send("GET", path: KubeURL.path(T.resource, namespace: namespace, name: name))
+        do { return try JSONWire.parse(body) } catch { throw KubeError.decode("\(T.resource.kind) \(name): \(error)") }
+    }
+
+    public func applyMergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws {
+        let path = KubeURL.path(T.resource, namespace: namespace, name: name)
+        _ = try await send("PATCH", path: path, body: Data(JSONWire.encodeSorted(mergePatch)), contentType: "application/merge-patch+json")
+    }
+
     public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
         _ = try await send("DELETE", path: KubeURL.path(T.resource, namespace: namespace, name: name))
     }

@@ -7,6 +7,15 @@ extension K8sNode {
         if let one = spec?.podCIDR, !one.isEmpty { return [one] }
         return []
     }
+
+    /// The same from the Node as the server sent it (`KubeAPI.getJSON`), without a typed decode.
+    public static func podCIDRs(fromJSON node: JSONValue) -> [String] {
+        let spec = node["spec"]
+        let list = spec?["podCIDRs"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !list.isEmpty { return list }
+        if let one = spec?["podCIDR"]?.stringValue, !one.isEmpty { return [one] }
+        return []
+    }
 }
 
 extension HostLocalPodCIDR {
