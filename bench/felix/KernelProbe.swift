@@ -6,14 +6,17 @@ import Foundation
 enum KernelProbe {
     static func run(_ programmer: NFTProgrammer, _ base: NFTRuleset) throws -> [String] {
         func time(_ label: String, _ name: String, _ change: (inout NFTRuleset, Int) -> Void) throws -> String {
+            try time(label, [name], change)
+        }
+        func time(_ label: String, _ names: Set<String>, _ change: (inout NFTRuleset, Int) -> Void) throws -> String {
             var samples: [UInt64] = []
             for i in 0..<20 {
                 var next = base
                 change(&next, i)
                 let t = DispatchTime.now().uptimeNanoseconds
-                try programmer.apply(next, changed: [name])
+                try programmer.apply(next, changed: names)
                 samples.append(DispatchTime.now().uptimeNanoseconds - t)
-                try programmer.apply(base, changed: [name])
+                try programmer.apply(base, changed: names)
             }
             samples.sort()
             return String(format: "probe_%@_ms=%.2f", label, Double(samples[samples.count / 2]) / 1e6)
@@ -42,12 +45,38 @@ enum KernelProbe {
             out.append(try time("rule_verdict_leaf_chain", leaf) { rs, i in
                 rs.chains[leaf]!.rules.insert(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"), at: 0) })
         }
+        // A new named set alone, and with a rule that looks it up (what a rule gaining a value set costs).
+        let probeSet = "fx-probe-set"
+        out.append(try time("new_set_alone", probeSet) { rs, i in
+            rs.add(NFTSet(name: probeSet, type: .inetService, elements: [.port(UInt16(20000 + i))])) })
+        out.append(try time("rule_with_new_set", [probeSet, policyChain]) { rs, i in
+            rs.add(NFTSet(name: probeSet, type: .inetService, elements: [.port(UInt16(20000 + i))]))
+            rs.chains[policyChain]!.rules.append(NFTRule([.port(.tcp, .destination, .set(probeSet))], verdict: .drop, comment: "probe \(i)")) })
         out.append(try time("rule_counter_shared_chain", policyChain) { rs, i in
             rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], statements: [.counter], comment: "probe \(i)")) })
         out.append(try time("rule_verdict_orphan_chain", "fx-orphan") { rs, i in
             rs.add(NFTChain(name: "fx-orphan", rules: [NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)")])) })
         out.append(try time("rule_delete_shared_chain", policyChain) { rs, _ in
             rs.chains[policyChain]!.rules.removeLast() })
+        // The same rule into a small second table next to ours: the kernel validates per table,
+        // so the big table's jump graph is not walked.
+        let other = try NFTProgrammer(namespace: programmer.namespace, table: "calico-fxprobe")
+        defer { try? other.deleteTable() }
+        var small = NFTRuleset(table: "calico-fxprobe")
+        small.add(NFTChain(name: "eval", rules: [NFTRule([.l4proto(17)], verdict: .return)]))
+        small.add(NFTChain(name: "fwd", base: NFTBaseChain(hook: .forward, priority: -1, policy: .accept), rules: [NFTRule(verdict: .jump("eval"))]))
+        try other.apply(small)
+        var samples: [UInt64] = []
+        for i in 0..<20 {
+            var next = small
+            next.chains["eval"]!.rules.append(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"))
+            let t = DispatchTime.now().uptimeNanoseconds
+            try other.apply(next, changed: ["eval"])
+            samples.append(DispatchTime.now().uptimeNanoseconds - t)
+            try other.apply(small, changed: ["eval"])
+        }
+        samples.sort()
+        out.append(String(format: "probe_rule_verdict_second_table_ms=%.2f", Double(samples[samples.count / 2]) / 1e6))
         return out
     }
 }
