@@ -2,7 +2,7 @@
 # Programming CHAINS x RULES rules and a SET-element interval set (defaults 1000 x 10, 10000) into
 # table inet calico through our NFTProgrammer (one netlink batch) against `nft -f` of the same
 # ruleset rendered as text, in a throwaway namespace. Also: one-rule updates (apply = diff +
-# batch + read-back) and a restarted programmer's no-op reconcile.
+# batch; the added rule's handle comes from the commit's echo) and a restarted programmer's no-op reconcile.
 # Usage: bench/nft.sh [CHAINS] [RULES_PER_CHAIN] [SET_ELEMENTS]. Needs root. Builds with swiftc -O
 # directly (Core/Kernel + IPNet as module Core, then the NFTables sources with the driver).
 set -euo pipefail
@@ -13,14 +13,16 @@ WORK="$(mktemp -d)"
 cleanup() { ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
+# The kernel wrappers; LinkedLibraries (the version command's list) needs the HTTP client.
+KERNEL=$(ls Sources/Core/Kernel/*.swift | grep -v LinkedLibraries)
 swiftc -O -swift-version 6 -parse-as-library -module-name Core -emit-module -emit-module-path "$WORK/Core.swiftmodule" \
     -emit-library -static -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
-    Sources/Core/Kernel/*.swift Sources/Core/Model/IPNet.swift -o "$WORK/libCore.a"
+    $KERNEL Sources/Core/Model/IPNet.swift -o "$WORK/libCore.a"
 # The NFTables sources and the driver form one module; their `import Core` finds the one above.
 swiftc -O -swift-version 6 -parse-as-library -module-name NFTBench -I "$WORK" -L "$WORK" -lCore \
     -I Sources/CSystem -Xcc -I/usr/include/libnl3 \
     Sources/Policy/NFTables/*.swift bench/nft/main.swift -o "$WORK/nft-bench" \
-    -lnl-route-3 -lnl-3 -lnftnl -lmnl -lcurl
+    -lnl-route-3 -lnl-3 -lnftnl -lmnl
 
 ip netns add "$NS"
 ours=$("$WORK/nft-bench" "$NS" "$WORK/ruleset.nft" "$CHAINS" "$PER" "$ELEMS")
