@@ -36,6 +36,6 @@ t=$(date +%s%N); ip netns exec "$NS" true; exec_overhead=$(ms "$t")
 
 echo "chains=$CHAINS rules=$our_rules set=$ELEMS $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs kernel $(uname -r)"
 echo "ours: full ${our_full_ms} ms (render ${our_render_ms} ms not included, diff ${our_diff_ms} ms not included), read-back ${our_read_ms} ms"
-echo "ours: one-rule update median ${our_update_median_ms} ms, max ${our_update_max_ms} ms (20 updates); restarted no-op reconcile ${our_restart_noop_ms} ms"
+echo "ours: one-rule update median ${our_update_median_ms} ms, max ${our_update_max_ms} ms (20 updates; medians: diff ${our_update_diff_median_ms} ms, read back ${our_update_read_median_ms} ms, commit ${our_update_commit_median_ms} ms); restarted no-op reconcile ${our_restart_noop_ms} ms"
 echo "nft -f: full ${nft_full} ms (${nft_rules} rules; includes ~${exec_overhead} ms of ip netns exec)"
 awk -v a="$our_full_ms" -v b="$nft_full" 'BEGIN { printf "ratio ours/nft full: %.2f\n", a / b }'

@@ -60,15 +60,21 @@ struct NFTBench {
         var state = NFTProgrammedState()
         let readMs = try ms { state = try nft.readProgrammed() }
         // One changed rule in one chain, from the cached state (what felix does per event).
-        var times: [Double] = []
+        var times: [Double] = [], commits: [Double] = [], diffs: [Double] = [], reads: [Double] = []
         for v in 1...20 {
             let changed = ruleset(chains: chains, rulesPerChain: per, elements: elements, variant: v)
             times.append(try ms { try nft.apply(changed) })
+            let st = nft.lastStats
+            commits.append(Double(st.commitNs) / 1e6)
+            diffs.append(Double(st.diffNs) / 1e6)
+            reads.append(Double(st.readNs) / 1e6)
         }
         times.sort()
+        func median(_ v: [Double]) -> String { String(format: "%.2f", v.sorted()[v.count / 2]) }
         let again = try ms { _ = try NFTProgrammer(namespace: .named(args[1])).apply(ruleset(chains: chains, rulesPerChain: per, elements: elements, variant: 20)) }
         print("rules=\(state.ruleCount) chains=\(state.chains.count) render_ms=\(Int(renderMs)) diff_ms=\(Int(diffMs)) "
               + "full_ms=\(Int(fullMs)) read_ms=\(Int(readMs)) update_median_ms=\(String(format: "%.1f", times[times.count / 2])) "
-              + "update_max_ms=\(String(format: "%.1f", times.last!)) restart_noop_ms=\(Int(again))")
+              + "update_max_ms=\(String(format: "%.1f", times.last!)) restart_noop_ms=\(Int(again)) "
+              + "update_commit_median_ms=\(median(commits)) update_diff_median_ms=\(median(diffs)) update_read_median_ms=\(median(reads))")
     }
 }
