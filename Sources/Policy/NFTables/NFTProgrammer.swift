@@ -25,7 +25,9 @@ public final class NFTProgrammer: @unchecked Sendable {
     /// Batches adding at most this many rules ask the kernel to echo them (NLM_F_ECHO), which
     /// gives their handles without a read back. Bigger ones (a full program) do not: thousands of
     /// echoes cost the commit more than the occasional later dump of a chain, and could overrun
-    /// the socket's receive buffer. 0 turns echoes off. Set it before applying.
+    /// the socket's receive buffer (the kernel queues them all before we read: 256 echoes of at
+    /// most a few hundred bytes each fit even the default buffer, let alone our 4 MiB one).
+    /// 0 turns echoes off. Set it before applying.
     public var echoLimit = 256
     private var stats = NFTApplyStats()
     /// What the last `apply` did and where its time went.
