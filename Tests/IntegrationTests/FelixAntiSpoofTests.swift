@@ -46,7 +46,7 @@ final class FelixAntiSpoofTests: XCTestCase {
 
     /// Packets counted by the rule of `chain` whose comment says `comment`.
     private func counted(_ chain: String, _ comment: String) throws -> Int {
-        let text = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node), "nft", "list", "chain", "inet", "calico", chain])
+        let text = try nft(["list", "chain", "inet", "calico", chain])
         guard let line = text.split(separator: "\n").first(where: { $0.contains(comment) }),
               let range = line.range(of: "counter packets ") else { throw FelixTestError("no counted rule '\(comment)' in \(chain):\n\(text)") }
         return Int(line[range.upperBound...].prefix { $0.isNumber }) ?? -1
@@ -67,5 +67,18 @@ final class FelixAntiSpoofTests: XCTestCase {
         XCTAssertGreaterThan(try counted(leaf, "spoofed source"), 0, "dropped by a's anti-spoofing rule")
         // b answering a: a's address is b's destination, not a source of a: allowed.
         XCTAssertTrue(try cluster.canReach(b, a))
+
+        // Without the anti-spoofing rules the same connection gets through: nothing else stopped it.
+        let listing = try nft(["-a", "list", "chain", "inet", "calico", leaf])
+        let handles = listing.split(separator: "\n").filter { $0.contains("spoofed source") }.compactMap { $0.split(separator: " ").last }
+        XCTAssertEqual(handles.count, 2, listing)
+        for handle in handles { try nft(["delete", "rule", "inet", "calico", leaf, "handle", String(handle)]) }
+        let spoofedUnguarded = try await connects(from: spoofed)
+        XCTAssertTrue(spoofedUnguarded, "with the anti-spoofing rules deleted the spoofed source passes")
+    }
+
+    @discardableResult
+    private func nft(_ args: [String]) throws -> String {
+        try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node), "nft"] + args)
     }
 }
