@@ -173,6 +173,18 @@ struct FelixBench {
             FileHandle.standardError.write(Data("incremental render differs from a full render\n".utf8))
             exit(1)
         }
+        // The programmer's own view (echoed handles, no read back) must be the kernel's: every
+        // chain it holds as read, every set and map.
+        if let cached = programmer.cachedState {
+            let kernel = try NFTProgrammer(namespace: NetNamespace.named(args[1])).readProgrammed()
+            var known = cached.state, actual = kernel
+            for name in cached.unreadChains { known.chains[name]?.rules = []; actual.chains[name]?.rules = [] }
+            if known != actual {
+                let wrong = kernel.chains.keys.filter { known.chains[$0] != actual.chains[$0] }.sorted()
+                FileHandle.standardError.write(Data("programmer's state differs from the kernel's: chains \(wrong.prefix(5))\n".utf8))
+                exit(1)
+            }
+        }
         // A restarted felix: a new programmer reads the kernel and finds nothing to change.
         programmer = nil
         renderer = IncrementalRenderer()
