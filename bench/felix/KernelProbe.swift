@@ -52,6 +52,8 @@ enum KernelProbe {
         out.append(try time("rule_with_new_set", [probeSet, policyChain]) { rs, i in
             rs.add(NFTSet(name: probeSet, type: .inetService, elements: [.port(UInt16(20000 + i))]))
             rs.chains[policyChain]!.rules.append(NFTRule([.port(.tcp, .destination, .set(probeSet))], verdict: .drop, comment: "probe \(i)")) })
+        out.append(try time("rule_with_existing_set", policyChain) { rs, i in
+            rs.chains[policyChain]!.rules.append(NFTRule([.port(.tcp, .destination, .set(valueSet))], verdict: .drop, comment: "probe \(i)")) })
         out.append(try time("rule_counter_shared_chain", policyChain) { rs, i in
             rs.chains[policyChain]!.rules.append(NFTRule([.l4proto(6)], statements: [.counter], comment: "probe \(i)")) })
         out.append(try time("rule_verdict_orphan_chain", "fx-orphan") { rs, i in
