@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNI
+import Core
 import Foundation
 
 /// The CNI plugin: environment and stdin in, the result or the spec's error on stdout, exit
@@ -18,7 +19,10 @@ struct CNICommand: AsyncRunnable {
     static func runPlugin() async -> Never {
         // A delegated IPAM plugin that exits before reading stdin must not kill us.
         signal(SIGPIPE, SIG_IGN)
-        let plugin = CalicoCNIPlugin(environment: PluginIO.processEnvironment())
+        let environment = PluginIO.processEnvironment()
+        // The API's fixed cost (loading libcurl) overlaps reading the config and the kernel work.
+        if TransportPreload.cniInvocationNeedsAPI(environment) { TransportPreload.start() }
+        let plugin = CalicoCNIPlugin(environment: environment)
         let status = await CNIPluginRunner.run(io: .process) { try await plugin.handle($0) }
         PluginExit.now(status)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CNI
+import Core
 import Foundation
 
 /// The Calico IPAM plugin. Like every CNI plugin it takes no arguments: the command comes in
@@ -18,6 +19,10 @@ struct IPAMCommand: AsyncRunnable {
 
     /// Also main's direct path, before any argument parsing.
     static func runPlugin() async -> Never {
+        // ADD and DEL read and write IPAM resources: libcurl loads while the config is read.
+        if let command = getenv("CNI_COMMAND").map({ String(cString: $0) }), command == "ADD" || command == "DEL" {
+            TransportPreload.start()
+        }
         let status = await CalicoIPAMPlugin.run()
         PluginExit.now(status)
     }

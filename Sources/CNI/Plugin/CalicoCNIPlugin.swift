@@ -83,6 +83,14 @@ public struct CalicoCNIPlugin: Sendable {
         let settings = try PluginSettings.read(r.config)
         let w = Workload(r, prefix: settings.interfacePrefix)
         guard let netns = r.netns else { throw CNIError(.invalidEnvironment, "CNI_NETNS is required for ADD") }
+        // The API's fixed cost (client, TLS handshake, the Node read that usePodCidr needs)
+        // starts first and runs beside the kernel work below; it is joined where its answer
+        // is needed, and nothing is allocated before then.
+        let store = PluginDatastore(config: r.config, environment: environment)
+        if w.podName != nil || r.config.ipam.type == "calico-ipam" { store.warmUp() }
+        let resolving = Task { () async -> Result<(ipam: JSONValue, confirmation: Task<[String]?, Error>?), CNIError> in
+            do throws(CNIError) { return .success(try await resolvingIPAM(r.config, store, confirm: true)) } catch { return .failure(error) }
+        }
         let dataplane: PodDataplane
         do { dataplane = try PodDataplane() } catch { throw CNIError.wrapping(error, "open netlink") }
         if try timer.measure("look for the pod interface", { () throws(CNIError) in try dataplane.podInterfaceExists(netns: netns, name: r.ifName) }) {
@@ -96,13 +104,12 @@ public struct CalicoCNIPlugin: Sendable {
                 try dataplane.createPair(hostVeth: hostVeth, podInterface: ifName, netns: netns, mtu: mtu, containerID: containerID)
             }
         }
-        let store = PluginDatastore(config: r.config, environment: environment)
         let delegate = delegate(r.config, paths: r.paths, store: store)
         let ipam: JSONValue, allocated: CNIResult
         var confirmation: Task<[String]?, Error>?
         do {
             (ipam, confirmation) = try await timer.measure("read the Node's podCIDR") { () async throws(CNIError) in
-                try await resolvingIPAM(r.config, store, confirm: true)
+                try await resolving.value.get()
             }
             allocated = try await timer.measure("IPAM ADD") { () async throws(CNIError) in try await delegate.add(r.config, ipam: ipam) }
         } catch {

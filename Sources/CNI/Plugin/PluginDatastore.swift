@@ -55,6 +55,13 @@ final class PluginDatastore: @unchecked Sendable {
         }
     }
 
+    /// Makes the client (kubeconfig read, libcurl loaded, its loop thread started) on a thread
+    /// of its own, so that the first request finds it made. A failure is not kept: the first
+    /// caller of `api()` makes it again and gets the error.
+    func warmUp() {
+        Thread.detachNewThread { [self] in _ = try? api() }
+    }
+
     /// Which cluster the configuration points at, without reading it: K8S_API_ENDPOINT or the
     /// kubeconfig's path (parsing the kubeconfig costs milliseconds the usePodCidr cache is
     /// there to save; the cache is confirmed against the Node anyway).
