@@ -7,6 +7,9 @@ import Core
 /// batch of several MiB never exists twice in memory, as a growing array's copies would.
 final class NFTBatch {
     private(set) var chunks: [[UInt8]] = []
+    /// What each message does, for error messages. Added rules are not kept here (their caller
+    /// describes them from its plan when one fails): a full program's thousands of rule texts
+    /// cost MiBs at the peak and time to render.
     private(set) var operations: [UInt32: String] = [:]
     private(set) var lastSeq: UInt32 = 0
     private var seq: UInt32
@@ -53,14 +56,15 @@ final class NFTBatch {
     }
 
     /// Appends one message; `payload` fills in its attributes. Returns its sequence number.
+    /// A nil `operation` leaves the message's description to the caller.
     @discardableResult
-    func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: String,
+    func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: String?,
              payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) -> UInt32 {
         let s = nextSeq()
         guard let nlh = nftnl_nlmsg_build_hdr(scratch.assumingMemoryBound(to: CChar.self), UInt16(type.rawValue),
                                               family, UInt16(flags), s) else { return s }
         payload(nlh)
-        operations[s] = operation
+        if let operation { operations[s] = operation }
         lastSeq = s
         lastMessage = appendRaw(nlh)
         return s

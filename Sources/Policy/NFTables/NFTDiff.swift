@@ -49,7 +49,11 @@ public enum NFTDiff {
         }
         let chainNames = names(desired.chains.keys)
 
-        // Rules.
+        // Rules. From nothing every desired rule is added: one array of the right size, not a
+        // doubling one (~0.6 MiB of slack at a full program's peak of memory).
+        if programmed.chains.isEmpty {
+            plan.addRules.reserveCapacity(chainNames.reduce(0) { $0 + (desired.chains[$1]?.rules.count ?? 0) })
+        }
         for chain in chainNames.compactMap({ desired.chains[$0] }) {
             if nothingRecreated, programmed.chains[chain.name] != nil, unchanged(chain.name, chain, { $0.chains[chain.name] }) { continue }
             let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])

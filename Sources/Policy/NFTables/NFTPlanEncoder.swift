@@ -98,6 +98,22 @@ struct NFTPlanEncoder {
 
     private func chain(_ name: String) -> String { name }
 
+    /// The description of the added rule sent as message `seq` of the batch `plan` was encoded
+    /// into, as error messages name it; nil if `seq` added no rule.
+    func ruleOperation(seq: UInt32, in plan: NFTPlan) -> String? {
+        // ruleSeqs rise with plan.addRules' order (sequence numbers may wrap: compare offsets).
+        guard let first = ruleSeqs.first else { return nil }
+        let offset = seq &- first
+        var low = 0, high = ruleSeqs.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ruleSeqs[mid] &- first < offset { low = mid + 1 } else { high = mid }
+        }
+        guard low < ruleSeqs.count, ruleSeqs[low] == seq, low < plan.addRules.count else { return nil }
+        let insert = plan.addRules[low]
+        return "add rule \(insert.chain) \(insert.rule.body)"
+    }
+
     private func addChain(_ chain: NFTChain, verb: String) {
         batch.add(NFT_MSG_NEWCHAIN, flags: create, "\(verb) chain \(chain.name)") { nlh in
             NFTObjects.withChain { c in
@@ -198,7 +214,9 @@ struct NFTPlanEncoder {
             } else {
                 flags |= NLM_F_APPEND
             }
-            ruleSeqs.append(batch.add(NFT_MSG_NEWRULE, flags: flags, "add rule \(insert.chain) \(insert.rule.body)") { nlh in
+            // Described only if it fails (`ruleOperation`): rendering every rule's text up front
+            // cost MiBs and milliseconds on a full program.
+            ruleSeqs.append(batch.add(NFT_MSG_NEWRULE, flags: flags, nil) { nlh in
                 nftnl_rule_nlmsg_build_payload(nlh, r)
             })
         }

@@ -175,21 +175,24 @@ public final class NFTProgrammer: @unchecked Sendable {
         var encoder = NFTPlanEncoder(table: table, family: family, batch: batch, echoRules: echoRules)
         encoder.encode(plan)
         lap(\.encodeNs)
+        let describe = { [encoder] (seq: UInt32) in encoder.ruleOperation(seq: seq, in: plan) }
         guard echoRules, !encoder.ruleSeqs.isEmpty else {
-            try send(batch)
+            try send(batch, describe: describe)
             lap(\.commitNs)
             return []
         }
         var echoed: [UInt32: UInt64] = [:]
-        try send(batch) { seq, handle in echoed[seq] = handle }
+        try send(batch, describe: describe) { seq, handle in echoed[seq] = handle }
         lap(\.commitNs)
         return encoder.ruleSeqs.map { echoed[$0] }
     }
 
     /// Sends a batch and waits for the answer to its last message; any error rejects the whole.
     /// Echoed rules (they come before the acks: the kernel sends them as it commits) go to `echo`
-    /// with their message's sequence number and handle.
-    private func send(_ batch: NFTBatch, echo: ((UInt32, UInt64) -> Void)? = nil) throws {
+    /// with their message's sequence number and handle. `describe` names the messages the batch
+    /// has no description of (added rules) when they fail.
+    private func send(_ batch: NFTBatch, describe: (UInt32) -> String? = { _ in nil },
+                      echo: ((UInt32, UInt64) -> Void)? = nil) throws {
         let chunks = batch.finish()
         for _ in 0..<Int(batch.lastSeq &- batch.beginSeq) { _ = socket.nextSeq() }
         try socket.send(chunks)
@@ -205,7 +208,7 @@ public final class NFTProgrammer: @unchecked Sendable {
                 let seq = nlh.pointee.nlmsg_seq
                 let code = NFTSocket.errorCode(nlh)
                 if code != 0 {
-                    failures.append(.init(operation: batch.operations[seq] ?? "batch", errno: -code))
+                    failures.append(.init(operation: batch.operations[seq] ?? describe(seq) ?? "batch", errno: -code))
                 }
                 if seq == batch.lastSeq || seq == batch.beginSeq { finished = true }
             }
