@@ -51,7 +51,8 @@ echo "ours: structural update, a policy gains or loses a rule: median ${our_stru
 echo "ours: structural update by phase (medians): calc ${our_structural_calc_median_ms} ms, render ${our_structural_render_median_ms} ms, read back ${our_structural_read_median_ms} ms, diff ${our_structural_diff_median_ms} ms, encode ${our_structural_encode_median_ms} ms, commit (send + kernel + answers) ${our_structural_commit_median_ms} ms, state update ${our_structural_update_median_ms} ms; chains read back ${our_structural_chains_read}, added rules echoed ${our_structural_rules_echoed}"
 echo "ours: full program by phase: diff ${our_full_diff_ms} ms, encode ${our_full_encode_ms} ms, commit ${our_full_commit_ms} ms (rules echoed ${our_full_rules_echoed})"
 echo "ours: restarted programmer reconcile ${our_restart_reconcile_ms} ms, ${our_restart_plan_messages} messages (0 = nothing flushed or changed)"
-echo "ours: peak RSS $((our_bench_peak_rss_kb / 1024)) MiB (whole process: inputs, calculator, rulesets, programmer); VmHWM after full programming $((our_peak_rss_after_full_kb / 1024)) MiB, after the updates $((our_peak_rss_after_updates_kb / 1024)) MiB"
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }   # one decimal: the aim is 38 MiB
+echo "ours: peak RSS $(mib "$our_bench_peak_rss_kb") MiB (whole process: inputs, calculator, rulesets, programmer); VmHWM after full programming $(mib "$our_peak_rss_after_full_kb") MiB, after the updates $(mib "$our_peak_rss_after_updates_kb") MiB"
 echo "nft: one added rule ${nft_one} ms (starting nft alone: ${nft_noop} ms)"
 echo "nft -f: full ${nft_full} ms (~${nft_rules} rule lines; includes ip netns exec), nft peak RSS $((nft_peak / 1024)) MiB"
 awk -v a="$our_full_ms" -v b="$nft_full" 'BEGIN { printf "ratio ours/nft full programming: %.2f\n", a / b }'
