@@ -48,8 +48,10 @@ final class FelixValueUpdateTests: XCTestCase {
 
         let reader = try NFTProgrammer(namespace: cluster.node)
         let before = try reader.readProgrammed()
-        let portSet = RenderNames.valueSet(owner: RenderNames.policyChain(PolicyKey(namespace: "fv", name: "knp.default.allow-b"), ingress: true),
-                                           rule: 0, field: "d-ports")
+        let portSet = before.sets.keys.first { name in
+            name.hasPrefix("v-") && before.sets[name]?.elements
+                == NFTElementCodec.keyElements(NFTSet(name: name, type: .inetService, interval: true, elements: [.port(80)]))
+        } ?? "no port set"
         XCTAssertNotNil(before.sets[portSet], "the rule's ports are in their own set: \(before.sets.keys.sorted())")
 
         policy.spec = allowBToA(port: 81).spec

@@ -69,6 +69,7 @@ final class FelixIncrementalRenderTests: XCTestCase {
         let (_, changed) = renderer.render(calc.state)
         // A port is a value: only the rule's port set changes, the chains stay.
         let key = PolicyKey(namespace: "x", name: "p")
-        XCTAssertEqual(changed, [RenderNames.valueSet(owner: RenderNames.policyChain(key, ingress: true), rule: 0, field: "d-ports")])
+        let rule = try! XCTUnwrap(calc.state.policies[key]?.ingress.first)
+        XCTAssertEqual(changed, [RenderNames.valueSet(owner: RenderNames.policyChain(key, ingress: true), rule: rule, field: "d-ports")])
     }
 }

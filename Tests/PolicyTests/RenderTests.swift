@@ -81,7 +81,8 @@ final class RenderTests: XCTestCase {
         ])
         XCTAssertEqual(ruleset.chains["cali-pro-kns.x"]?.rules, [NFTRule(statements: [.orMark(0x10000)], verdict: .return)])
 
-        let ports = RenderNames.valueSet(owner: "cali-pi-x_allow-b", rule: 0, field: "d-ports")
+        let allowB = try! XCTUnwrap(state.policies[PolicyKey(namespace: "x", name: "allow-b")]?.ingress.first)
+        let ports = RenderNames.valueSet(owner: "cali-pi-x_allow-b", rule: allowB, field: "d-ports")
         func allow(_ v6: Bool, _ extra: [NFTMatch]) -> NFTRule {
             NFTRule([.l4proto(6), .addrInSet(.source, ipv6: v6, set: RenderNames.selectorSet(src, ipv6: v6))] + extra,
                     statements: [.orMark(0x10000)], verdict: .return)
@@ -171,31 +172,35 @@ final class RenderTests: XCTestCase {
 
     private func render(_ rule: PolicyRule) -> (rules: [NFTRule], sets: [String: Set<NFTSetElement>]) {
         var sets: [NFTSet] = []
-        let rules = RuleRenderer(state: DataplaneState()).render(rule, owner: "c", index: 0, sets: &sets)
+        let rules = RuleRenderer(state: DataplaneState()).render(rule, owner: "c", sets: &sets)
         return (rules, Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.elements) }))
     }
 
-    private func value(_ field: String) -> String { RenderNames.valueSet(owner: "c", rule: 0, field: field) }
+    private func value(_ rule: PolicyRule, _ field: String) -> String { RenderNames.valueSet(owner: "c", rule: rule, field: field) }
 
     func testPassDenyLogAndValueSetsRender() {
         XCTAssertEqual(render(PolicyRule(action: .pass)).rules, [NFTRule(statements: [.orMark(0x20000)], verdict: .return)])
-        let deny = render(PolicyRule(action: .deny, source: EntityMatch(nets: [IPNet(parsing: "10.0.0.0/8")!, IPNet(parsing: "fd00::/8")!],
-                                                                         notNets: [IPNet(parsing: "10.1.0.0/16")!])))
+        let denyRule = PolicyRule(action: .deny, source: EntityMatch(nets: [IPNet(parsing: "10.0.0.0/8")!, IPNet(parsing: "fd00::/8")!],
+                                                                    notNets: [IPNet(parsing: "10.1.0.0/16")!]))
+        let deny = render(denyRule)
+        let denyValue = { self.value(denyRule, $0) }
         XCTAssertEqual(deny.rules, [
-            NFTRule([.addrInSet(.source, ipv6: false, set: value("s4-nets")), .addrInSet(.source, ipv6: false, set: value("s4-notnets"), negated: true)],
+            NFTRule([.addrInSet(.source, ipv6: false, set: denyValue("s4-nets")), .addrInSet(.source, ipv6: false, set: denyValue("s4-notnets"), negated: true)],
                     verdict: .drop),
-            NFTRule([.addrInSet(.source, ipv6: true, set: value("s6-nets"))], verdict: .drop),
+            NFTRule([.addrInSet(.source, ipv6: true, set: denyValue("s6-nets"))], verdict: .drop),
         ])
-        XCTAssertEqual(deny.sets, [value("s4-nets"): [.net(IPNet(parsing: "10.0.0.0/8")!)], value("s4-notnets"): [.net(IPNet(parsing: "10.1.0.0/16")!)],
-                                   value("s6-nets"): [.net(IPNet(parsing: "fd00::/8")!)]])
+        XCTAssertEqual(deny.sets, [denyValue("s4-nets"): [.net(IPNet(parsing: "10.0.0.0/8")!)], denyValue("s4-notnets"): [.net(IPNet(parsing: "10.1.0.0/16")!)],
+                                   denyValue("s6-nets"): [.net(IPNet(parsing: "fd00::/8")!)]])
         let log = render(PolicyRule(action: .log, protocol: .icmp, icmp: ICMPMatch(type: 8)))
         XCTAssertEqual(log.rules, [NFTRule([.ipVersion(4), .l4proto(1), .icmp(ipv6: false, type: 8, code: nil)], statements: [.log(prefix: "calico-packet: ")])])
-        let v4only = render(PolicyRule(action: .allow, ipVersion: 4, protocol: .udp,
-                                       destination: EntityMatch(ports: [.range(1000, 2000), .number(53)], notPorts: [.number(1500)])))
-        XCTAssertEqual(v4only.rules, [NFTRule([.ipVersion(4), .l4proto(17), .port(.udp, .destination, .set(value("d-notports")), negated: true),
-                                               .port(.udp, .destination, .set(value("d-ports")))],
+        let v4Rule = PolicyRule(action: .allow, ipVersion: 4, protocol: .udp,
+                                destination: EntityMatch(ports: [.range(1000, 2000), .number(53)], notPorts: [.number(1500)]))
+        let v4only = render(v4Rule)
+        let v4value = { self.value(v4Rule, $0) }
+        XCTAssertEqual(v4only.rules, [NFTRule([.ipVersion(4), .l4proto(17), .port(.udp, .destination, .set(v4value("d-notports")), negated: true),
+                                               .port(.udp, .destination, .set(v4value("d-ports")))],
                                               statements: [.orMark(0x10000)], verdict: .return)])
-        XCTAssertEqual(v4only.sets, [value("d-ports"): [.ports(1000...2000), .port(53)], value("d-notports"): [.port(1500)]])
+        XCTAssertEqual(v4only.sets, [v4value("d-ports"): [.ports(1000...2000), .port(53)], v4value("d-notports"): [.port(1500)]])
     }
 
     /// A rule's values can change without its rules changing: the same rules, other set elements.

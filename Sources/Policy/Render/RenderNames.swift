@@ -33,10 +33,16 @@ public enum RenderNames {
         (ingress ? "tier-in-" : "tier-out-") + readable(tier) + (occurrence == 0 ? "" : "-\(occurrence)")
     }
 
-    /// The set holding the values of one field (`d-ports`, `s4-nets`, ...) of rule `rule` of a
-    /// policy or profile chain.
-    public static func valueSet(owner: String, rule: Int, field: String) -> String {
-        "v-" + SHA1.hexDigest("\(owner)|\(rule)|\(field)").prefix(16)
+    /// The set holding the values of one field (`d-ports`, `s4-nets`, ...) of a rule of a policy
+    /// or profile chain. Named by the rule's shape (everything but its values) and its ordinal
+    /// among the chain's rules of that shape, not by its index: inserting or removing another
+    /// rule renames no set, and editing only values keeps every name (an element-only batch).
+    public static func valueSet(owner: String, rule: PolicyRule, ordinal: Int = 0, field: String) -> String {
+        valueSet(owner: owner, shape: RuleShape.key(rule), ordinal: ordinal, field: field)
+    }
+
+    static func valueSet(owner: String, shape: String, ordinal: Int, field: String) -> String {
+        "v-" + SHA1.hexDigest("\(owner)|\(shape)|\(ordinal)|\(field)").prefix(16)
     }
 
     public static func policyChain(_ key: PolicyKey, ingress: Bool) -> String {

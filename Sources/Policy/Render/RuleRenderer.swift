@@ -3,17 +3,24 @@ import Core
 /// One Calico rule to nftables rules. A rule becomes several when it needs alternatives nftables
 /// cannot express in one rule: each IP version it may match and each (protocol, port) a named
 /// port resolves to. The values a user edits (ports, notPorts, nets, notNets) go into named sets
-/// of their own, named after the chain, the rule's index and the field, so editing them changes
-/// set elements only: the kernel commits an element-only batch without re-validating the jump
-/// graph, and the rule and its handle stay.
+/// of their own, named after the chain, the rule's shape and ordinal among rules of that shape
+/// (`RuleShape`) and the field, so editing them changes set elements only: the kernel commits an
+/// element-only batch without re-validating the jump graph, and the rule and its handle stay;
+/// inserting or removing another rule renames none of them.
 struct RuleRenderer {
     let state: DataplaneState
 
-    /// The rules for rule `index` of chain `owner`; the value sets they name are appended to `sets`.
-    func render(_ rule: PolicyRule, owner: String, index: Int, sets: inout [NFTSet]) -> [NFTRule] {
+    /// The rules for a rule of chain `owner`, the `ordinal`th of its shape there; the value sets
+    /// they name are appended to `sets`.
+    func render(_ rule: PolicyRule, owner: String, ordinal: Int = 0, sets: inout [NFTSet]) -> [NFTRule] {
+        render(rule, owner: owner, shape: RuleShape.key(rule), ordinal: ordinal, sets: &sets)
+    }
+
+    func render(_ rule: PolicyRule, owner: String, shape: String, ordinal: Int, sets: inout [NFTSet]) -> [NFTRule] {
         var out: [NFTRule] = []
+        let values = ValueSets(owner: owner, shape: shape, ordinal: ordinal)
         for version in versions(rule) {
-            out += render(rule, version: version, values: ValueSets(owner: owner, index: index), sets: &sets)
+            out += render(rule, version: version, values: values, sets: &sets)
         }
         return out
     }
@@ -21,10 +28,11 @@ struct RuleRenderer {
     /// Names and collects the value sets of one rule.
     private struct ValueSets {
         let owner: String
-        let index: Int
+        let shape: String
+        let ordinal: Int
 
         func add(_ field: String, type: NFTSetType, _ elements: [NFTSetElement], to sets: inout [NFTSet]) -> String {
-            let name = RenderNames.valueSet(owner: owner, rule: index, field: field)
+            let name = RenderNames.valueSet(owner: owner, shape: shape, ordinal: ordinal, field: field)
             if !sets.contains(where: { $0.name == name }) {
                 sets.append(NFTSet(name: name, type: type, interval: true, elements: Set(elements)))
             }

@@ -119,7 +119,9 @@ public enum RulesetRenderer {
     static func ruleChain(_ name: String, _ policyRules: [PolicyRule], _ renderer: RuleRenderer) -> [ChainPiece] {
         var sets: [NFTSet] = []
         var rules: [NFTRule] = []
-        for (i, rule) in policyRules.enumerated() { rules += renderer.render(rule, owner: name, index: i, sets: &sets) }
+        for (rule, slot) in zip(policyRules, RuleShape.ordinals(policyRules)) {
+            rules += renderer.render(rule, owner: name, shape: slot.shape, ordinal: slot.ordinal, sets: &sets)
+        }
         return [.chain(NFTChain(name: name, rules: rules))] + sets.map { .set($0) }
     }
 
