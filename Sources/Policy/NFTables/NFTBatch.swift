@@ -7,10 +7,11 @@ import Core
 /// batch of several MiB never exists twice in memory, as a growing array's copies would.
 final class NFTBatch {
     private(set) var chunks: [[UInt8]] = []
-    /// What each message does, for error messages. Added rules are not kept here (their caller
-    /// describes them from its plan when one fails): a full program's thousands of rule texts
-    /// cost MiBs at the peak and time to render.
-    private(set) var operations: [UInt32: String] = [:]
+    /// What each message does, for error messages, in sequence order; the text is made only
+    /// when a message fails (`operation(seq:)`). Added rules are not kept here (their caller
+    /// describes them from its plan): a full program's thousands of texts cost MiBs at the peak
+    /// and time to render.
+    private var operations: [(seq: UInt32, operation: NFTBatchOperation)] = []
     private(set) var lastSeq: UInt32 = 0
     private var seq: UInt32
     let family: UInt16
@@ -58,16 +59,29 @@ final class NFTBatch {
     /// Appends one message; `payload` fills in its attributes. Returns its sequence number.
     /// A nil `operation` leaves the message's description to the caller.
     @discardableResult
-    func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: String?,
+    func add(_ type: nf_tables_msg_types, flags: Int32, _ operation: NFTBatchOperation?,
              payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) -> UInt32 {
         let s = nextSeq()
         guard let nlh = nftnl_nlmsg_build_hdr(scratch.assumingMemoryBound(to: CChar.self), UInt16(type.rawValue),
                                               family, UInt16(flags), s) else { return s }
         payload(nlh)
-        if let operation { operations[s] = operation }
+        if let operation { operations.append((s, operation)) }
         lastSeq = s
         lastMessage = appendRaw(nlh)
         return s
+    }
+
+    /// The description of message `seq`; nil if it has none (an added rule).
+    func operation(seq: UInt32) -> String? {
+        // Sequence numbers rise in `operations` but may wrap: compare offsets from the begin.
+        let offset = seq &- beginSeq
+        var low = 0, high = operations.count
+        while low < high {
+            let mid = (low + high) / 2
+            if operations[mid].seq &- beginSeq < offset { low = mid + 1 } else { high = mid }
+        }
+        guard low < operations.count, operations[low].seq == seq else { return nil }
+        return operations[low].operation.description
     }
 
     /// Closes the batch, asking for an ACK on its last message: the kernel answers every message
@@ -114,3 +128,25 @@ enum NFTObjects {
         bytes.withUnsafeBytes { body($0.baseAddress!, UInt32($0.count)) }
     }
 }
+
+/// What a batch message does, kept compact (names are shared with the plan, not copied into a
+/// new string per message) and rendered as text only for an error message.
+enum NFTBatchOperation: CustomStringConvertible {
+    /// A rare operation, described up front.
+    case text(String)
+    /// `<verb> <object> <name>`, e.g. "add chain cali-fw-x".
+    case named(NFTBatchVerb, NFTBatchObject, String)
+    /// "add 400 elements of <set>".
+    case elements(NFTBatchVerb, count: UInt16, set: String)
+
+    var description: String {
+        switch self {
+        case .text(let s): s
+        case .named(let verb, let object, let name): "\(verb.rawValue) \(object.rawValue) \(name)"
+        case .elements(let verb, let count, let set): "\(verb.rawValue) \(count) elements of \(set)"
+        }
+    }
+}
+
+enum NFTBatchVerb: String { case add, update, delete, flush }
+enum NFTBatchObject: String { case table, chain, set, map }

@@ -26,7 +26,7 @@ struct NFTPlanEncoder {
 
     mutating func encode(_ plan: NFTPlan) {
         if plan.createTable {
-            batch.add(NFT_MSG_NEWTABLE, flags: create, "add table \(table)") { nlh in
+            batch.add(NFT_MSG_NEWTABLE, flags: create, .named(.add, .table, table)) { nlh in
                 NFTObjects.withTable { t in
                     nftnl_table_set_str(t, UInt16(NFTNL_TABLE_NAME.rawValue), table)
                     nftnl_table_nlmsg_build_payload(nlh, t)
@@ -34,7 +34,7 @@ struct NFTPlanEncoder {
             }
         }
         for chain in plan.flushChains {
-            batch.add(NFT_MSG_DELRULE, flags: 0, "flush chain \(chain)") { nlh in
+            batch.add(NFT_MSG_DELRULE, flags: 0, .named(.flush, .chain, chain)) { nlh in
                 NFTObjects.withRule { r in
                     nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
                     nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), chain)
@@ -43,7 +43,7 @@ struct NFTPlanEncoder {
             }
         }
         for ref in plan.deleteRules {
-            batch.add(NFT_MSG_DELRULE, flags: 0, "delete rule \(ref.chain) handle \(ref.handle)") { nlh in
+            batch.add(NFT_MSG_DELRULE, flags: 0, .text("delete rule \(ref.chain) handle \(ref.handle)")) { nlh in
                 NFTObjects.withRule { r in
                     nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
                     nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), chain(ref.chain))
@@ -59,7 +59,7 @@ struct NFTPlanEncoder {
             elements(NFT_MSG_DELSETELEM, set: set, id: nil, keys, verdicts: nil)
         }
         for set in plan.deleteSets {
-            batch.add(NFT_MSG_DELSET, flags: 0, "delete set \(set)") { nlh in
+            batch.add(NFT_MSG_DELSET, flags: 0, .named(.delete, .set, set)) { nlh in
                 NFTObjects.withSet { s in
                     nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
                     nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
@@ -68,7 +68,7 @@ struct NFTPlanEncoder {
             }
         }
         for chain in plan.deleteChains {
-            batch.add(NFT_MSG_DELCHAIN, flags: 0, "delete chain \(chain)") { nlh in
+            batch.add(NFT_MSG_DELCHAIN, flags: 0, .named(.delete, .chain, chain)) { nlh in
                 NFTObjects.withChain { c in
                     nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
                     nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_NAME.rawValue), chain)
@@ -76,8 +76,8 @@ struct NFTPlanEncoder {
                 }
             }
         }
-        for c in plan.addChains { addChain(c, verb: "add") }
-        for c in plan.updateChains { addChain(c, verb: "update") }
+        for c in plan.addChains { addChain(c, verb: .add) }
+        for c in plan.updateChains { addChain(c, verb: .update) }
         var setIDs: [String: UInt32] = [:]
         for set in plan.addSets {
             setIDs[set.name] = addSet(name: set.name, type: set.type, interval: set.interval, anonymous: false, verdictMap: false)
@@ -114,8 +114,8 @@ struct NFTPlanEncoder {
         return "add rule \(insert.chain) \(insert.rule.body)"
     }
 
-    private func addChain(_ chain: NFTChain, verb: String) {
-        batch.add(NFT_MSG_NEWCHAIN, flags: create, "\(verb) chain \(chain.name)") { nlh in
+    private func addChain(_ chain: NFTChain, verb: NFTBatchVerb) {
+        batch.add(NFT_MSG_NEWCHAIN, flags: create, .named(verb, .chain, chain.name)) { nlh in
             NFTObjects.withChain { c in
                 nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_TABLE.rawValue), table)
                 nftnl_chain_set_str(c, UInt16(NFTNL_CHAIN_NAME.rawValue), chain.name)
@@ -138,7 +138,7 @@ struct NFTPlanEncoder {
         if interval { flags |= UInt32(NFT_SET_INTERVAL.rawValue) }
         if anonymous { flags |= UInt32(NFT_SET_ANONYMOUS.rawValue | NFT_SET_CONSTANT.rawValue) }
         if verdictMap { flags |= UInt32(NFT_SET_MAP.rawValue) }
-        batch.add(NFT_MSG_NEWSET, flags: create, "add \(verdictMap ? "map" : "set") \(name)") { nlh in
+        batch.add(NFT_MSG_NEWSET, flags: create, .named(.add, verdictMap ? .map : .set, name)) { nlh in
             NFTObjects.withSet { s in
                 nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
                 nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), name)
@@ -166,18 +166,18 @@ struct NFTPlanEncoder {
     /// Adds or deletes elements, in messages of at most `elementsPerMessage`.
     private func elements(_ type: nf_tables_msg_types, set: String, id: UInt32?, _ keys: [NFTKeyElement], verdicts: [NFTVerdict]?) {
         var start = 0
-        let verb = type == NFT_MSG_NEWSETELEM ? "add" : "delete"
+        let verb: NFTBatchVerb = type == NFT_MSG_NEWSETELEM ? .add : .delete
         while start < keys.count {
             let end = min(start + Self.elementsPerMessage, keys.count)
             let range = start..<end
-            batch.add(type, flags: type == NFT_MSG_NEWSETELEM ? create : 0, "\(verb) \(range.count) elements of \(set)") { nlh in
+            batch.add(type, flags: type == NFT_MSG_NEWSETELEM ? create : 0, .elements(verb, count: UInt16(range.count), set: set)) { nlh in
                 NFTObjects.withSet { s in
                     nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
                     nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
                     if let id { nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id) }
                     for i in range {
                         guard let e = nftnl_set_elem_alloc() else { continue }
-                        NFTObjects.setData(keys[i].key) { nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), $0, $1) }
+                        keys[i].withKeyBytes { _ = nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), $0.baseAddress!, UInt32($0.count)) }
                         if keys[i].intervalEnd {
                             nftnl_set_elem_set_u32(e, UInt16(NFTNL_SET_ELEM_FLAGS), UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue))
                         }
@@ -225,7 +225,7 @@ struct NFTPlanEncoder {
     private func addAnonymousSet(_ anon: NFTAnonymousSet) {
         var flags = UInt32(NFT_SET_ANONYMOUS.rawValue | NFT_SET_CONSTANT.rawValue)
         if anon.interval { flags |= UInt32(NFT_SET_INTERVAL.rawValue) }
-        batch.add(NFT_MSG_NEWSET, flags: create, "add anonymous set") { nlh in
+        batch.add(NFT_MSG_NEWSET, flags: create, .text("add anonymous set")) { nlh in
             NFTObjects.withSet { s in
                 nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
                 nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), anon.name)

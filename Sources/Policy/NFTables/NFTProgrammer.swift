@@ -153,7 +153,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             programmed = nil
             inSync = false
             let batch = NFTBatch(family: family, firstSeq: socket.nextSeq())
-            batch.add(NFT_MSG_DELTABLE, flags: 0, "delete table \(table)") { nlh in
+            batch.add(NFT_MSG_DELTABLE, flags: 0, .named(.delete, .table, table)) { nlh in
                 NFTObjects.withTable { t in
                     nftnl_table_set_str(t, UInt16(NFTNL_TABLE_NAME.rawValue), table)
                     nftnl_table_nlmsg_build_payload(nlh, t)
@@ -208,7 +208,7 @@ public final class NFTProgrammer: @unchecked Sendable {
                 let seq = nlh.pointee.nlmsg_seq
                 let code = NFTSocket.errorCode(nlh)
                 if code != 0 {
-                    failures.append(.init(operation: batch.operations[seq] ?? describe(seq) ?? "batch", errno: -code))
+                    failures.append(.init(operation: batch.operation(seq: seq) ?? describe(seq) ?? "batch", errno: -code))
                 }
                 if seq == batch.lastSeq || seq == batch.beginSeq { finished = true }
             }

@@ -77,7 +77,9 @@ struct NFTReadBack {
                             if let v = NFTRuleEncoder.verdict(code: code, chain: chain) {
                                 verdicts[NFTElementCodec.ifname(fromKey: key)] = v
                             }
-                        } else {
+                        } else if key.count <= NFTKeyElement.maxKeyLength {
+                            // Longer keys belong to set types this table never makes (its type
+                            // reads back unknown, so the diff recreates the set anyway).
                             elements.insert(NFTKeyElement(key: key, intervalEnd: flags & UInt32(NFT_SET_ELEM_INTERVAL_END.rawValue) != 0))
                         }
                         e = nftnl_set_elems_iter_next(it)
