@@ -40,7 +40,7 @@ enum CtlPrinter {
     static func document(_ items: [JSONValue], kind: ResourceKind, single: Bool) -> JSONValue {
         let shown = items.map(asCalicoV3)
         if single, shown.count == 1 { return shown[0] }
-        let calico = kind.group == "crd.projectcalico.org" || kind.apiVersion == CtlResource.calicoV3
+        let calico = kind.group == ResourceKind.calicoGroup || kind.apiVersion == CtlResource.calicoV3
         return .object([
             "apiVersion": .string(calico ? CtlResource.calicoV3 : "v1"),
             "kind": .string(calico ? "\(kind.kind)List" : "List"),
@@ -49,7 +49,7 @@ enum CtlPrinter {
     }
 
     static func asCalicoV3(_ item: JSONValue) -> JSONValue {
-        guard case .object(var fields) = item, fields["apiVersion"] == .string("crd.projectcalico.org/v1") else { return item }
+        guard case .object(var fields) = item, fields["apiVersion"] == .string("\(ResourceKind.calicoGroup)/v1") else { return item }
         fields["apiVersion"] = .string(CtlResource.calicoV3)
         return .object(fields)
     }
