@@ -8,7 +8,7 @@ struct CalicoNode: ParsableCommand {
         subcommands: [
             RunCommand.self, FelixCommand.self, BGPCommand.self, CNICommand.self, IPAMCommand.self,
             CheckCommand.self, StartupCommand.self, InstallCNICommand.self, CtlCommand.self,
-            VersionCommand.self,
+            VersionCommand.self, CNIAPIProxyCommand.self,
         ]
     )
 }

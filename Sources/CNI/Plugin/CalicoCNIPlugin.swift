@@ -87,6 +87,7 @@ public struct CalicoCNIPlugin: Sendable {
         // starts first and runs beside the kernel work below; it is joined where its answer
         // is needed, and nothing is allocated before then.
         let store = PluginDatastore(config: r.config, environment: environment)
+        defer { timer.note(store.usage()) }
         if w.podName != nil || r.config.ipam.type == "calico-ipam" { store.warmUp() }
         let resolving = Task { () async -> Result<(ipam: JSONValue, confirmation: Task<[String]?, Error>?), CNIError> in
             do throws(CNIError) { return .success(try await resolvingIPAM(r.config, store, confirm: true)) } catch { return .failure(error) }
@@ -174,6 +175,7 @@ public struct CalicoCNIPlugin: Sendable {
         let settings = try PluginSettings.read(r.config)
         let w = Workload(r, prefix: settings.interfacePrefix)
         let store = PluginDatastore(config: r.config, environment: environment)
+        defer { timer.note(store.usage()) }
         // The Pod's annotations are cleared (two API round trips) while the rest is done.
         let annotation = w.podNamespace.flatMap { ns in
             w.podName.map { pod in Task { try await self.clearPod(store, ns, pod, containerID: r.containerID) } }

@@ -44,6 +44,12 @@ struct PhaseTimer: Sendable {
         report("total in plugin", since: start)
     }
 
+    /// A line of context (which way the API was reached), printed when timing.
+    func note(_ text: String?) {
+        guard enabled, let text else { return }
+        FileHandle.standardError.write(Data("calico cni \(command): \(text)\n".utf8))
+    }
+
     private func report(_ phase: String, since t: UInt64) {
         let ms = Double(Self.now() - t) / 1_000_000
         FileHandle.standardError.write(Data("calico cni \(command): \(phase) \(String(format: "%.2f", ms)) ms\n".utf8))

@@ -2,8 +2,11 @@ import Core
 import Foundation
 
 /// The Kubernetes API for the plugin, made on first use (an ADD that needs neither a Node nor
-/// a Pod never connects): the config's `kubernetes.kubeconfig` and `kubernetes.k8s_api_root`
-/// when set, else the datastore environment (KUBECONFIG, K8S_*), as every role reads it.
+/// a Pod never connects): through the calico-node agent's unix socket when an agent serves it
+/// (CALICO_CNI_API_SOCKET, default /var/run/calico/cni-api.sock: no libcurl, no TLS), else
+/// directly with the config's `kubernetes.kubeconfig` and `kubernetes.k8s_api_root` when set,
+/// or the datastore environment (KUBECONFIG, K8S_*), as every role reads it. The choice is
+/// made once, at the first use, so a restarting agent only sends pods the direct way.
 final class PluginDatastore: @unchecked Sendable {
     private let config: NetworkConfig
     private let environment: [String: String]
@@ -42,6 +45,11 @@ final class PluginDatastore: @unchecked Sendable {
     func api() throws -> any KubeAPI {
         try lock.withLock {
             if let client { return client }
+            if let socket = AgentSocket.choose(environment: environment) {
+                let c = KubeClient.viaAgentSocket(socket, options: Self.clientOptions)
+                client = c
+                return c
+            }
             let connection: ClusterConnection
             do {
                 connection = try DatastoreConfig.load(environment: Self.datastoreEnvironment(config, environment))
@@ -60,6 +68,14 @@ final class PluginDatastore: @unchecked Sendable {
     /// caller of `api()` makes it again and gets the error.
     func warmUp() {
         Thread.detachNewThread { [self] in _ = try? api() }
+    }
+
+    /// For the timing report (CALICO_CNI_TIMING=1): which way the API was reached and how many
+    /// connections that took; nil when the API was not used.
+    func usage() -> String? {
+        guard let client = lock.withLock({ client }) as? KubeClient else { return nil }
+        return client.viaAgent ? "api via the agent socket: \(client.connectionsOpened) connections, 0 direct"
+                               : "api direct: \(client.connectionsOpened) connections"
     }
 
     /// Which cluster the configuration points at, without reading it: K8S_API_ENDPOINT or the

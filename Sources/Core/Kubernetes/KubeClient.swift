@@ -20,11 +20,12 @@ public struct KubeClientOptions: Sendable {
 
 /// The Kubernetes API over libcurl. Every request and watch of one client shares one libcurl
 /// multi handle driven by one thread, and its connections (keep-alive, HTTP/2 when offered).
-/// Share one client between all roles of the process.
+/// Share one client between all roles of the process. A client made with `viaAgentSocket`
+/// sends the same requests to the calico-node agent instead (no libcurl, no TLS).
 public final class KubeClient: KubeAPI {
     let connection: ClusterConnection
     let options: KubeClientOptions
-    let transport: HTTPTransport
+    let transport: any HTTPSending
 
     public init(connection: ClusterConnection, options: KubeClientOptions = KubeClientOptions()) throws {
         guard KubeURL.isValidServer(connection.server) else {
@@ -45,6 +46,25 @@ public final class KubeClient: KubeAPI {
             throw KubeErrorMapping.error(from: error)
         }
     }
+
+    init(connection: ClusterConnection, options: KubeClientOptions, transport: any HTTPSending) {
+        self.connection = connection
+        self.options = options
+        self.transport = transport
+    }
+
+    /// A client whose requests go over the calico-node agent's unix socket at `socketPath`
+    /// (see `AgentAPIProxy`), which forwards them on its own authenticated connection. No
+    /// watches (they fail with a transport error). Nothing is connected until the first request.
+    public static func viaAgentSocket(_ socketPath: String, options: KubeClientOptions = KubeClientOptions()) -> KubeClient {
+        KubeClient(connection: ClusterConnection(server: UnixSocketTransport.placeholderServer), options: options,
+                   transport: UnixSocketTransport(path: socketPath, connectTimeout: min(options.connectTimeout, 1)))
+    }
+
+    /// Connections this client has opened so far: to the API server, or to the agent's socket.
+    public var connectionsOpened: Int { transport.connectionsOpened }
+    /// Whether requests go through the calico-node agent's socket.
+    public var viaAgent: Bool { transport is UnixSocketTransport }
 
     public func get<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> T {
         let path = KubeURL.path(T.resource, namespace: namespace, name: name)
@@ -105,6 +125,23 @@ public final class KubeClient: KubeAPI {
         }
         let request = HTTPRequest(method: method.uppercased(), url: KubeURL.url(server: connection.server, path: path, query: q),
                                   headers: headers, body: body, timeout: options.requestTimeout)
+        do {
+            let response = try await transport.send(request)
+            return (response.status, response.body)
+        } catch {
+            throw KubeErrorMapping.error(from: error)
+        }
+    }
+
+    /// The agent's forwarding of one plugin request: `target` is the path with its query exactly
+    /// as the plugin sent it (already percent-encoded), so nothing is re-encoded on the way.
+    /// The answer whatever its status; only a transport failure throws (`KubeError.transport`).
+    public func forward(method: String, target: String, body: Data?, contentType: String?) async throws -> (status: Int, body: Data) {
+        var base = connection.server
+        while base.hasSuffix("/") { base.removeLast() }
+        let request = HTTPRequest(method: method, url: base + target,
+                                  headers: body == nil ? [:] : ["Content-Type": contentType ?? "application/json"],
+                                  body: body, timeout: options.requestTimeout)
         do {
             let response = try await transport.send(request)
             return (response.status, response.body)

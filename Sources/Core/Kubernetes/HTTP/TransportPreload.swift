@@ -6,7 +6,11 @@ import Foundation
 /// request. Idempotent and side-effect free beyond the load: the first request waits for the
 /// load in progress (LibCurl.shared is initialised once) and sees its error, if any.
 public enum TransportPreload {
-    public static func start() {
+    /// Nothing to load when the calico-node agent serves its socket (see AgentSocket): the
+    /// plugin will send through it. That answer is kept for the plugin's first API use, so the
+    /// process decides once.
+    public static func start(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        if AgentSocket.decideAtStart(environment: environment) { return }
         Thread.detachNewThread { _ = LibCurl.shared }
     }
 

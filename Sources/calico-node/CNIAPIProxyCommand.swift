@@ -1,0 +1,62 @@
+import ArgumentParser
+import Core
+import Foundation
+import Logging
+
+/// Where `run` and `cni-api-proxy` serve the CNI plugins' API socket.
+struct CNIAPIOptions: ParsableArguments {
+    @Option(name: .customLong("cni-api-socket"),
+            help: "Unix socket for the CNI plugins' API requests (default: CALICO_CNI_API_SOCKET, else \(AgentSocket.defaultPath)).")
+    var socket: String?
+
+    /// The path to serve, nil when turned off (`none` in the environment).
+    func path(environment: [String: String]) -> String? {
+        if let socket, !socket.isEmpty { return socket }
+        return AgentSocket.path(environment: environment)
+    }
+
+    /// Serves `path` with requests forwarded through `api`; a failure is logged, not fatal:
+    /// the plugins then use the API directly.
+    static func serve(path: String, api: KubeClient, logger: Logger) async -> AgentAPIProxy? {
+        do {
+            return try await AgentAPIProxy.start(path: path, forward: { method, target, body, type in
+                try await api.forward(method: method, target: target, body: body, contentType: type)
+            })
+        } catch {
+            logger.error("\(error); the CNI plugins will use the API directly")
+            return nil
+        }
+    }
+}
+
+/// Only the CNI plugins' API socket, without felix or BGP: for tests, the benchmark, and nodes
+/// that run the roles elsewhere. Hidden: `run` serves the socket by default.
+struct CNIAPIProxyCommand: AsyncRunnable {
+    static let configuration = CommandConfiguration(
+        commandName: "cni-api-proxy",
+        abstract: "Serve only the CNI plugins' API socket (what `run` also does).",
+        shouldDisplay: false
+    )
+
+    @OptionGroup var cniAPI: CNIAPIOptions
+
+    func runAsync() async throws {
+        let env = ProcessInfo.processInfo.environment
+        LogBootstrap.bootstrap(calicoLevel: FelixConfigLayering.resolve(environment: env).config.logSeverityScreen)
+        let logger = Logger(label: "calico.cni-api")
+        guard let path = cniAPI.path(environment: env) else {
+            throw ValidationError("the CNI API socket is turned off (\(AgentSocket.environmentVariable)=none); pass --cni-api-socket PATH")
+        }
+        let api = try KubeClient(connection: DatastoreConfig.load(environment: env))
+        let proxy = try await AgentAPIProxy.start(path: path, forward: { method, target, body, type in
+            try await api.forward(method: method, target: target, body: body, contentType: type)
+        })
+        do {
+            try await ProcessSignals.runUntilTerminated {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+        } catch {}
+        await proxy.stop()
+        logger.info("CNI API socket \(path) closed")
+    }
+}
