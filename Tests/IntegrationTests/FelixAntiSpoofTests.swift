@@ -3,8 +3,9 @@ import Foundation
 import Policy
 import XCTest
 
-/// A pod that sends from an address that is not its own is dropped in its `cali-fw-<iface>` leaf;
-/// its own address passes. Root.
+/// A pod that sends from an address that is not its own is dropped by the reverse-path check in
+/// `raw-prerouting` (no route back to that source through the pod's interface); its own address
+/// passes (felix's route to it leaves through that interface). Root.
 final class FelixAntiSpoofTests: XCTestCase {
     typealias Ref = FelixTestCluster.PodRef
     private var cluster: FelixTestCluster!
@@ -17,11 +18,16 @@ final class FelixAntiSpoofTests: XCTestCase {
         try await cluster.ensureNamespace("sp")
         try await cluster.addPod(namespace: "sp", name: "a", ip: "10.79.0.1", labels: ["pod": "a"])
         try await cluster.addPod(namespace: "sp", name: "b", ip: "10.79.0.2", labels: ["pod": "b"])
-        // Pod a also holds an address that is not its endpoint's, and the node routes it back to
-        // a, so that only anti-spoofing stops a connection from it.
+        // Pod a also holds an address that is not its endpoint's, and the node carries b's traffic
+        // to that address to a, so that only anti-spoofing stops a connection from it. The route
+        // is a policy route for what comes in from b alone: the node's own table still sends that
+        // address out of its uplink, as for any address no pod owns, so the reverse-path lookup
+        // (made as if from the node) finds no route back through a's interface.
         try KernelFixture.ip(cluster.pods[a]!.netns, ["addr", "add", "\(spoofed)/32", "dev", "eth0"])
         let aIface = WorkloadEndpoint.hostInterfaceName(namespace: "sp", pod: "a")
-        try KernelFixture.ip(cluster.node, ["route", "add", "\(spoofed)/32", "dev", aIface, "proto", "static"])
+        let bIface = WorkloadEndpoint.hostInterfaceName(namespace: "sp", pod: "b")
+        try KernelFixture.ip(cluster.node, ["route", "add", "\(spoofed)/32", "dev", aIface, "table", "179"])
+        try KernelFixture.ip(cluster.node, ["rule", "add", "iif", bIface, "lookup", "179"])
     }
 
     override func tearDown() async throws {
@@ -55,26 +61,31 @@ final class FelixAntiSpoofTests: XCTestCase {
     func testSpoofedSourceIsDroppedOwnAddressPasses() async throws {
         cluster.startFelix()
         try await cluster.waitFelixReady()
-        // b reaches the spoofed address through a (a's reply is established, so conntrack
-        // accepts it before anti-spoofing): the routes would carry a spoofed connection both ways.
-        XCTAssertNoThrow(try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.pods[b]!.netns),
-                                                                "ping", "-c", "1", "-W", "1", spoofed]))
         let own = try await connects(from: cluster.pods[a]!.ip)
-        let spoofedAfter = try await connects(from: spoofed)
         XCTAssertTrue(own, "a's own address passes (no policy: the namespace profile allows)")
+        let check = RenderNames.rawPreroutingChain
+        XCTAssertEqual(try counted(check, "spoofed source"), 0, "a's own address has its route back through a's interface")
+        let spoofedAfter = try await connects(from: spoofed)
         XCTAssertFalse(spoofedAfter, "a spoofed source must be dropped")
-        let leaf = RenderNames.fromWorkload(WorkloadEndpoint.hostInterfaceName(namespace: "sp", pod: "a"))
-        XCTAssertGreaterThan(try counted(leaf, "spoofed source"), 0, "dropped by a's anti-spoofing rule")
+        XCTAssertGreaterThan(try counted(check, "spoofed source"), 0, "dropped by the reverse-path check")
+        // The check comes before conntrack: a's replies from an address it does not own are
+        // dropped too, so b cannot ping that address through a.
+        XCTAssertThrowsError(try ping(from: b, spoofed))
         // b answering a: a's address is b's destination, not a source of a: allowed.
         XCTAssertTrue(try cluster.canReach(b, a))
 
-        // Without the anti-spoofing rules the same connection gets through: nothing else stopped it.
-        let listing = try nft(["-a", "list", "chain", "inet", "calico", leaf])
+        // Without the check the same connection gets through: nothing else stopped it.
+        let listing = try nft(["-a", "list", "chain", "inet", "calico", check])
         let handles = listing.split(separator: "\n").filter { $0.contains("spoofed source") }.compactMap { $0.split(separator: " ").last }
         XCTAssertEqual(handles.count, 2, listing)
-        for handle in handles { try nft(["delete", "rule", "inet", "calico", leaf, "handle", String(handle)]) }
+        for handle in handles { try nft(["delete", "rule", "inet", "calico", check, "handle", String(handle)]) }
         let spoofedUnguarded = try await connects(from: spoofed)
-        XCTAssertTrue(spoofedUnguarded, "with the anti-spoofing rules deleted the spoofed source passes")
+        XCTAssertTrue(spoofedUnguarded, "with the reverse-path check deleted the spoofed source passes")
+        XCTAssertNoThrow(try ping(from: b, spoofed), "and the routes carry it both ways")
+    }
+
+    private func ping(from pod: Ref, _ address: String) throws {
+        try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.pods[pod]!.netns), "ping", "-c", "1", "-W", "1", address])
     }
 
     @discardableResult

@@ -2,8 +2,9 @@ import XCTest
 import Core
 @testable import Policy
 
-/// The per-endpoint leaf chains below the shared evaluation chains: their verdicts, the
-/// anti-spoofing of `cali-fw-<iface>`, the dispatch maps, and how few paths reach a policy.
+/// The per-endpoint leaf chains below the shared evaluation chains: their verdicts, the shared
+/// reverse-path anti-spoofing check, endpoint to host, the dispatch maps, and how few paths reach
+/// a policy or a leaf.
 final class RenderLeafTests: XCTestCase {
     private typealias F = Fixture
 
@@ -20,39 +21,74 @@ final class RenderLeafTests: XCTestCase {
                   destination: IPNet(parsing: destination)!, l4proto: 6, sourcePort: 40000, destinationPort: 80)
     }
 
-    /// A dual-stack pod may send from its own addresses only; a spoofed source is dropped in its
-    /// leaf even though its profile allows all egress.
-    func testFromWorkloadLeafDropsSpoofedSources() {
+    /// A dual-stack pod may send from its own addresses only: the reverse-path check in
+    /// prerouting drops any source whose route does not lead back through the pod's interface,
+    /// though its profile allows all egress. Its own addresses pass because of its host routes.
+    func testReversePathCheckDropsSpoofedSources() {
         let a = endpoint("a", addresses: ["10.0.0.1/32", "fd00::1/128"])
-        let inputs = CalcInputs(nodeName: "n1", endpoints: [a.key: a], profiles: ["kns.x": F.namespace("x")])
-        let ruleset = RulesetRenderer.render(DataplaneState.compute(from: inputs))
-        func verdict(_ source: String, _ destination: String) -> RulesetPacketWalk.Verdict {
-            RulesetPacketWalk.verdict(ruleset, hook: .forward, packet: packet(from: "a", source: source, to: destination))
+        let b = endpoint("b", addresses: ["10.0.0.2/32"])
+        let inputs = CalcInputs(nodeName: "n1", endpoints: [a.key: a, b.key: b], profiles: ["kns.x": F.namespace("x")])
+        let state = DataplaneState.compute(from: inputs)
+        let ruleset = RulesetRenderer.render(state)
+        var routes = NFTRoutes.workloads(state)
+        routes.routes.append(NFTRoutes.Route(IPNet(parsing: "0.0.0.0/0")!, via: "eth0"))
+        func verdict(_ source: String, _ destination: String, routes: NFTRoutes = routes) -> RulesetPacketWalk.Verdict {
+            RulesetPacketWalk.verdict(ruleset, path: [.prerouting, .forward], packet: packet(from: "a", source: source, to: destination),
+                                      routes: routes)
         }
         XCTAssertEqual(verdict("10.0.0.1", "192.0.2.1"), .accept)
-        XCTAssertEqual(verdict("10.0.0.9", "192.0.2.1"), .drop, "another pod's address")
-        XCTAssertEqual(verdict("192.0.2.7", "192.0.2.1"), .drop)
+        XCTAssertEqual(verdict("10.0.0.2", "192.0.2.1"), .drop, "b's address: its route leaves through b's interface")
+        XCTAssertEqual(verdict("10.0.0.9", "192.0.2.1"), .drop, "no pod's: the default route leaves through eth0")
         XCTAssertEqual(verdict("fd00::1", "2001:db8::1"), .accept)
-        XCTAssertEqual(verdict("fd00::2", "2001:db8::1"), .drop)
-        // Established flows were checked when they began: conntrack accepts them first.
-        var established = packet(from: "a", source: "10.0.0.1", to: "192.0.2.1")
-        established.ctState = .established
-        XCTAssertEqual(RulesetPacketWalk.verdict(ruleset, hook: .forward, packet: established), .accept)
+        XCTAssertEqual(verdict("fd00::2", "2001:db8::1"), .drop, "no IPv6 route at all")
+        XCTAssertEqual(verdict("10.0.0.1", "192.0.2.1", routes: NFTRoutes()), .drop, "the pod's own route is what lets it through")
+        // The check is in prerouting: the forward hook alone would take the spoofed packet.
+        XCTAssertEqual(RulesetPacketWalk.verdict(ruleset, hook: .forward, packet: packet(from: "a", source: "10.0.0.9", to: "192.0.2.1")), .accept)
+        XCTAssertEqual(RulesetPacketWalk.verdict(ruleset, hook: .prerouting, packet: packet(from: "a", source: "10.0.0.9", to: "192.0.2.1"),
+                                                 routes: routes), .drop)
+        // Traffic that arrives on a non-workload interface is not checked.
+        let fromOutside = NFTPacket(inputInterface: "eth0", outputInterface: iface("a"), source: IPNet(parsing: "10.0.0.1")!,
+                                    destination: IPNet(parsing: "10.0.0.1")!, l4proto: 6, sourcePort: 40000, destinationPort: 80)
+        XCTAssertEqual(RulesetPacketWalk.verdict(ruleset, hook: .prerouting, packet: fromOutside, routes: routes), .accept)
     }
 
     /// An IPv4-only pod sends no IPv6 but neighbour discovery's link-local and unspecified sources.
     func testSingleStackPodMaySendNoOtherFamily() {
-        let rules = RulesetRenderer.antiSpoofing([IPNet(parsing: "10.0.0.1/32")!])
-        let ruleset = NFTRuleset(chains: [NFTChain(name: "in", base: NFTBaseChain(hook: .input), rules: rules)])
+        let wl = NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: [.ifname("x")])
+        let ruleset = NFTRuleset(chains: [RulesetRenderer.reversePathChain()], sets: [wl])
+        let routes = NFTRoutes([NFTRoutes.Route(IPNet(parsing: "10.0.0.1/32")!, via: "x")])
         func verdict(_ source: String) -> RulesetPacketWalk.Verdict {
-            RulesetPacketWalk.verdict(ruleset, hook: .input, packet: NFTPacket(
+            RulesetPacketWalk.verdict(ruleset, hook: .prerouting, packet: NFTPacket(
                 inputInterface: "x", outputInterface: "", source: IPNet(parsing: source)!,
-                destination: IPNet(parsing: source.contains(":") ? "ff02::1" : "10.0.0.254")!, l4proto: 58))
+                destination: IPNet(parsing: source.contains(":") ? "ff02::1" : "10.0.0.254")!, l4proto: 58), routes: routes)
         }
         XCTAssertEqual(verdict("10.0.0.1"), .accept)
         XCTAssertEqual(verdict("fd00::1"), .drop)
         XCTAssertEqual(verdict("fe80::ecee:eeff:feee:eeee"), .accept)
         XCTAssertEqual(verdict("::"), .accept)
+    }
+
+    /// Workload to host with the default Drop: only established and related flows get through,
+    /// whatever egress allows; with Accept, egress policy decides first.
+    func testEndpointToHostDropAcceptsOnlyKnownFlows() {
+        let a = endpoint("a", addresses: ["10.0.0.1"], labels: ["pod": "a"])
+        let denyEgress = F.policy("deny-egress", ns: "x", selector: "pod == 'a'", egress: [])
+        func verdict(_ action: String, _ policies: [Policy], ct: NFTCtState) -> RulesetPacketWalk.Verdict {
+            let inputs = CalcInputs(nodeName: "n1", endpoints: [a.key: a], profiles: ["kns.x": F.namespace("x")],
+                                    policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.key, $0) }),
+                                    config: CalcConfig(endpointToHostAction: action))
+            let state = DataplaneState.compute(from: inputs)
+            var p = packet(from: "a", source: "10.0.0.1", to: "10.0.0.254", out: "")
+            p.ctState = ct
+            return RulesetPacketWalk.verdict(RulesetRenderer.render(state), path: [.prerouting, .input], packet: p, routes: .workloads(state))
+        }
+        XCTAssertEqual(verdict("Drop", [], ct: .new), .drop, "the profile allows egress, the host still drops")
+        XCTAssertEqual(verdict("Drop", [], ct: .established), .accept)
+        XCTAssertEqual(verdict("Drop", [], ct: .related), .accept)
+        XCTAssertEqual(verdict("Drop", [], ct: .invalid), .drop)
+        XCTAssertEqual(verdict("Accept", [], ct: .new), .accept, "the profile allows egress")
+        XCTAssertEqual(verdict("Accept", [denyEgress], ct: .new), .drop, "egress policy denies before the host accepts")
+        XCTAssertEqual(verdict("Accept", [denyEgress], ct: .established), .accept)
     }
 
     /// Pod to pod: the source's leaf returns when its egress allowed, so the destination's
@@ -67,7 +103,8 @@ final class RenderLeafTests: XCTestCase {
                                     policies: Dictionary(uniqueKeysWithValues: policies.map { ($0.key, $0) }))
             var p = packet(from: from, source: source, to: destination, out: iface(to))
             p.destinationPort = port
-            return RulesetPacketWalk.verdict(RulesetRenderer.render(DataplaneState.compute(from: inputs)), hook: .forward, packet: p)
+            let state = DataplaneState.compute(from: inputs)
+            return RulesetPacketWalk.verdict(RulesetRenderer.render(state), path: [.prerouting, .forward], packet: p, routes: .workloads(state))
         }
         XCTAssertEqual(verdict([ingressB], from: "a", "10.0.0.1", to: "b", "10.0.0.2"), .accept)
         XCTAssertEqual(verdict([ingressB], from: "a", "10.0.0.1", to: "b", "10.0.0.2", port: 81), .drop, "b's ingress denies")
@@ -97,12 +134,21 @@ final class RenderLeafTests: XCTestCase {
             XCTAssertEqual(paths[chain], 1, "\(chain): one jump, from cali-to-wl on the forward hook")
         }
         for chain in ruleset.chains.keys where chain.hasPrefix("cali-po-") || chain.hasPrefix("cali-pro-") {
-            XCTAssertEqual(paths[chain], 2, "\(chain): from cali-from-wl on the forward and input hooks")
+            XCTAssertEqual(paths[chain], 1, "\(chain): from cali-from-wl on the forward hook (endpoint to host Drop evaluates nothing)")
         }
         for e in endpoints.values {
             XCTAssertEqual(paths[RenderNames.toWorkload(e.interfaceName)], 1)
-            XCTAssertEqual(paths[RenderNames.fromWorkload(e.interfaceName)], 2)
+            XCTAssertEqual(paths[RenderNames.fromWorkload(e.interfaceName)], 1)
+            XCTAssertEqual(ruleset.chains[RenderNames.fromWorkload(e.interfaceName)]?.rules.count, 2, "a leaf is its verdict only")
         }
+        XCTAssertEqual(paths[RenderNames.rawPreroutingChain], 1)
+        XCTAssertTrue(ruleset.chains[RenderNames.rawPreroutingChain]!.rules.allSatisfy { $0.verdict == .drop }, "prerouting jumps nowhere")
+        // Endpoint to host Accept: egress runs on the input hook too, so the egress side is on two paths.
+        var accepting = inputs
+        accepting.config = CalcConfig(endpointToHostAction: "Accept")
+        let acceptPaths = Self.pathCounts(RulesetRenderer.render(DataplaneState.compute(from: accepting)))
+        XCTAssertEqual(acceptPaths["cali-po-x_all-in"], 2)
+        XCTAssertEqual(acceptPaths[RenderNames.fromWorkload(endpoints.values.first!.interfaceName)], 2)
         XCTAssertEqual(ruleset.maps[RenderNames.toWorkloadMap]?.elements.count, 40)
         XCTAssertEqual(ruleset.maps[RenderNames.fromWorkloadMap]?.elements.count, 40)
     }
@@ -129,8 +175,8 @@ final class RenderLeafTests: XCTestCase {
         return counts
     }
 
-    /// A pod arriving names its leaves and the maps; an address change only its own leaves
-    /// (and the address sets that hold it); leaving removes its leaves.
+    /// A pod arriving names its leaves and the maps; an address change no leaf (only the address
+    /// sets that hold it); leaving removes its leaves.
     func testIncrementalRenderNamesLeavesOfChangedEndpointsOnly() {
         var calc = PolicyCalculator(nodeName: "n1")
         calc.apply(.profileUpdated(F.namespace("x")))
@@ -147,10 +193,9 @@ final class RenderLeafTests: XCTestCase {
 
         calc.apply(.endpointUpdated(endpoint("b", addresses: ["10.0.0.3"])))
         let moved = renderer.render(calc.state)
-        XCTAssertTrue(moved.changed!.contains(RenderNames.fromWorkload(b)))
+        XCTAssertFalse(moved.changed!.contains(RenderNames.fromWorkload(b)), "leaves do not hold addresses")
         XCTAssertFalse(moved.changed!.contains(RenderNames.toWorkloadMap), "same interfaces: the maps stay")
-        XCTAssertEqual(moved.ruleset.chains[RenderNames.fromWorkload(b)]?.rules.first?.matches.last,
-                       .addr(.source, IPNet(parsing: "10.0.0.3")!, negated: true))
+        XCTAssertEqual(moved.ruleset, RulesetRenderer.render(calc.state))
 
         calc.apply(.endpointRemoved(key: "x/b"))
         let left = renderer.render(calc.state)

@@ -38,7 +38,21 @@ final class RenderTests: XCTestCase {
             NFTRule([.oifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-to-wl")),
             NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
         ])
-        XCTAssertEqual(ruleset.chains["filter-input"]?.rules.dropLast().last, NFTRule(verdict: .vmapIifname("cali-fw-dispatch")))
+        // Endpoint to host is Drop by default: only what conntrack knows gets through, nothing
+        // is evaluated and nothing is dispatched to from the input hook.
+        XCTAssertEqual(ruleset.chains["filter-input"]?.rules, [
+            NFTRule([.iifnameInSet("cali-wl-ifaces"), .ctState([.established, .related])], verdict: .accept),
+            NFTRule([.iifnameInSet("cali-wl-ifaces")], statements: [.counter], verdict: .drop, comment: "endpoint to host: drop"),
+        ])
+        // Anti-spoofing for every workload in one prerouting chain at raw priority: no route back
+        // to the source through the interface it came in on, dropped (IPv6 ND/DAD sources exempt).
+        XCTAssertEqual(ruleset.chains["raw-prerouting"], NFTChain(name: "raw-prerouting", base: NFTBaseChain(hook: .prerouting, priority: -300), rules: [
+            NFTRule([.iifnameInSet("cali-wl-ifaces"), .ipVersion(4), .sourceRouteMissing()], statements: [.counter], verdict: .drop,
+                    comment: "spoofed source"),
+            NFTRule([.iifnameInSet("cali-wl-ifaces"), .ipVersion(6), .addr(.source, IPNet(parsing: "fe80::/10")!, negated: true),
+                     .addr(.source, IPNet(parsing: "::/128")!, negated: true), .sourceRouteMissing()],
+                    statements: [.counter], verdict: .drop, comment: "spoofed source"),
+        ]))
         // Each endpoint's leaves, reached by interface through one verdict map per direction.
         XCTAssertEqual(ruleset.maps, [
             "cali-fw-dispatch": NFTVerdictMap(name: "cali-fw-dispatch", elements: [iface: .jump("cali-fw-" + iface)]),
@@ -50,10 +64,6 @@ final class RenderTests: XCTestCase {
             NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
         ])
         XCTAssertEqual(ruleset.chains["cali-fw-" + iface]?.rules, [
-            NFTRule([.ipVersion(4), .addr(.source, IPNet(parsing: "10.0.0.1")!, negated: true)], statements: counted, verdict: .drop,
-                    comment: "spoofed source"),
-            NFTRule([.ipVersion(6), .addr(.source, IPNet(parsing: "fe80::/10")!, negated: true), .addr(.source, IPNet(parsing: "::/128")!, negated: true)],
-                    statements: counted, verdict: .drop, comment: "spoofed source"),
             NFTRule([acceptMark], statements: counted, verdict: .return),
             NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
         ])
@@ -99,9 +109,8 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: false)]?.elements, [.net(IPNet(parsing: "10.0.0.2")!)])
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: true)]?.elements, [])
         XCTAssertEqual(ruleset.sets[namedSet4]?.elements, [.net(IPNet(parsing: "10.0.0.1")!)])
-        XCTAssertEqual(Set(ruleset.chains.keys), ["filter-forward", "filter-input", "cali-to-wl", "cali-from-wl", "cali-tw-" + iface,
+        XCTAssertEqual(Set(ruleset.chains.keys), ["raw-prerouting", "filter-forward", "filter-input", "cali-to-wl", "cali-from-wl", "cali-tw-" + iface,
                                                   "cali-fw-" + iface, "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
-        XCTAssertEqual(ruleset.chains["filter-input"]?.rules.last?.verdict, .drop)
     }
 
     /// Endpoints with different policy lists share the dispatch chain; each policy appears once,

@@ -31,18 +31,62 @@ public struct NFTPacket: Sendable, Hashable {
     }
 }
 
+/// The routing table as the `fib` expression sees it: which interface a route to an address
+/// leaves through (longest prefix wins). No route: the lookup finds nothing.
+public struct NFTRoutes: Sendable, Hashable {
+    public struct Route: Sendable, Hashable {
+        public var destination: IPNet
+        public var interface: String
+
+        public init(_ destination: IPNet, via interface: String) {
+            self.destination = destination
+            self.interface = interface
+        }
+    }
+
+    public var routes: [Route]
+
+    public init(_ routes: [Route] = []) { self.routes = routes }
+
+    /// The routes CNI and felix's endpoint manager make on the node: each local endpoint's
+    /// addresses through its host-side interface.
+    public static func workloads(_ state: DataplaneState) -> NFTRoutes {
+        NFTRoutes(state.endpoints.values.flatMap { plan in plan.addresses.map { Route($0, via: plan.interfaceName) } })
+    }
+
+    /// The interface of the most specific route to `address`, if any.
+    public func outputInterface(to address: IPNet) -> String? {
+        routes.filter { $0.destination.isIPv6 == address.isIPv6 && $0.destination.contains(address) }
+            .max { $0.destination.prefixLength < $1.destination.prefixLength }?.interface
+    }
+}
+
 /// Runs a packet through a rendered `NFTRuleset` the way the kernel would run it through the
 /// programmed table: the base chain of a hook, jumps and returns, verdict maps by interface,
-/// mark statements, named and anonymous sets. It reads only the model, never the kernel, so it
-/// checks what felix renders against what explain says without privileges.
+/// mark statements, named and anonymous sets, the reverse-path `fib` lookup against `routes`.
+/// It reads only the model, never the kernel, so it checks what felix renders against what
+/// explain says without privileges.
 public enum RulesetPacketWalk {
     public enum Verdict: Sendable, Equatable { case accept, drop }
 
     /// The verdict of `hook`'s base chain (its policy when no rule decides; accept without one).
-    public static func verdict(_ ruleset: NFTRuleset, hook: NFTHook, packet: NFTPacket) -> Verdict {
-        guard let base = ruleset.chains.values.first(where: { $0.base?.hook == hook }) else { return .accept }
+    public static func verdict(_ ruleset: NFTRuleset, hook: NFTHook, packet: NFTPacket, routes: NFTRoutes = NFTRoutes()) -> Verdict {
         var p = packet
-        switch run(base.name, ruleset, &p, depth: 0) {
+        return verdict(ruleset, hook: hook, &p, routes)
+    }
+
+    /// The verdict of a packet's whole path through the hooks it passes, in order (forwarded:
+    /// prerouting, forward; to the node: prerouting, input): the first drop ends it, and marks
+    /// set at one hook are seen at the next.
+    public static func verdict(_ ruleset: NFTRuleset, path hooks: [NFTHook], packet: NFTPacket, routes: NFTRoutes) -> Verdict {
+        var p = packet
+        for hook in hooks where verdict(ruleset, hook: hook, &p, routes) == .drop { return .drop }
+        return .accept
+    }
+
+    private static func verdict(_ ruleset: NFTRuleset, hook: NFTHook, _ p: inout NFTPacket, _ routes: NFTRoutes) -> Verdict {
+        guard let base = ruleset.chains.values.first(where: { $0.base?.hook == hook }) else { return .accept }
+        switch run(base.name, ruleset, routes, &p, depth: 0) {
         case .accept: return .accept
         case .drop: return .drop
         case .continue: return base.base?.policy == .drop ? .drop : .accept
@@ -51,10 +95,10 @@ public enum RulesetPacketWalk {
 
     private enum Outcome { case accept, drop, `continue` }
 
-    private static func run(_ chain: String, _ ruleset: NFTRuleset, _ p: inout NFTPacket, depth: Int) -> Outcome {
+    private static func run(_ chain: String, _ ruleset: NFTRuleset, _ routes: NFTRoutes, _ p: inout NFTPacket, depth: Int) -> Outcome {
         guard depth < 16, let c = ruleset.chains[chain] else { return .continue }
         for rule in c.rules {
-            guard rule.matches.allSatisfy({ matches($0, ruleset, p) }) else { continue }
+            guard rule.matches.allSatisfy({ matches($0, ruleset, routes, p) }) else { continue }
             for s in rule.statements {
                 switch s {
                 case .setMark(let v): p.mark = v
@@ -77,10 +121,10 @@ public enum RulesetPacketWalk {
             case .drop: return .drop
             case .return: return .continue
             case .jump(let target):
-                let r = run(target, ruleset, &p, depth: depth + 1)
+                let r = run(target, ruleset, routes, &p, depth: depth + 1)
                 if r != .continue { return r }
             case .goto(let target):
-                return run(target, ruleset, &p, depth: depth + 1)
+                return run(target, ruleset, routes, &p, depth: depth + 1)
             case .vmapIifname, .vmapOifname:
                 continue
             }
@@ -88,7 +132,7 @@ public enum RulesetPacketWalk {
         return .continue
     }
 
-    private static func matches(_ m: NFTMatch, _ ruleset: NFTRuleset, _ p: NFTPacket) -> Bool {
+    private static func matches(_ m: NFTMatch, _ ruleset: NFTRuleset, _ routes: NFTRoutes, _ p: NFTPacket) -> Bool {
         switch m {
         case .iifname(let n, let neg): return (p.inputInterface == n) != neg
         case .oifname(let n, let neg): return (p.outputInterface == n) != neg
@@ -127,6 +171,7 @@ public enum RulesetPacketWalk {
             return (typeEqual && codeEqual) != neg
         case .ctState(let states, let neg): return states.contains(p.ctState) != neg
         case .mark(let value, let mask, let neg): return ((p.mark & mask) == value) != neg
+        case .sourceRouteMissing(let neg): return (routes.outputInterface(to: p.source) != p.inputInterface) != neg
         }
     }
 }

@@ -181,6 +181,16 @@ struct NFTRuleEncoder {
             metaLoad(NFT_META_MARK.rawValue)
             if mask != 0xffff_ffff { bitwise(mask: Self.hostOrder(mask), xor: Self.hostOrder(0)) }
             cmpEq(Self.hostOrder(value & mask), negated: neg)
+        case .sourceRouteMissing(let neg):
+            // As nft encodes `missing`/`exists`: the present flag makes the result one byte,
+            // 1 when a route to the source leaves through the input interface, else 0.
+            expr("fib") { e in
+                let flags = NFTA_FIB_F_SADDR.rawValue | NFTA_FIB_F_IIF.rawValue | NFTA_FIB_F_PRESENT.rawValue
+                Self.set(e, NFTNL_EXPR_FIB_FLAGS, UInt32(flags))
+                Self.set(e, NFTNL_EXPR_FIB_RESULT, UInt32(NFT_FIB_RESULT_OIF.rawValue))
+                Self.set(e, NFTNL_EXPR_FIB_DREG, Self.reg1)
+            }
+            cmpEq([neg ? 1 : 0])
         }
     }
 

@@ -123,6 +123,9 @@ public enum NFTMatch: Sendable, Hashable {
     case ctState(Set<NFTCtState>, negated: Bool = false)
     /// `meta mark & mask == value` (`!=` when negated).
     case mark(value: UInt32, mask: UInt32, negated: Bool = false)
+    /// `fib saddr . iif oif missing`: the routing table has no route back to the source through
+    /// the interface the packet came in on (a strict reverse-path check); `exists` when negated.
+    case sourceRouteMissing(negated: Bool = false)
 }
 
 /// A statement that does something and continues.

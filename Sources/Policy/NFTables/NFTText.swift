@@ -103,6 +103,7 @@ public enum NFTText {
             return "ct state \(op(neg))" + states.sorted().map(\.rawValue).joined(separator: ",")
         case .mark(let value, let mask, let neg):
             return "meta mark & \(hex(mask)) \(neg ? "!=" : "==") \(hex(value))"
+        case .sourceRouteMissing(let neg): return "fib saddr . iif oif \(neg ? "exists" : "missing")"
         }
     }
 

@@ -3,7 +3,7 @@ import Core
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
 /// re-renders only the policies, profiles and IP sets that differ, the dispatch chains, their
 /// interface sets and maps when an endpoint's plan changed, and the leaf chains of endpoints
-/// that came, went or changed addresses, naming the chains and sets that may have
+/// that came or went, naming the chains and sets that may have
 /// changed so the differ can skip the rest.
 ///
 /// Invariant (tested): `render(s).ruleset == RulesetRenderer.render(s)` for any sequence of states.
@@ -63,10 +63,9 @@ public struct IncrementalRenderer: Sendable {
                 changed.insert(gone)
             }
             dispatchNames = names
-            // Leaves follow their endpoint's interface and addresses only.
-            for iface in Set(old.endpoints.keys).union(state.endpoints.keys) {
-                let before = old.endpoints[iface], after = state.endpoints[iface]
-                guard before?.addresses != after?.addresses else { continue }
+            // Leaves follow their endpoint's interface only: made when it comes, gone when it goes.
+            for iface in Set(old.endpoints.keys).symmetricDifference(state.endpoints.keys) {
+                let after = state.endpoints[iface]
                 for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
                 for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
                 for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }

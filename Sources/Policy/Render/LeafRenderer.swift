@@ -4,40 +4,22 @@ extension RulesetRenderer {
     /// An endpoint's two leaf chains, reached through the dispatch maps after the shared chain
     /// of the same direction has evaluated its policies into the accept mark:
     ///
-    /// - `cali-fw-<iface>` (from the workload): drops a source address that is not one of the
-    ///   endpoint's (per family; IPv6 link-local and unspecified sources are exempt, neighbour
-    ///   discovery needs them and they are never forwarded), then returns when allowed so the
-    ///   destination's ingress runs next, else drops.
+    /// - `cali-fw-<iface>` (from the workload): returns when allowed so the destination's
+    ///   ingress runs next, else drops. (Spoofed sources never get here: `reversePathChain`.)
     /// - `cali-tw-<iface>` (to the workload): accepts when allowed, else drops.
     ///
     /// Leaves never jump, so the kernel's jump-graph validation visits each once per path and
-    /// finds nothing below it. Their content depends only on the interface and its addresses.
+    /// finds nothing below it; they are two rules each because every rule in them is visited
+    /// once per endpoint at each validating commit. Their content depends only on the interface.
     static func leafChains(_ plan: EndpointPlan) -> [NFTChain] {
-        [leafChain(plan, ingress: true), leafChain(plan, ingress: false)]
+        [leafChain(plan.interfaceName, ingress: true), leafChain(plan.interfaceName, ingress: false)]
     }
 
-    static func leafChain(_ plan: EndpointPlan, ingress: Bool) -> NFTChain {
-        let iface = plan.interfaceName
+    static func leafChain(_ iface: String, ingress: Bool) -> NFTChain {
         let accepted = NFTMatch.mark(value: RenderMarks.accept, mask: RenderMarks.accept)
         let denied = NFTRule(statements: [.counter], verdict: .drop, comment: "no policy or profile allowed it")
-        guard !ingress else {
-            return NFTChain(name: RenderNames.toWorkload(iface), rules: [NFTRule([accepted], statements: [.counter], verdict: .accept), denied])
-        }
-        let rules = antiSpoofing(plan.addresses) + [NFTRule([accepted], statements: [.counter], verdict: .return), denied]
-        return NFTChain(name: RenderNames.fromWorkload(iface), rules: rules)
-    }
-
-    /// Sources a workload may use besides its own addresses: IPv6 link-local and unspecified.
-    static let spoofExempt: [IPNet] = [IPNet(parsing: "fe80::/10")!, IPNet(parsing: "::/128")!]
-
-    /// One drop per family: a source that is none of the endpoint's addresses of that family.
-    static func antiSpoofing(_ addresses: [IPNet]) -> [NFTRule] {
-        [4, 6].map { version in
-            let own = addresses.filter { $0.ipVersion == version }.sorted()
-            let allowed = own + (version == 6 ? spoofExempt : [])
-            return NFTRule([.ipVersion(version)] + allowed.map { .addr(.source, $0, negated: true) }, statements: [.counter],
-                           verdict: .drop, comment: "spoofed source")
-        }
+        return NFTChain(name: RenderNames.leafChain(iface, ingress: ingress),
+                        rules: [NFTRule([accepted], statements: [.counter], verdict: ingress ? .accept : .return), denied])
     }
 
     /// The interface-to-leaf verdict maps of both directions.

@@ -6,6 +6,8 @@ public enum RenderNames {
     public static let table = "calico"
     public static let forwardChain = "filter-forward"
     public static let inputChain = "filter-input"
+    /// Prerouting at raw priority: the reverse-path (anti-spoofing) check of workload traffic.
+    public static let rawPreroutingChain = "raw-prerouting"
     /// The chains that evaluate every workload's policy, to it (ingress) and from it (egress).
     public static let toWorkloads = "cali-to-wl"
     public static let fromWorkloads = "cali-from-wl"

@@ -2,29 +2,39 @@ import Core
 
 /// The desired dataplane state as felix's nftables ruleset (table `calico`, family inet):
 ///
+/// - `raw-prerouting` (hook prerouting, priority raw) is the anti-spoofing of every workload at
+///   once: a packet from a workload interface whose source has no route back through that
+///   interface (`fib saddr . iif oif missing`) is dropped before conntrack sees it; the pod's
+///   own /32 and /128 routes let its addresses through (`ReversePathRenderer`).
 /// - `filter-forward` (hook forward) clears our mark bits; traffic from a workload runs the
 ///   shared chain `cali-from-wl` (its egress policy), then `iifname vmap @cali-fw-dispatch`
 ///   sends it to its endpoint's leaf `cali-fw-<iface>`; traffic to a workload likewise runs
-///   `cali-to-wl`, then `oifname vmap @cali-tw-dispatch` to `cali-tw-<iface>`. `filter-input`
-///   (hook input) runs a workload's egress the same way, then applies the configured
-///   endpoint-to-host action. Traffic the node itself sends passes the output hook, which we
-///   leave alone: the node can always reach its workloads.
+///   `cali-to-wl`, then `oifname vmap @cali-tw-dispatch` to `cali-tw-<iface>`.
+/// - `filter-input` (hook input), workload to host: with the endpoint-to-host action Drop (the
+///   default) it accepts established/related and drops the rest, without evaluating anything;
+///   with Accept or Return it runs the workload's egress like forward, then gives that verdict.
+///   Traffic the node itself sends passes the output hook, which we leave alone: the node can
+///   always reach its workloads.
 /// - The two shared chains evaluate only: they accept established/related, drop invalid, then
 ///   walk the tiers in order; each policy is a jump guarded by the named set of the interfaces
 ///   it applies to (`ep-<policy chain>`) and by "no earlier policy passed"; a return on the
 ///   accept mark follows each jump; a tier ends with a return (denied) for its endpoints that
 ///   nobody passed. Then the profiles, guarded the same way. They return with the accept mark
 ///   set or clear.
-/// - Leaf chains (`LeafRenderer`) give the verdict from the mark: `cali-fw-` drops a spoofed
-///   source, returns when allowed (so the destination's ingress runs next), else drops;
-///   `cali-tw-` accepts when allowed, else drops. They never jump.
+/// - Leaf chains (`LeafRenderer`) give the verdict from the mark, two rules each: `cali-fw-`
+///   returns when allowed (so the destination's ingress runs next), else drops; `cali-tw-`
+///   accepts when allowed, else drops. They never jump.
 /// - Policy and profile chains set the accept (0x10000) or pass (0x20000) mark and return.
 ///
-/// Why policies are not jumped to from per-endpoint chains: nf_tables re-validates the whole
-/// jump graph, path by path, whenever a transaction adds a rule or a verdict-map element; with
-/// a policy jumped to from each endpoint's chain it sat on one path per endpoint it applies to.
-/// Here it sits on two or three, and the leaves below the maps are one short visit each. A
-/// policy's endpoints changing only changes elements of plain sets, which needs no validation.
+/// Why this shape: nf_tables re-validates the whole jump graph, path by path and without
+/// memoising, at every commit that adds a rule with a verdict, lookup or mark statement (or a
+/// verdict-map element); that walk is most of a structural update's time. With a policy jumped
+/// to from each endpoint's chain it sat on one path per endpoint it applies to; here it sits on
+/// one or two. The walk still visits every leaf rule once per path to it (each leaf is on one
+/// path per hook that dispatches to it), so the leaves hold no more than their verdict, the
+/// anti-spoofing lives in the prerouting chain that jumps nowhere, and with Drop the input hook
+/// dispatches to nothing. A policy's endpoints changing only changes elements of plain sets,
+/// which needs no validation.
 public enum RulesetRenderer {
     public static func render(_ state: DataplaneState) -> NFTRuleset { renderNamingPieces(state).ruleset }
 
@@ -59,6 +69,7 @@ public enum RulesetRenderer {
     static func baseChains(_ config: CalcConfig) -> [NFTChain] {
         let wl = RenderNames.workloadInterfaces
         return [
+            reversePathChain(),
             NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
                 NFTRule(statements: [.andMark(~RenderMarks.all)]),
                 NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
@@ -66,12 +77,29 @@ public enum RulesetRenderer {
                 NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
                 NFTRule(verdict: .vmapOifname(RenderNames.toWorkloadMap)),
             ]),
-            NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: [
-                NFTRule(statements: [.andMark(~RenderMarks.all)]),
-                NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
-                NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
-                NFTRule([.iifnameInSet(wl)], verdict: endpointToHost(config)),
-            ]),
+            NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: inputRules(config)),
+        ]
+    }
+
+    /// Workload to host. Drop (the default) lets through only what conntrack already knows:
+    /// replies to the node's own connections and what they relate to; running the workload's
+    /// egress first would decide nothing and cost the kernel's validation a walk of every
+    /// policy and leaf from this hook. Accept and Return run the workload's egress policy first
+    /// (and its leaf, which drops what egress denies), then give that verdict.
+    static func inputRules(_ config: CalcConfig) -> [NFTRule] {
+        let wl = RenderNames.workloadInterfaces
+        let action = endpointToHost(config)
+        guard action != .drop else {
+            return [
+                NFTRule([.iifnameInSet(wl), .ctState([.established, .related])], verdict: .accept),
+                NFTRule([.iifnameInSet(wl)], statements: [.counter], verdict: .drop, comment: "endpoint to host: drop"),
+            ]
+        }
+        return [
+            NFTRule(statements: [.andMark(~RenderMarks.all)]),
+            NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+            NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
+            NFTRule([.iifnameInSet(wl)], verdict: action),
         ]
     }
 
