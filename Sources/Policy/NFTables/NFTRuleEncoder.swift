@@ -17,6 +17,9 @@ struct NFTRuleEncoder {
     private let rule: OpaquePointer
     private(set) var anonymousSets: [NFTAnonymousSet] = []
     private var nextSetID: UInt32
+    /// The IP version this rule has already tested (`meta nfproto`): an address match after it
+    /// needs no test of its own, as nft encodes one dependency per rule.
+    private var testedVersion: Int?
 
     private static let reg1: UInt32 = 1
     private static let regVerdict: UInt32 = 0
@@ -29,6 +32,7 @@ struct NFTRuleEncoder {
     var usedSetIDs: UInt32 { nextSetID }
 
     mutating func encode(_ r: NFTRule) {
+        testedVersion = nil
         r.matches.forEach { match($0) }
         r.statements.forEach { statement($0) }
         if let v = r.verdict { verdict(v) }
@@ -127,8 +131,7 @@ struct NFTRuleEncoder {
             loadAddress(dir, ipv6: v6)
             lookup(set: s, id: nil, negated: neg)
         case .ipVersion(let v):
-            metaLoad(NFT_META_NFPROTO.rawValue)
-            cmpEq([UInt8(v == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4)])
+            testVersion(v)
         case .l4proto(let p, let neg):
             metaLoad(NFT_META_L4PROTO.rawValue)
             cmpEq([p], negated: neg)
@@ -182,15 +185,16 @@ struct NFTRuleEncoder {
             if mask != 0xffff_ffff { bitwise(mask: Self.hostOrder(mask), xor: Self.hostOrder(0)) }
             cmpEq(Self.hostOrder(value & mask), negated: neg)
         case .sourceRouteMissing(let neg):
-            // As nft encodes `missing`/`exists`: the present flag makes the result one byte,
-            // 1 when a route to the source leaves through the input interface, else 0.
+            // As nft encodes `missing`/`exists`: with the present flag the kernel stores 1 when
+            // a route to the source leaves through the input interface, else 0 (a zeroed
+            // register with one byte set); nft compares all four bytes.
             expr("fib") { e in
                 let flags = NFTA_FIB_F_SADDR.rawValue | NFTA_FIB_F_IIF.rawValue | NFTA_FIB_F_PRESENT.rawValue
                 Self.set(e, NFTNL_EXPR_FIB_FLAGS, UInt32(flags))
                 Self.set(e, NFTNL_EXPR_FIB_RESULT, UInt32(NFT_FIB_RESULT_OIF.rawValue))
                 Self.set(e, NFTNL_EXPR_FIB_DREG, Self.reg1)
             }
-            cmpEq([neg ? 1 : 0])
+            cmpEq(Self.hostOrder(neg ? 1 : 0))
         }
     }
 
@@ -201,9 +205,15 @@ struct NFTRuleEncoder {
         }
     }
 
-    private func loadAddress(_ dir: NFTDirection, ipv6: Bool) {
+    private mutating func testVersion(_ v: Int) {
+        guard testedVersion != v else { return }
         metaLoad(NFT_META_NFPROTO.rawValue)
-        cmpEq([UInt8(ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4)])
+        cmpEq([UInt8(v == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4)])
+        testedVersion = v
+    }
+
+    private mutating func loadAddress(_ dir: NFTDirection, ipv6: Bool) {
+        testVersion(ipv6 ? 6 : 4)
         let offset: UInt32 = ipv6 ? (dir == .source ? 8 : 24) : (dir == .source ? 12 : 16)
         payload(NFT_PAYLOAD_NETWORK_HEADER.rawValue, offset: offset, length: ipv6 ? 16 : 4)
     }
