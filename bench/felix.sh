@@ -7,14 +7,19 @@
 # FELIX_BENCH_BIN=<driver> reuses a driver built before; FELIX_BENCH_PROBE=1 on the driver times
 # single kinds of kernel change instead (element, rule, chain); FELIX_BENCH_TRACE=1 prints each
 # update's phases; FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
-# FELIX_BENCH_FULL_ECHO=1 has the full program echoed too.
+# FELIX_BENCH_FULL_ECHO=1 has the full program echoed too. FELIX_BENCH_KEEP_TEXT=<file> keeps the
+# ruleset text the driver wrote (the `nft -f` side), e.g. to time the kernel's validation on it.
 # Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPS="${1:-1000}"; POLS="${2:-500}"; UPDATES="${3:-200}"
 NS="bench-felix-$$"
 WORK="$(mktemp -d)"
-cleanup() { ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+    ip netns del "$NS" 2>/dev/null || true
+    if [ -n "${FELIX_BENCH_KEEP_TEXT:-}" ] && [ -f "$WORK/ruleset.nft" ]; then cp "$WORK/ruleset.nft" "$FELIX_BENCH_KEEP_TEXT"; fi
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 if [ -n "${FELIX_BENCH_BIN:-}" ]; then cp "$FELIX_BENCH_BIN" "$WORK/felix-bench"; else   # reuse a driver built before
