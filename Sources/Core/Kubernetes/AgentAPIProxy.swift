@@ -15,19 +15,17 @@ import NIOPosix
 public final class AgentAPIProxy: Sendable {
     public let path: String
     private let channel: any Channel
-    private let acceptTask: Task<Void, Never>
     private let inode: UInt
 
-    private init(path: String, channel: any Channel, acceptTask: Task<Void, Never>, inode: UInt) {
+    private init(path: String, channel: any Channel, inode: UInt) {
         self.path = path
         self.channel = channel
-        self.acceptTask = acceptTask
         self.inode = inode
     }
 
-    /// An exchange that takes longer than this (a client that sends half a request and stalls)
-    /// is cut; the forwarded request itself is bounded by the agent client's request timeout.
-    static let connectionLimit: TimeAmount = .seconds(90)
+    /// A connection idle this long (a client that sends half a request and stalls) is closed;
+    /// a forwarded request is bounded by the agent client's own request timeout, which is less.
+    static let idleLimit: TimeAmount = .seconds(90)
 
     /// Binds `path` (replacing a stale socket, refusing a live one or a non-socket) and serves
     /// until `stop()`.
@@ -35,109 +33,112 @@ public final class AgentAPIProxy: Sendable {
                              logger: Logger = Logger(label: "calico.cni-api")) async throws -> AgentAPIProxy {
         let fd = try AgentSocketListener.listen(path: path)
         let inode = AgentSocketListener.inode(of: path) ?? 0
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        let channel: any Channel
         do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(fd) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+            // Per-connection handlers rather than NIOAsyncChannel: a connection accepted while
+            // the server closes must not be dropped unserved (NIO traps on that).
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { child in
+                    child.eventLoop.makeCompletedFuture {
+                        let sync = child.pipeline.syncOperations
+                        try sync.addHandler(IdleStateHandler(allTimeout: idleLimit))
+                        try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, logger: logger))
                     }
                 }
+                .withBoundSocket(fd).get()
         } catch {
             close(fd)
             unlink(path)
             throw AgentAPIProxyError.listen(path: path, reason: "\(error)")
         }
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await server.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            group.addTask { await serve(connection, forward: forward, logger: logger) }
-                        }
-                    }
-                } catch {
-                    // The listening socket closed (stop() or an error): stop accepting.
-                }
-                group.cancelAll()
-            }
-        }
         logger.info("serving the CNI plugins' API requests on \(path)")
-        return AgentAPIProxy(path: path, channel: server.channel, acceptTask: task, inode: inode)
+        return AgentAPIProxy(path: path, channel: channel, inode: inode)
     }
 
-    /// Stops accepting, closes open connections and removes the socket file (unless another
-    /// agent has bound the path since).
+    /// Stops accepting and removes the socket file (unless another agent has bound the path
+    /// since); exchanges in flight finish on their own.
     public func stop() async {
         try? await channel.close()
-        acceptTask.cancel()
-        await acceptTask.value
         if AgentSocketListener.inode(of: path) == inode { unlink(path) }
     }
+}
 
-    private static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
-                              forward: @escaping AgentAPIRouting.Forward, logger: Logger) async {
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await exchange(inbound, outbound, forward: forward, logger: logger) }
-                    group.addTask {
-                        try await Task.sleep(for: .nanoseconds(connectionLimit.nanoseconds))
-                        throw CancellationError()
-                    }
-                    try await group.next()
-                    group.cancelAll()
-                }
+/// One connection: collects a request, answers it through `AgentAPIRouting`, and writes the
+/// answer back. NIO's HTTPServerPipelineHandler holds pipelined requests until it is done;
+/// its error handler answers unparseable bytes with 400 and closes.
+private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let forward: AgentAPIRouting.Forward
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+
+    init(forward: @escaping AgentAPIRouting.Forward, logger: Logger) {
+        self.forward = forward
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.clear()
+            tooLarge = false
+        case .body(var chunk):
+            if body.readableBytes + chunk.readableBytes > AgentAPIRouting.maxRequestBody { tooLarge = true } else { body.writeBuffer(&chunk) }
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            if tooLarge {
+                respond(context, h, AgentAPIRouting.Answer(status: 413, body: AgentAPIStatus.body(
+                    code: 413, reason: "RequestEntityTooLarge", message: "request body exceeds \(AgentAPIRouting.maxRequestBody) bytes")))
+                return
             }
-        } catch {
-            // Garbage (NIO has answered 400), a client gone, or the limit: nothing more to say.
-            logger.debug("CNI API connection ended: \(error)")
+            let bytes = body.readableBytes > 0 ? Data(body.readableBytesView) : nil
+            let (method, target, type, forward) = (h.method.rawValue, h.uri, h.headers.first(name: "Content-Type"), forward)
+            let promise = context.eventLoop.makePromise(of: AgentAPIRouting.Answer.self)
+            promise.completeWithTask {
+                await AgentAPIRouting.answer(method: method, target: target, body: bytes, contentType: type, forward: forward)
+            }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            promise.futureResult.whenSuccess { answer in
+                let (handler, context) = bound.value
+                handler.respond(context, h, answer)
+            }
         }
     }
 
-    private static func exchange(_ inbound: NIOAsyncChannelInboundStream<HTTPServerRequestPart>,
-                                 _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
-                                 forward: AgentAPIRouting.Forward, logger: Logger) async throws {
-        var head: HTTPRequestHead?
-        var body = ByteBuffer()
-        var tooLarge = false
-        for try await part in inbound {
-            switch part {
-            case .head(let h):
-                head = h
-                body.clear()
-                tooLarge = false
-            case .body(var chunk):
-                if body.readableBytes + chunk.readableBytes > AgentAPIRouting.maxRequestBody { tooLarge = true } else { body.writeBuffer(&chunk) }
-            case .end:
-                guard let h = head else { continue }
-                head = nil
-                let answer: AgentAPIRouting.Answer
-                if tooLarge {
-                    answer = AgentAPIRouting.Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
-                                                                                          message: "request body exceeds \(AgentAPIRouting.maxRequestBody) bytes"))
-                } else {
-                    let bytes = body.readableBytes > 0 ? Data(body.readableBytesView) : nil
-                    answer = await AgentAPIRouting.answer(method: h.method.rawValue, target: h.uri, body: bytes,
-                                                          contentType: h.headers.first(name: "Content-Type"), forward: forward)
-                }
-                if answer.status >= 400 {
-                    let what = answer.status == 403 || answer.status == 400 || answer.agentError != nil
-                        ? ": " + AgentAPIStatus.message(String(decoding: answer.body.prefix(512), as: UTF8.self)) : ""
-                    logger.debug("CNI API \(h.method.rawValue) \(AgentAPIAllowList.abbreviated(h.uri)) -> \(answer.status)\(what)")
-                }
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "application/json")
-                headers.add(name: "Content-Length", value: String(answer.body.count))
-                headers.add(name: "Connection", value: h.isKeepAlive ? "keep-alive" : "close")
-                if let e = answer.agentError { headers.add(name: AgentHTTPFraming.agentErrorHeader, value: e) }
-                try await outbound.write(.head(HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers)))
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: answer.body))))
-                try await outbound.write(.end(nil))
-                if !h.isKeepAlive { return }
-            }
+    private func respond(_ context: ChannelHandlerContext, _ h: HTTPRequestHead, _ answer: AgentAPIRouting.Answer) {
+        guard context.channel.isActive else { return }
+        if answer.status >= 400 {
+            let detail = answer.status == 403 || answer.status == 400 || answer.agentError != nil
+                ? ": " + AgentAPIStatus.message(String(decoding: answer.body.prefix(512), as: UTF8.self)) : ""
+            logger.debug("CNI API \(h.method.rawValue) \(AgentAPIAllowList.abbreviated(h.uri)) -> \(answer.status)\(detail)")
         }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(answer.body.count))
+        headers.add(name: "Connection", value: h.isKeepAlive ? "keep-alive" : "close")
+        if let e = answer.agentError { headers.add(name: AgentHTTPFraming.agentErrorHeader, value: e) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: answer.status), headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !h.isKeepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) } else { context.fireUserInboundEventTriggered(event) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
     }
 }
 

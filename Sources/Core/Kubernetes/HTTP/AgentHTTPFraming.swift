@@ -36,7 +36,7 @@ enum AgentHTTPFraming {
     /// The bytes of one request. Header values must not hold CR or LF (they are dropped).
     static func encodeRequest(method: String, target: String, headers: [(String, String)], body: Data?) -> Data {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: calico-node\r\nConnection: close\r\n"
-        for (name, value) in headers where !(name + value).contains(where: { $0 == "\r" || $0 == "\n" }) {
+        for (name, value) in headers where !(name + value).utf8.contains(where: { $0 == 13 || $0 == 10 }) {
             head += "\(name): \(value)\r\n"
         }
         head += "Content-Length: \(body?.count ?? 0)\r\n\r\n"
