@@ -5,6 +5,9 @@
 #   calico + host-local (no API)      fixed subnet, no pod arguments: plugin work only
 #   calico + host-local (k8s pod)     usePodCidr from the Node, Pod annotations patched (3-5 API calls)
 #   calico + calico-ipam (k8s pod)    when `calico-node ipam` works (CALICO_IPAM=0 leaves it out)
+#   ... via agent socket              the two k8s columns again with the API reached through the
+#                                     calico-node agent's unix socket (`calico-node cni-api-proxy`
+#                                     against the same API server): no libcurl, no TLS handshake
 # Prints median and p99 per column and their ratios to ptp, then checks that the ITER cycles
 # leaked nothing (no host-local reservation, no veth, no route).
 # Usage: bench/cni.sh [ITER] (default 1000). Needs root, Debian's containernetworking-plugins,
@@ -42,7 +45,9 @@ TAG="cnb$$"
 WORK="$(mktemp -d)"
 NS="$TAG"
 API_PID=""
+AGENT_PID=""
 cleanup() {
+    [[ -n "$AGENT_PID" ]] && kill "$AGENT_PID" 2>/dev/null || true
     [[ -n "$API_PID" ]] && kill "$API_PID" 2>/dev/null || true
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$WORK"
@@ -68,6 +73,13 @@ api POST /api/v1/nodes "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\
 api POST /api/v1/namespaces/default/pods "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"$TAG-pod\",\"namespace\":\"default\"},\"spec\":{\"nodeName\":\"$NODE\",\"containers\":[{\"name\":\"c\",\"image\":\"pause\"}]}}"
 api POST /apis/crd.projectcalico.org/v1/ippools "{\"apiVersion\":\"crd.projectcalico.org/v1\",\"kind\":\"IPPool\",\"metadata\":{\"name\":\"$TAG-pool\"},\"spec\":{\"cidr\":\"100.126.0.0/16\",\"blockSize\":26}}" 2>/dev/null || true
 
+# The agent's socket for the plugins (the direct columns turn it off with CALICO_CNI_API_SOCKET=none).
+SOCK="$WORK/agent/cni.sock"
+KUBECONFIG="$WORK/api/admin.kubeconfig" "$BIN" cni-api-proxy --cni-api-socket "$SOCK" > "$WORK/agent.log" 2>&1 &
+AGENT_PID=$!
+for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.1; done
+[[ -S "$SOCK" ]] || { echo "the agent's socket did not appear: $(cat "$WORK/agent.log")" >&2; exit 1; }
+
 conf() { # name type ipam-json [extra]
     echo "{\"cniVersion\":\"1.0.0\",\"name\":\"$1\",\"type\":\"$2\",\"mtu\":1500,\"nodename\":\"$NODE\",\"kubernetes\":{\"kubeconfig\":\"$WORK/api/admin.kubeconfig\"},\"ipam\":$3${4:+,$4}}"
 }
@@ -75,12 +87,15 @@ echo "$(conf ptpnet ptp "{\"type\":\"host-local\",\"subnet\":\"100.127.2.0/24\",
 echo "$(conf plainnet calico "{\"type\":\"host-local\",\"subnet\":\"100.127.3.0/24\",\"dataDir\":\"$WORK/ipam\"}")" > "$WORK/plain.json"
 echo "$(conf k8snet calico "{\"type\":\"host-local\",\"subnet\":\"usePodCidr\",\"dataDir\":\"$WORK/ipam\"}")" > "$WORK/k8s.json"
 echo "$(conf ipamnet calico "{\"type\":\"calico-ipam\",\"ipv4_pools\":[\"100.126.0.0/16\"]}")" > "$WORK/cipam.json"
+cp "$WORK/k8s.json" "$WORK/k8ssock.json"
+cp "$WORK/cipam.json" "$WORK/cipamsock.json"
 
 ip netns add "$NS"
 K8S_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$TAG-pod;K8S_POD_INFRA_CONTAINER_ID=x"
 # One ADD+DEL; prints its wall time in microseconds (bash's clock, no fork for timing).
-cycle() { # config id args
+cycle() { # config id args [agent socket, default none: the direct API]
     local start=$EPOCHREALTIME
+    export CALICO_CNI_API_SOCKET="${4:-none}"
     CNI_COMMAND=ADD CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$NS" CNI_IFNAME=eth0 CNI_PATH="$WORK/bin" CNI_ARGS="$3" \
         "$WORK/bin/$(grep -o '"type":"[a-z]*"' "$1" | head -1 | cut -d'"' -f4)" < "$1" > "$WORK/out" || { echo "ADD failed: $(cat "$WORK/out")" >&2; return 1; }
     CNI_COMMAND=DEL CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$NS" CNI_IFNAME=eth0 CNI_PATH="$WORK/bin" CNI_ARGS="$3" \
@@ -93,22 +108,30 @@ COLS=(ptp plain k8s)
 if [[ "${CALICO_IPAM:-1}" == "1" ]]; then
     if cycle "$WORK/cipam.json" "${TAG}probe" "$K8S_ARGS" > /dev/null 2>&1; then COLS+=(cipam); else echo "calico-ipam column skipped: its ADD failed" >&2; fi
 fi
+# The socket columns must really reach the agent (the plugin says which way it went).
+if ! CALICO_CNI_TIMING=1 cycle "$WORK/k8ssock.json" "${TAG}sockprobe" "$K8S_ARGS" "$SOCK" 2>&1 >/dev/null | grep -q "api via the agent socket"; then
+    echo "the agent socket columns did not reach the agent: $(cat "$WORK/agent.log")" >&2; exit 1
+fi
+COLS+=(k8ssock)
+[[ " ${COLS[*]} " == *" cipam "* ]] && COLS+=(cipamsock)
 for i in $(seq "$ITER"); do
     for c in "${COLS[@]}"; do
-        args=""; [[ "$c" == k8s || "$c" == cipam ]] && args="$K8S_ARGS"
-        cycle "$WORK/$c.json" "$TAG$c$i" "$args" >> "$WORK/$c.us"
+        args=""; [[ "$c" == k8s* || "$c" == cipam* ]] && args="$K8S_ARGS"
+        sock=none; [[ "$c" == *sock ]] && sock="$SOCK"
+        cycle "$WORK/$c.json" "$TAG$c$i" "$args" "$sock" >> "$WORK/$c.us"
     done
 done
 
 stat() { sort -n "$WORK/$1.us" | awk '{v[NR]=$1} END { m=v[int((NR+1)/2)]; p=v[int(NR*0.99+0.5)]; if (p=="") p=v[NR]; printf "%.2f %.2f", m/1000, p/1000 }'; }
 read -r ptp_med ptp_p99 <<< "$(stat ptp)"
 echo "CNI ADD+DEL, $ITER cycles per column, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), binary $BIN, API server $DEVCLUSTER ($SERVER_BUILD)"
-printf "%-34s %10s %10s %12s %12s\n" column "median ms" "p99 ms" "median/ptp" "p99/ptp"
+printf "%-48s %10s %10s %12s %12s\n" column "median ms" "p99 ms" "median/ptp" "p99/ptp"
 for c in "${COLS[@]}"; do
     read -r med p99 <<< "$(stat "$c")"
     case $c in ptp) label="ptp + host-local (reference)";; plain) label="calico + host-local (no API)";;
-        k8s) label="calico + host-local (k8s pod)";; cipam) label="calico + calico-ipam (k8s pod)";; esac
-    awk -v l="$label" -v m="$med" -v p="$p99" -v rm="$ptp_med" -v rp="$ptp_p99" 'BEGIN { printf "%-34s %10.2f %10.2f %12.2f %12.2f\n", l, m, p, m/rm, p/rp }'
+        k8s) label="calico + host-local (k8s pod)";; cipam) label="calico + calico-ipam (k8s pod)";;
+        k8ssock) label="calico + host-local (k8s pod via agent socket)";; cipamsock) label="calico + calico-ipam (k8s pod via agent socket)";; esac
+    awk -v l="$label" -v m="$med" -v p="$p99" -v rm="$ptp_med" -v rp="$ptp_p99" 'BEGIN { printf "%-48s %10.2f %10.2f %12.2f %12.2f\n", l, m, p, m/rm, p/rp }'
 done
 
 # Leak check after all the cycles.
