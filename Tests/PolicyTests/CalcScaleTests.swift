@@ -40,8 +40,8 @@ final class CalcScaleTests: XCTestCase {
         start = ContinuousClock.now
         let ruleset = RulesetRenderer.render(calc.state)
         print("render: \(ruleset.chains.count) chains, \(ruleset.ruleCount) rules, \(ruleset.sets.count) sets in \(ContinuousClock.now - start)")
-        // Base chains, the two shared evaluation chains, one per policy, two for the one profile,
-        // and each endpoint's two leaves (which never jump).
-        XCTAssertEqual(ruleset.chains.count, 2 + 2 + 500 + 2 + 2 * 1000)
+        // Base chains (forward, input, raw prerouting), the two shared evaluation chains, one per
+        // policy, two for the one profile, and each endpoint's two leaves (which never jump).
+        XCTAssertEqual(ruleset.chains.count, RulesetRenderer.baseChains(calc.state.config).count + 2 + 500 + 2 + 2 * 1000)
     }
 }

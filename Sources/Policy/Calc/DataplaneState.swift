@@ -3,14 +3,17 @@ import Core
 /// The desired dataplane for one node, as a value: what Render turns into nftables.
 public struct DataplaneState: Sendable, Hashable {
     /// Local endpoints by host interface name.
-    public var endpoints: [String: EndpointPlan]
+    public internal(set) var endpoints: [String: EndpointPlan]
     /// Policies that apply to at least one local endpoint.
-    public var policies: [PolicyKey: Policy]
+    public internal(set) var policies: [PolicyKey: Policy]
     /// Profiles that local endpoints name and that exist.
-    public var profiles: [String: Profile]
+    public internal(set) var profiles: [String: Profile]
     /// Every IP set a rule of an active policy or profile refers to, with its members.
-    public var ipSets: [IPSetID: IPSetMembers]
-    public var config: CalcConfig
+    public internal(set) var ipSets: [IPSetID: IPSetMembers]
+    public internal(set) var config: CalcConfig
+    /// What the calculator changed, revision by revision (not part of the value: equality and
+    /// hashing ignore it). Setters are internal so that nothing changes a state unrecorded.
+    var journal = DataplaneJournal()
 
     public init(endpoints: [String: EndpointPlan] = [:], policies: [PolicyKey: Policy] = [:],
                 profiles: [String: Profile] = [:], ipSets: [IPSetID: IPSetMembers] = [:], config: CalcConfig = CalcConfig()) {
@@ -19,6 +22,19 @@ public struct DataplaneState: Sendable, Hashable {
         self.profiles = profiles
         self.ipSets = ipSets
         self.config = config
+    }
+
+    public static func == (a: DataplaneState, b: DataplaneState) -> Bool {
+        a.endpoints == b.endpoints && a.policies == b.policies && a.profiles == b.profiles && a.ipSets == b.ipSets
+            && a.config == b.config
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(endpoints)
+        hasher.combine(policies)
+        hasher.combine(profiles)
+        hasher.combine(ipSets)
+        hasher.combine(config)
     }
 }
 

@@ -43,6 +43,7 @@ public struct PolicyCalculator: Sendable {
     }
 
     public mutating func apply(_ change: CalcChange) {
+        state.journal.close()
         switch change {
         case .endpointUpdated(let endpoint):
             endpointChanged(key: endpoint.key, to: endpoint)
@@ -63,6 +64,7 @@ public struct PolicyCalculator: Sendable {
         case .configUpdated(let config):
             inputs.config = config
             state.config = config
+            state.journal.record { $0.config = true }
         }
     }
 
@@ -97,9 +99,9 @@ public struct PolicyCalculator: Sendable {
         inputs.profiles[name] = profile
         if let active = state.profiles[name], let profile, active != profile {
             // Swap the rules in place while endpoints use it.
-            retain(CalcSemantics.requiredSets(profile))
-            release(CalcSemantics.requiredSets(active))
+            swapSets(from: CalcSemantics.requiredSets(active), to: CalcSemantics.requiredSets(profile))
             state.profiles[name] = profile
+            state.journal.record { $0.profiles.insert(name) }
         }
         let users = membersByProfile[name] ?? []
         if old?.labels != profile?.labels {
@@ -109,36 +111,65 @@ public struct PolicyCalculator: Sendable {
     }
 
     private mutating func policyChanged(key: PolicyKey, to policy: Policy?) {
-        guard inputs.policies[key] != policy else { return }
+        let previous = inputs.policies[key]
+        guard previous != policy else { return }
         inputs.policies[key] = policy
         let before = policyEndpoints[key] ?? []
         var after: Set<String> = []
         if let policy {
-            for endpointKey in plans.keys {
-                guard let labels = localLabels(endpointKey), CalcSemantics.applies(policy, to: labels) else { continue }
-                after.insert(endpointKey)
+            // Only the local endpoints the selector's label restrictions allow, not all of them.
+            for endpointKey in localCandidates(policy.selector) {
+                if let labels = localLabels(endpointKey), CalcSemantics.applies(policy, to: labels) { after.insert(endpointKey) }
             }
         }
-        for endpointKey in before.subtracting(after) { endpointPolicies[endpointKey]?.remove(key) }
-        for endpointKey in after.subtracting(before) { endpointPolicies[endpointKey, default: []].insert(key) }
+        let gained = after.subtracting(before), lost = before.subtracting(after)
+        for endpointKey in lost { endpointPolicies[endpointKey]?.remove(key) }
+        for endpointKey in gained { endpointPolicies[endpointKey, default: []].insert(key) }
         policyEndpoints[key] = after.isEmpty ? nil : after
 
         let active = state.policies[key]
         switch (active, after.isEmpty ? nil : policy) {
         case let (old?, new?) where old != new:
-            retain(CalcSemantics.requiredSets(new))
-            release(CalcSemantics.requiredSets(old))
+            swapSets(from: CalcSemantics.requiredSets(old), to: CalcSemantics.requiredSets(new))
             state.policies[key] = new
+            state.journal.record { $0.policies.insert(key) }
         case (nil, let new?):
             retain(CalcSemantics.requiredSets(new))
             state.policies[key] = new
+            state.journal.record { $0.policies.insert(key) }
         case (let old?, nil):
             release(CalcSemantics.requiredSets(old))
             state.policies[key] = nil
+            state.journal.record { $0.policies.insert(key) }
         default:
             break
         }
-        for endpointKey in before.union(after) { replan(endpointKey) }
+        // A plan lists its policies' keys by tier and order: the endpoints that kept the policy
+        // need a new one only when its place moved.
+        for endpointKey in gained.union(lost) { replan(endpointKey) }
+        if let previous, let policy, Self.placement(previous) != Self.placement(policy) {
+            for endpointKey in before.intersection(after) { replan(endpointKey) }
+        }
+    }
+
+    /// What of a policy an endpoint's plan depends on, besides its key.
+    private static func placement(_ policy: Policy) -> Placement {
+        Placement(tier: policy.tier, order: policy.order, types: policy.types)
+    }
+
+    private struct Placement: Equatable {
+        var tier: String
+        var order: Double?
+        var types: PolicyTypes
+    }
+
+    /// The local endpoints that `selector` may match (a superset of those it matches), from the
+    /// member label index when the selector requires some label.
+    private func localCandidates(_ selector: SelectorExpr) -> [String] {
+        guard let members = SelectorSetIndex.restrictedMembers(selector, byLabel: membersByLabel) else { return Array(plans.keys) }
+        var out: [String] = []
+        for case .endpoint(let key) in members where plans.index(forKey: key) != nil { out.append(key) }
+        return out
     }
 
     // MARK: Local endpoints
@@ -161,7 +192,10 @@ public struct PolicyCalculator: Sendable {
             policyEndpoints[policyKey]?.remove(key)
             if policyEndpoints[policyKey]?.isEmpty == true {
                 policyEndpoints[policyKey] = nil
-                if let old = state.policies.removeValue(forKey: policyKey) { release(CalcSemantics.requiredSets(old)) }
+                if let old = state.policies.removeValue(forKey: policyKey) {
+                    release(CalcSemantics.requiredSets(old))
+                    state.journal.record { $0.policies.insert(policyKey) }
+                }
             }
         }
         for policyKey in matched.subtracting(before) {
@@ -169,6 +203,7 @@ public struct PolicyCalculator: Sendable {
             if state.policies[policyKey] == nil, let policy = inputs.policies[policyKey] {
                 retain(CalcSemantics.requiredSets(policy))
                 state.policies[policyKey] = policy
+                state.journal.record { $0.policies.insert(policyKey) }
             }
         }
         replan(key)
@@ -185,9 +220,15 @@ public struct PolicyCalculator: Sendable {
         // Unchanged: leave `state.endpoints` untouched, so a renderer holding the previous state
         // still shares its storage (no copy of every plan per policy change).
         if old == new { return }
-        if let old, state.endpoints[old.interfaceName]?.key == key { state.endpoints[old.interfaceName] = nil }
+        if let old, state.endpoints[old.interfaceName]?.key == key {
+            state.endpoints[old.interfaceName] = nil
+            state.journal.record { $0.endpoints.insert(old.interfaceName) }
+        }
         plans[key] = new
-        if let new { state.endpoints[new.interfaceName] = new }
+        if let new {
+            state.endpoints[new.interfaceName] = new
+            state.journal.record { $0.endpoints.insert(new.interfaceName) }
+        }
         let oldProfiles = Set(old?.profiles ?? []), newProfiles = Set(new?.profiles ?? [])
         for name in newProfiles.subtracting(oldProfiles) { useProfile(name, by: 1) }
         for name in oldProfiles.subtracting(newProfiles) { useProfile(name, by: -1) }
@@ -199,8 +240,10 @@ public struct PolicyCalculator: Sendable {
         if count > 0, state.profiles[name] == nil, let profile = inputs.profiles[name] {
             retain(CalcSemantics.requiredSets(profile))
             state.profiles[name] = profile
+            state.journal.record { $0.profiles.insert(name) }
         } else if count <= 0, let old = state.profiles.removeValue(forKey: name) {
             release(CalcSemantics.requiredSets(old))
+            state.journal.record { $0.profiles.insert(name) }
         }
     }
 }

@@ -68,6 +68,8 @@ extension PolicyCalculator {
     }
 
     private mutating func count(_ members: IPSetMembers, in id: IPSetID, by delta: Int) {
+        guard !members.isEmpty else { return }
+        state.journal.record { $0.ipSets.insert(id) }
         for net in members.nets {
             let n = (netCounts[id]?[net] ?? 0) + delta
             netCounts[id, default: [:]][net] = n > 0 ? n : nil
@@ -91,6 +93,7 @@ extension PolicyCalculator {
             guard refs == 1 else { continue }
             let selector = CalcSemantics.selector(of: id)
             state.ipSets[id] = IPSetMembers()
+            state.journal.record { $0.ipSets.insert(id) }
             setIndex.insert(id, selector: selector)
             let candidates = SelectorSetIndex.candidateMembers(selector, byLabel: membersByLabel,
                                                                all: Set(memberLabels.keys))
@@ -112,6 +115,15 @@ extension PolicyCalculator {
             netCounts[id] = nil
             portCounts[id] = nil
             state.ipSets[id] = nil
+            state.journal.record { $0.ipSets.insert(id) }
         }
+    }
+
+    /// An active policy or profile now needs `new` instead of `old`: the sets in both keep
+    /// their members (no release to zero and refill).
+    mutating func swapSets(from old: Set<IPSetID>, to new: Set<IPSetID>) {
+        guard old != new else { return }
+        retain(new.subtracting(old))
+        release(old.subtracting(new))
     }
 }

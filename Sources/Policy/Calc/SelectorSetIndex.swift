@@ -60,6 +60,12 @@ struct SelectorSetIndex: Sendable {
     /// The members that might match `selector`, from an index of members by label.
     static func candidateMembers(_ selector: SelectorExpr, byLabel: [String: [String: Set<CalcMember>]],
                                  all: @autoclosure () -> Set<CalcMember>) -> Set<CalcMember> {
+        restrictedMembers(selector, byLabel: byLabel) ?? all()
+    }
+
+    /// The members that might match `selector` when it requires some label; nil when any
+    /// member might.
+    static func restrictedMembers(_ selector: SelectorExpr, byLabel: [String: [String: Set<CalcMember>]]) -> Set<CalcMember>? {
         switch slot(selector) {
         case .values(let key, let values):
             var out: Set<CalcMember> = []
@@ -68,7 +74,7 @@ struct SelectorSetIndex: Sendable {
         case .key(let key):
             return (byLabel[key] ?? [:]).values.reduce(into: Set<CalcMember>()) { $0.formUnion($1) }
         case .none:
-            return all()
+            return nil
         }
     }
 }

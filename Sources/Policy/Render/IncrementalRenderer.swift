@@ -6,10 +6,17 @@ import Core
 /// that came or went, naming the chains and sets that may have
 /// changed so the differ can skip the rest.
 ///
+/// Which keys differ comes from the calculator's journal when the state is a later revision of
+/// the one rendered last (O(changed)), else from comparing the two states (O(all)). The last
+/// state is kept as a copy of its own, updated key by key, so that it never shares storage
+/// with the calculator's (whose next write would then copy whole dictionaries).
+///
 /// Invariant (tested): `render(s).ruleset == RulesetRenderer.render(s)` for any sequence of states.
 public struct IncrementalRenderer: Sendable {
     public private(set) var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
     private var last: DataplaneState?
+    /// The journal revision `last` stands for (nil: unknown, compare in full).
+    private var lastRevision: UInt64?
     /// Names of the pieces each policy or profile chain brought (the chain and its value sets),
     /// and those of the dispatch (shared chains, sets and maps).
     private var owned: [String: [String]] = [:]
@@ -20,16 +27,18 @@ public struct IncrementalRenderer: Sendable {
     /// The ruleset for `state`, and the names of the chains, sets and maps that differ from the
     /// previous call's ruleset (nil: treat everything as changed).
     public mutating func render(_ state: DataplaneState) -> (ruleset: NFTRuleset, changed: Set<String>?) {
-        guard let old = last, old.config == state.config else {
+        guard var old = last, old.config == state.config else {
             renderAll(state)
             return (ruleset, nil)
         }
+        last = nil  // `old` is the only reference: updated in place below
+        let keys = lastRevision.flatMap { state.journal.changes(since: $0) } ?? Self.differences(old, state)
         var changed = Set<String>()
         let rules = RuleRenderer(state: state)
 
         // IP sets first: a named port resolving to other ports changes the rules that use it.
         var namedPortsMoved = false
-        for id in Set(old.ipSets.keys).union(state.ipSets.keys) {
+        for id in keys.ipSets {
             let before = old.ipSets[id], after = state.ipSets[id]
             guard before != after else { continue }
             if id.isNamedPort, Set(before?.ports.map(\.port) ?? []) != Set(after?.ports.map(\.port) ?? []) { namedPortsMoved = true }
@@ -41,9 +50,17 @@ public struct IncrementalRenderer: Sendable {
                 ruleset.add(set)
                 changed.insert(set.name)
             }
+            old.ipSets[id] = after
         }
 
-        if old.endpoints != state.endpoints {
+        var movedEndpoints: [(before: EndpointPlan?, after: EndpointPlan?)] = []
+        for iface in keys.endpoints {
+            let before = old.endpoints[iface], after = state.endpoints[iface]
+            guard before != after else { continue }
+            movedEndpoints.append((before, after))
+            old.endpoints[iface] = after
+        }
+        if !movedEndpoints.isEmpty {
             let dispatch = RulesetRenderer.dispatch(state)
             var names = Set<String>()
             for chain in dispatch.chains {
@@ -64,33 +81,51 @@ public struct IncrementalRenderer: Sendable {
             }
             dispatchNames = names
             // Leaves follow their endpoint's interface only: made when it comes, gone when it goes.
-            for iface in Set(old.endpoints.keys).symmetricDifference(state.endpoints.keys) {
-                let after = state.endpoints[iface]
+            for (before, after) in movedEndpoints where (before == nil) != (after == nil) {
+                let iface = (before ?? after)!.interfaceName
                 for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
                 for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
                 for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }
             }
         }
 
-        for key in Set(old.policies.keys).union(state.policies.keys) {
+        let policyKeys = namedPortsMoved ? Set(old.policies.keys).union(state.policies.keys) : keys.policies
+        for key in policyKeys {
             let before = old.policies[key], after = state.policies[key]
             guard namedPortsMoved || before != after else { continue }
             let owner = RenderNames.policyChain(key, ingress: true)
             replace(owner: owner, with: after.map { RulesetRenderer.policyChains(key, $0, rules) } ?? [], changed: &changed)
+            old.policies[key] = after
         }
-        for name in Set(old.profiles.keys).union(state.profiles.keys) {
+        let profileNames = namedPortsMoved ? Set(old.profiles.keys).union(state.profiles.keys) : keys.profiles
+        for name in profileNames {
             let before = old.profiles[name], after = state.profiles[name]
             guard namedPortsMoved || before != after else { continue }
             let owner = RenderNames.profileChain(name, ingress: true)
             replace(owner: owner, with: after.map { RulesetRenderer.profileChains(name, $0, rules) } ?? [], changed: &changed)
+            old.profiles[name] = after
         }
-        last = state
+        last = old
+        lastRevision = state.journal.latest
         return (ruleset, changed)
+    }
+
+    /// The keys whose values differ between two states, found by comparing every one.
+    private static func differences(_ old: DataplaneState, _ new: DataplaneState) -> DataplaneChanges {
+        func differing<K: Hashable, V: Equatable>(_ a: [K: V], _ b: [K: V]) -> Set<K> {
+            guard a != b else { return [] }
+            return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }
+        }
+        return DataplaneChanges(endpoints: differing(old.endpoints, new.endpoints), policies: differing(old.policies, new.policies),
+                                profiles: differing(old.profiles, new.profiles), ipSets: differing(old.ipSets, new.ipSets),
+                                config: old.config != new.config)
     }
 
     private mutating func renderAll(_ state: DataplaneState) {
         (ruleset, owned, dispatchNames) = RulesetRenderer.renderNamingPieces(state)
         last = state
+        last?.journal = DataplaneJournal()  // the calculator's alone: no copy when it next records
+        lastRevision = state.journal.latest
     }
 
     /// Replaces the pieces of one policy or profile; names what was removed or differs.
