@@ -14,7 +14,8 @@
 # curl. Uses .build/release/calico-node (built here as the Dockerfile builds it if missing;
 # CALICO_NODE_BIN overrides) and the dev API server calico-devcluster (release if built, else
 # debug; CALICO_DEVCLUSTER_BIN overrides; the header line says which). CALICO_CNI_TIMING=1 makes
-# the plugin print its phases to stderr.
+# the plugin print its phases to stderr; CNI_PHASES=N adds N timed cycles per column and prints
+# each phase's median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER="${1:-1000}"
@@ -109,8 +110,9 @@ if [[ "${CALICO_IPAM:-1}" == "1" ]]; then
     if cycle "$WORK/cipam.json" "${TAG}probe" "$K8S_ARGS" > /dev/null 2>&1; then COLS+=(cipam); else echo "calico-ipam column skipped: its ADD failed" >&2; fi
 fi
 # The socket columns must really reach the agent (the plugin says which way it went).
-if ! CALICO_CNI_TIMING=1 cycle "$WORK/k8ssock.json" "${TAG}sockprobe" "$K8S_ARGS" "$SOCK" 2>&1 >/dev/null | grep -q "api via the agent socket"; then
-    echo "the agent socket columns did not reach the agent: $(cat "$WORK/agent.log")" >&2; exit 1
+CALICO_CNI_TIMING=1 cycle "$WORK/k8ssock.json" "${TAG}sockprobe" "$K8S_ARGS" "$SOCK" > /dev/null 2> "$WORK/sockprobe.err" || true
+if ! grep -q "api via the agent socket" "$WORK/sockprobe.err"; then
+    echo "the agent socket columns did not reach the agent: $(cat "$WORK/sockprobe.err" "$WORK/agent.log")" >&2; exit 1
 fi
 COLS+=(k8ssock)
 [[ " ${COLS[*]} " == *" cipam "* ]] && COLS+=(cipamsock)
@@ -134,10 +136,26 @@ for c in "${COLS[@]}"; do
     awk -v l="$label" -v m="$med" -v p="$p99" -v rm="$ptp_med" -v rp="$ptp_p99" 'BEGIN { printf "%-48s %10.2f %10.2f %12.2f %12.2f\n", l, m, p, m/rm, p/rp }'
 done
 
+# With CNI_PHASES=N: N more cycles per calico column with CALICO_CNI_TIMING=1, and the median
+# of each phase the plugin reports (where an invocation's time goes).
+if [[ "${CNI_PHASES:-0}" -gt 0 ]]; then
+    echo "phase medians over $CNI_PHASES cycles per column (CALICO_CNI_TIMING=1), ms:"
+    for c in "${COLS[@]}"; do
+        [[ "$c" == ptp ]] && continue
+        args=""; [[ "$c" == k8s* || "$c" == cipam* ]] && args="$K8S_ARGS"
+        sock=none; [[ "$c" == *sock ]] && sock="$SOCK"
+        for i in $(seq "$CNI_PHASES"); do
+            CALICO_CNI_TIMING=1 cycle "$WORK/$c.json" "${TAG}ph$c$i" "$args" "$sock" 2>> "$WORK/$c.phases" > /dev/null
+        done
+        grep ' ms$' "$WORK/$c.phases" | sed -e 's/^calico cni //' -e 's/ \([0-9.]*\) ms$/\t\1/' | sort -t$'\t' -k1,1 -k2,2n |
+            awk -F'\t' -v col="$c" '{ v[$1]=v[$1] " " $2; n[$1]++ } END { for (k in v) { split(substr(v[k],2), a, " "); printf "  %-10s %-40s %7.2f\n", col, k, a[int((n[k]+1)/2)] } }' | sort
+    done
+fi
+
 # Leak check after all the cycles.
 left_res=$(find "$WORK/ipam" -type f ! -name lock ! -name 'last_reserved_ip*' | wc -l)
 left_pod=$(ip -n "$NS" -o link show | grep -vc "lo:" || true)
 left_routes=$(ip route show | grep -c "100.127." || true)
 left_handles=$(curl -sS --cacert "$WORK/api/ca.crt" -H "Authorization: Bearer $TOKEN" "$URL/apis/crd.projectcalico.org/v1/ipamhandles" | { grep -o '"handleID"' || true; } | wc -l)
-echo "after $((ITER * ${#COLS[@]})) cycles: host-local reservations left $left_res, IPAM handles left $left_handles, pod-side links left $left_pod, routes into the pod ranges left $left_routes"
+echo "after the cycles: host-local reservations left $left_res, IPAM handles left $left_handles, pod-side links left $left_pod, routes into the pod ranges left $left_routes"
 [[ "$left_res" == 0 && "$left_handles" == 0 && "$left_pod" == 0 && "$left_routes" == 0 ]] || { echo "LEAK" >&2; exit 1; }

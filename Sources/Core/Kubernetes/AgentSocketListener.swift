@@ -31,7 +31,7 @@ enum AgentSocketListener {
         do { address = try UnixSocketConnection.address(path) } catch {
             throw AgentAPIProxyError.listen(path: path, reason: error.message)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(AF_UNIX, UnixSocketConnection.streamCloexec | UnixSocketConnection.sockNonBlock, 0)
         guard fd >= 0 else { throw AgentAPIProxyError.listen(path: path, reason: "socket: \(String(cString: strerror(errno)))") }
         func fail(_ what: String) -> AgentAPIProxyError {
             let reason = "\(what): \(String(cString: strerror(errno)))"

@@ -12,11 +12,18 @@ enum UnixSocketConnection {
         var description: String { message }
     }
 
+    // Linux ABI values: a whole-module (release) build does not see Glibc's SOCK_* enum cases
+    // (see CSystem/shim.h).
+    /// SOCK_STREAM (1) | SOCK_CLOEXEC (0o2000000).
+    static let streamCloexec: Int32 = 1 | 0o2000000
+    /// SOCK_NONBLOCK (0o4000).
+    static let sockNonBlock: Int32 = 0o4000
+
     /// A connected socket (close-on-exec). `timeout` bounds the connect; `nonBlocking` leaves
     /// the socket non-blocking, and a listener whose backlog is full counts as connected then.
     static func connect(_ path: String, timeout: Double, nonBlocking: Bool = false) throws(Failure) -> Int32 {
         var address = try address(path)
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0)
+        let type = streamCloexec | (nonBlocking ? sockNonBlock : 0)
         let fd = socket(AF_UNIX, type, 0)
         guard fd >= 0 else { throw Failure(message: "socket(AF_UNIX): \(String(cString: strerror(errno)))", errno: errno) }
         if !nonBlocking { setTimeout(fd, SO_SNDTIMEO, timeout) }
