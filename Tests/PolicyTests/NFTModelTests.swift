@@ -16,6 +16,10 @@ final class NFTModelTests: XCTestCase {
                        "ip6 daddr fd00::/64 icmpv6 type 128 icmpv6 code 0 drop")
         XCTAssertEqual(NFTRule([.mark(value: 0, mask: 0x20000, negated: true)], verdict: .vmapIifname("m")).body,
                        "meta mark & 0x20000 != 0x0 iifname vmap @m")
+        // The reverse-path check, as nft writes it (and lists what we program: NFTablesRenderedTests).
+        XCTAssertEqual(NFTRule([.iifnameInSet("wl"), .ipVersion(4), .sourceRouteMissing()], statements: [.counter], verdict: .drop).body,
+                       "iifname @wl meta nfproto ipv4 fib saddr . iif oif missing counter drop")
+        XCTAssertEqual(NFTRule([.sourceRouteMissing(negated: true)], verdict: .accept).body, "fib saddr . iif oif exists accept")
     }
 
     func testIdentityIsStableAndFollowsContent() {
