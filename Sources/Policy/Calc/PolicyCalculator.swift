@@ -2,8 +2,10 @@ import Core
 
 /// Keeps the desired dataplane state up to date one change at a time. The cost of a change is
 /// proportional to what it touches: an endpoint's labels are checked only against the IP sets
-/// the selector index names for them, a policy only against this node's endpoints, a new IP
-/// set only against the members its selector's label restrictions allow.
+/// and policies the selector indexes name for them, a policy only against the local endpoints
+/// its selector's label restrictions allow (none when only its rules or place changed), a new
+/// IP set only against the members its selector's label restrictions allow. What changed in
+/// `state` is journalled for the incremental renderer (`DataplaneJournal`).
 ///
 /// Invariant (tested): after any sequence of `apply`, `state == DataplaneState.compute(from: inputs)`.
 public struct PolicyCalculator: Sendable {
@@ -17,13 +19,16 @@ public struct PolicyCalculator: Sendable {
     // IP sets: reference counts from active policies/profiles, the selector index, and who
     // contributed what (members may overlap, so each address is counted).
     var setRefs: [IPSetID: Int] = [:]
-    var setIndex = SelectorSetIndex()
+    var setIndex = SelectorSetIndex<IPSetID>()
     var contributions: [CalcMember: [IPSetID: IPSetMembers]] = [:]
     var setMembers: [IPSetID: Set<CalcMember>] = [:]
     var netCounts: [IPSetID: [IPNet: Int]] = [:]
     var portCounts: [IPSetID: [IPPortMember: Int]] = [:]
     // Local endpoints: which policies apply, and the plans by endpoint key.
     var endpointPolicies: [String: Set<PolicyKey>] = [:]
+    /// Every policy in the inputs by its selector, so an endpoint is checked against the
+    /// policies that might select it, not all of them.
+    var policyIndex = SelectorSetIndex<PolicyKey>()
     var policyEndpoints: [PolicyKey: Set<String>] = [:]
     var plans: [String: EndpointPlan] = [:]
     var profileUsers: [String: Int] = [:]
@@ -114,9 +119,16 @@ public struct PolicyCalculator: Sendable {
         let previous = inputs.policies[key]
         guard previous != policy else { return }
         inputs.policies[key] = policy
+        if previous?.selector != policy?.selector {
+            if let previous { policyIndex.remove(key, selector: previous.selector) }
+            if let policy { policyIndex.insert(key, selector: policy.selector) }
+        }
         let before = policyEndpoints[key] ?? []
         var after: Set<String> = []
-        if let policy {
+        if let previous, let policy, Self.governs(previous) == Self.governs(policy), previous.selector == policy.selector {
+            // Rules or place edited: the same endpoints (their labels did not change).
+            after = before
+        } else if let policy {
             // Only the local endpoints the selector's label restrictions allow, not all of them.
             for endpointKey in localCandidates(policy.selector) {
                 if let labels = localLabels(endpointKey), CalcSemantics.applies(policy, to: labels) { after.insert(endpointKey) }
@@ -152,6 +164,9 @@ public struct PolicyCalculator: Sendable {
         }
     }
 
+    /// Whether a policy governs any direction (one that governs none applies to no endpoint).
+    private static func governs(_ policy: Policy) -> Bool { policy.types.ingress || policy.types.egress }
+
     /// What of a policy an endpoint's plan depends on, besides its key.
     private static func placement(_ policy: Policy) -> Placement {
         Placement(tier: policy.tier, order: policy.order, types: policy.types)
@@ -166,7 +181,7 @@ public struct PolicyCalculator: Sendable {
     /// The local endpoints that `selector` may match (a superset of those it matches), from the
     /// member label index when the selector requires some label.
     private func localCandidates(_ selector: SelectorExpr) -> [String] {
-        guard let members = SelectorSetIndex.restrictedMembers(selector, byLabel: membersByLabel) else { return Array(plans.keys) }
+        guard let members = SelectorSetIndex<PolicyKey>.restrictedMembers(selector, byLabel: membersByLabel) else { return Array(plans.keys) }
         var out: [String] = []
         for case .endpoint(let key) in members where plans.index(forKey: key) != nil { out.append(key) }
         return out
@@ -178,12 +193,12 @@ public struct PolicyCalculator: Sendable {
         memberLabels[.endpoint(key)].map { MemberLabels(own: $0, inherited: []) }
     }
 
-    /// Re-evaluates every policy against one endpoint (after its labels or locality changed).
+    /// Re-evaluates the policies that might select one endpoint (after its labels or locality changed).
     private mutating func refreshLocalEndpoint(_ key: String) {
         var matched: Set<PolicyKey> = []
         if let endpoint = inputs.endpoints[key], endpoint.node == inputs.nodeName, let labels = localLabels(key) {
-            for policy in inputs.policies.values where CalcSemantics.applies(policy, to: labels) {
-                matched.insert(policy.key)
+            for policyKey in policyIndex.candidates(labels.own) {
+                if let policy = inputs.policies[policyKey], CalcSemantics.applies(policy, to: labels) { matched.insert(policyKey) }
             }
         }
         let before = endpointPolicies[key] ?? []

@@ -95,7 +95,7 @@ extension PolicyCalculator {
             state.ipSets[id] = IPSetMembers()
             state.journal.record { $0.ipSets.insert(id) }
             setIndex.insert(id, selector: selector)
-            let candidates = SelectorSetIndex.candidateMembers(selector, byLabel: membersByLabel,
+            let candidates = SelectorSetIndex<IPSetID>.candidateMembers(selector, byLabel: membersByLabel,
                                                                all: Set(memberLabels.keys))
             for member in candidates { reevaluate(member, in: id, now: current(member)) }
         }

@@ -1,12 +1,12 @@
 import Core
 
-/// Finds the IP sets whose selector might match a labels set without evaluating every one:
-/// each set is filed under one label its selector requires (a value when it requires one of
-/// some values, else the key's presence); sets with no such label are always candidates.
-struct SelectorSetIndex: Sendable {
-    private var byValue: [String: [String: Set<IPSetID>]] = [:]
-    private var byKey: [String: Set<IPSetID>] = [:]
-    private var unindexed: Set<IPSetID> = []
+/// Finds the IP sets (or policies) whose selector might match a labels set without evaluating
+/// every one: each is filed under one label its selector requires (a value when it requires one
+/// of some values, else the key's presence); those with no such label are always candidates.
+struct SelectorSetIndex<ID: Hashable & Sendable>: Sendable {
+    private var byValue: [String: [String: Set<ID>]] = [:]
+    private var byKey: [String: Set<ID>] = [:]
+    private var unindexed: Set<ID> = []
 
     private enum Slot { case values(String, Set<String>), key(String), none }
 
@@ -23,7 +23,7 @@ struct SelectorSetIndex: Sendable {
         return .none
     }
 
-    mutating func insert(_ id: IPSetID, selector: SelectorExpr) {
+    mutating func insert(_ id: ID, selector: SelectorExpr) {
         switch Self.slot(selector) {
         case .values(let key, let values):
             for value in values { byValue[key, default: [:]][value, default: []].insert(id) }
@@ -32,7 +32,7 @@ struct SelectorSetIndex: Sendable {
         }
     }
 
-    mutating func remove(_ id: IPSetID, selector: SelectorExpr) {
+    mutating func remove(_ id: ID, selector: SelectorExpr) {
         switch Self.slot(selector) {
         case .values(let key, let values):
             for value in values {
@@ -48,7 +48,7 @@ struct SelectorSetIndex: Sendable {
     }
 
     /// Every set that might match `labels` (a superset of those that do).
-    func candidates(_ labels: [String: String]) -> Set<IPSetID> {
+    func candidates(_ labels: [String: String]) -> Set<ID> {
         var out = unindexed
         for (key, value) in labels {
             if let sets = byKey[key] { out.formUnion(sets) }
