@@ -120,17 +120,19 @@ final class ExplainCrossCheckTests: XCTestCase {
                 let r = try ExplainEvaluator.explain(flow, sourceNode: src.node, sourceState: states[src.node]!,
                                                      destinationNode: dst.node, destinationState: states[dst.node]!)
                 // Egress: out of the source's veth towards another node; ingress: in from another node.
-                let egress = RulesetPacketWalk.verdict(rulesets[src.node]!, hook: .forward,
-                                                       packet: packet(flow, iif: src.interfaceName, oif: "eth0"))
-                let ingress = RulesetPacketWalk.verdict(rulesets[dst.node]!, hook: .forward,
-                                                        packet: packet(flow, iif: "eth0", oif: dst.interfaceName))
+                // The whole forwarded path (prerouting's reverse-path check, then forward) with the
+                // routes felix makes: an endpoint's own address is never taken for a spoofed one.
+                func walk(_ node: String, _ p: NFTPacket) -> RulesetPacketWalk.Verdict {
+                    RulesetPacketWalk.verdict(rulesets[node]!, path: [.prerouting, .forward], packet: p, routes: .workloads(states[node]!))
+                }
+                let egress = walk(src.node, packet(flow, iif: src.interfaceName, oif: "eth0"))
+                let ingress = walk(dst.node, packet(flow, iif: "eth0", oif: dst.interfaceName))
                 let context = "scenario \(scenario) \(flow)\negress \(r.egress.trace.map(\.text))\ningress \(r.ingress.trace.map(\.text))"
                 XCTAssertEqual(r.egress.allowed, egress == .accept, context)
                 XCTAssertEqual(r.ingress.allowed, ingress == .accept, context)
                 if src.node == dst.node, src.key != dst.key {
                     // Same node: one forward pass through both endpoint chains.
-                    let both = RulesetPacketWalk.verdict(rulesets[src.node]!, hook: .forward,
-                                                         packet: packet(flow, iif: src.interfaceName, oif: dst.interfaceName))
+                    let both = walk(src.node, packet(flow, iif: src.interfaceName, oif: dst.interfaceName))
                     XCTAssertEqual(r.allowed, both == .accept, context)
                 }
                 compared += 1
