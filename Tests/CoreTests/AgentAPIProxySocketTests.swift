@@ -78,7 +78,20 @@ final class AgentAPIProxySocketTests: XCTestCase {
         XCTAssertEqual(seen.all, ["GET /api/v1/nodes/n1", "GET /api/v1/nodes/n2",
                                   "PUT /apis/crd.projectcalico.org/v1/ipamhandles/k8s-pod-network.c1",
                                   "PATCH /api/v1/namespaces/d/pods/p"])
-        XCTAssertEqual(client.connectionsOpened, 4, "one connection per request")
+        XCTAssertEqual(client.connectionsOpened, 1, "sequential requests share one kept connection")
+        // Parallel requests each take a connection; afterwards both are kept.
+        async let a = client.get(K8sNode.self, name: "n1", namespace: nil)
+        async let b = client.get(K8sNode.self, name: "n1", namespace: nil)
+        _ = try await (a, b)
+        XCTAssertLessThanOrEqual(client.connectionsOpened, 2)
+        // The agent restarts: the kept connections are dead, and the next request opens a new one.
+        let before = client.connectionsOpened
+        await proxy?.stop()
+        proxy = nil
+        _ = try await startProxy()
+        let again = try await client.get(K8sNode.self, name: "n1", namespace: nil)
+        XCTAssertEqual(again.metadata.name, "n1")
+        XCTAssertEqual(client.connectionsOpened, before + 1)
     }
 
     func testTheAgentsTransportFailureIsATransportErrorAndRefusalsAreAPIErrors() async throws {

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// The calico-node agent's API endpoint for the CNI plugins on its node (the design Cilium's
 /// agent uses): a root-only unix socket (0600 in a 0700 directory) serving HTTP/1.1, each
@@ -16,11 +17,29 @@ public final class AgentAPIProxy: Sendable {
     public let path: String
     private let channel: any Channel
     private let inode: UInt
+    private let connections: OpenConnections
 
-    private init(path: String, channel: any Channel, inode: UInt) {
+    private init(path: String, channel: any Channel, inode: UInt, connections: OpenConnections) {
         self.path = path
         self.channel = channel
         self.inode = inode
+        self.connections = connections
+    }
+
+    /// The accepted connections still open, so that `stop()` can close them (plugins keep
+    /// theirs open between requests).
+    final class OpenConnections: Sendable {
+        private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+        func add(_ channel: any Channel) {
+            let id = ObjectIdentifier(channel)
+            channels.withLock { $0[id] = channel }
+            channel.closeFuture.whenComplete { [self] _ in channels.withLock { _ = $0.removeValue(forKey: id) } }
+        }
+
+        func closeAll() async {
+            for channel in channels.withLock({ Array($0.values) }) { try? await channel.close() }
+        }
     }
 
     /// A connection idle this long (a client that sends half a request and stalls) is closed;
@@ -34,12 +53,14 @@ public final class AgentAPIProxy: Sendable {
         let fd = try AgentSocketListener.listen(path: path)
         let inode = AgentSocketListener.inode(of: path) ?? 0
         let channel: any Channel
+        let connections = OpenConnections()
         do {
             // Per-connection handlers rather than NIOAsyncChannel: a connection accepted while
             // the server closes must not be dropped unserved (NIO traps on that).
             channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .childChannelInitializer { child in
                     child.eventLoop.makeCompletedFuture {
+                        connections.add(child)
                         let sync = child.pipeline.syncOperations
                         try sync.addHandler(IdleStateHandler(allTimeout: idleLimit))
                         try sync.configureHTTPServerPipeline(withErrorHandling: true)
@@ -53,13 +74,15 @@ public final class AgentAPIProxy: Sendable {
             throw AgentAPIProxyError.listen(path: path, reason: "\(error)")
         }
         logger.info("serving the CNI plugins' API requests on \(path)")
-        return AgentAPIProxy(path: path, channel: channel, inode: inode)
+        return AgentAPIProxy(path: path, channel: channel, inode: inode, connections: connections)
     }
 
-    /// Stops accepting and removes the socket file (unless another agent has bound the path
-    /// since); exchanges in flight finish on their own.
+    /// Stops accepting, closes the open connections (an exchange in flight is cut: its plugin
+    /// sees a transport error, as when the agent exits) and removes the socket file (unless
+    /// another agent has bound the path since).
     public func stop() async {
         try? await channel.close()
+        await connections.closeAll()
         if AgentSocketListener.inode(of: path) == inode { unlink(path) }
     }
 }

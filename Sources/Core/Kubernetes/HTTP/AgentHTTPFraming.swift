@@ -1,8 +1,8 @@
 import Foundation
 
 /// HTTP/1.1 as the plugin speaks it to the calico-node agent over the unix socket (pure: no
-/// I/O): one request per connection, Content-Length bodies, no chunked encoding (the agent
-/// never sends it), `Connection: close`.
+/// I/O): Content-Length bodies, no chunked encoding (the agent never sends it), the
+/// connection kept for the invocation's next request.
 enum AgentHTTPFraming {
     struct Response: Sendable, Equatable {
         var status: Int
@@ -34,8 +34,9 @@ enum AgentHTTPFraming {
     }
 
     /// The bytes of one request. Header values must not hold CR or LF (they are dropped).
-    static func encodeRequest(method: String, target: String, headers: [(String, String)], body: Data?) -> Data {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: calico-node\r\nConnection: close\r\n"
+    static func encodeRequest(method: String, target: String, headers: [(String, String)], body: Data?,
+                              keepAlive: Bool = false) -> Data {
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: calico-node\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n"
         for (name, value) in headers where !(name + value).utf8.contains(where: { $0 == 13 || $0 == 10 }) {
             head += "\(name): \(value)\r\n"
         }

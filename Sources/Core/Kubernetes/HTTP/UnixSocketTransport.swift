@@ -4,26 +4,31 @@ import Glibc
 import Foundation
 import Synchronization
 
-/// The CNI plugin's way to the API through the calico-node agent: each request is one HTTP/1.1
-/// exchange on a fresh connection to the agent's unix socket, done with blocking calls on a
-/// thread of its own (the plugin's few parallel requests must not hold the cooperative pool).
-/// The agent answers with the API server's status and body unchanged; its own failure to
-/// reach the API comes back as a transport error, exactly like a direct one.
+/// The CNI plugin's way to the API through the calico-node agent: HTTP/1.1 over the agent's
+/// unix socket with blocking calls, each exchange on a thread of its own (the plugin's few
+/// parallel requests must not hold the cooperative pool). A connection is kept for the next
+/// request of the invocation (keep-alive); parallel requests each take their own. The agent
+/// answers with the API server's status and body unchanged; its own failure to reach the API
+/// comes back as a transport error, exactly like a direct one.
 final class UnixSocketTransport: HTTPSending {
     /// The server part of the URLs KubeClient builds; only the path and query are sent.
     static let placeholderServer = "http://calico-node-agent"
 
     let path: String
     let connectTimeout: Double
-    private let counters = Mutex<(opened: Int, active: Int)>((0, 0))
+    private let state = Mutex<(opened: Int, active: Int, idle: [Int32])>((0, 0, []))
 
     init(path: String, connectTimeout: Double = 1) {
         self.path = path
         self.connectTimeout = connectTimeout
     }
 
-    var connectionsOpened: Int { counters.withLock { $0.opened } }
-    var activeTransfers: Int { counters.withLock { $0.active } }
+    deinit {
+        for fd in state.withLock({ $0.idle }) { close(fd) }
+    }
+
+    var connectionsOpened: Int { state.withLock { $0.opened } }
+    var activeTransfers: Int { state.withLock { $0.active } }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await withCheckedThrowingContinuation { continuation in
@@ -37,28 +42,36 @@ final class UnixSocketTransport: HTTPSending {
         AsyncThrowingStream { $0.finish(throwing: HTTPTransportError(message: "\(request.method) \(AgentHTTPFraming.target(ofURL: request.url)): watches are not served over the calico-node agent socket \(path)")) }
     }
 
+    /// A kept connection the agent closed before answering (it restarted): nothing was read,
+    /// so the request is sent again on a new one.
+    private struct ClosedBeforeAnswer: Error {}
+
     /// One blocking exchange, bounded by the request's timeout (20 s for the plugin).
     func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
         let target = AgentHTTPFraming.target(ofURL: request.url)
         let summary = "\(request.method) \(target) via the calico-node agent socket \(path)"
         let deadline = Date().addingTimeInterval(request.timeout ?? 60)
-        let fd: Int32
-        do { fd = try UnixSocketConnection.connect(path, timeout: connectTimeout) } catch {
-            throw HTTPTransportError(message: "\(summary): \(error.message)")
-        }
-        counters.withLock { $0.opened += 1; $0.active += 1 }
-        defer {
-            close(fd)
-            counters.withLock { $0.active -= 1 }
-        }
         var headers = request.headers.sorted { $0.key < $1.key }.filter { !$0.value.isEmpty }.map { ($0.key, $0.value) }
         if !headers.contains(where: { $0.0.lowercased() == "accept" }) { headers.append(("Accept", "application/json")) }
-        UnixSocketConnection.setTimeout(fd, SO_SNDTIMEO, deadline.timeIntervalSinceNow)
-        let bytes = AgentHTTPFraming.encodeRequest(method: request.method, target: target, headers: headers, body: request.body)
-        guard UnixSocketConnection.writeAll(fd, bytes) else {
-            throw HTTPTransportError(message: "\(summary): cannot send the request: \(String(cString: strerror(errno)))")
+        let bytes = AgentHTTPFraming.encodeRequest(method: request.method, target: target, headers: headers, body: request.body, keepAlive: true)
+        state.withLock { $0.active += 1 }
+        defer { state.withLock { $0.active -= 1 } }
+
+        var response: AgentHTTPFraming.Response?
+        if let kept = state.withLock({ $0.idle.popLast() }) {
+            do { response = try roundTrip(kept, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {}
         }
-        let response = try readResponse(fd, deadline: deadline, summary: summary)
+        if response == nil {
+            let fd: Int32
+            do { fd = try UnixSocketConnection.connect(path, timeout: connectTimeout) } catch {
+                throw HTTPTransportError(message: "\(summary): \(error.message)")
+            }
+            state.withLock { $0.opened += 1 }
+            do { response = try roundTrip(fd, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {
+                throw HTTPTransportError(message: "\(summary): the agent closed the connection without an answer")
+            }
+        }
+        guard let response else { throw HTTPTransportError(message: "\(summary): no answer") }
         if response.status == 502, response.headers[AgentHTTPFraming.agentErrorHeader.lowercased()] == "transport" {
             let text = String(decoding: response.body.prefix(1024), as: UTF8.self)
             throw HTTPTransportError(message: "\(summary): the agent cannot reach the Kubernetes API: \(AgentAPIStatus.message(text))")
@@ -66,7 +79,16 @@ final class UnixSocketTransport: HTTPSending {
         return HTTPResponse(status: response.status, body: response.body)
     }
 
-    private func readResponse(_ fd: Int32, deadline: Date, summary: String) throws -> AgentHTTPFraming.Response {
+    /// Sends `bytes` on `fd` and reads the answer; `fd` is kept for the next request when the
+    /// agent keeps it open, else closed.
+    private func roundTrip(_ fd: Int32, _ bytes: Data, deadline: Date, summary: String) throws -> AgentHTTPFraming.Response {
+        var keep = false
+        defer { if keep { state.withLock { $0.idle.append(fd) } } else { close(fd) } }
+        UnixSocketConnection.setTimeout(fd, SO_SNDTIMEO, deadline.timeIntervalSinceNow)
+        guard UnixSocketConnection.writeAll(fd, bytes) else {
+            if errno == EPIPE || errno == ECONNRESET { throw ClosedBeforeAnswer() }
+            throw HTTPTransportError(message: "\(summary): cannot send the request: \(String(cString: strerror(errno)))")
+        }
         var received = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -82,11 +104,18 @@ final class UnixSocketTransport: HTTPSending {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
+                if received.isEmpty && errno == ECONNRESET { throw ClosedBeforeAnswer() }
                 throw HTTPTransportError(message: "\(summary): cannot read the answer: \(String(cString: strerror(errno)))")
             }
+            if n == 0 && received.isEmpty { throw ClosedBeforeAnswer() }
             if n > 0 { received.append(contentsOf: buffer[..<n]) }
             do {
-                if let response = try AgentHTTPFraming.parseResponse(received, atEOF: n == 0) { return response }
+                if let response = try AgentHTTPFraming.parseResponse(received, atEOF: n == 0) {
+                    // Reused only when the answer said so and nothing followed it.
+                    keep = n > 0 && response.headers["connection"]?.lowercased() == "keep-alive"
+                        && response.headers["content-length"].flatMap(Int.init) == response.body.count
+                    return response
+                }
             } catch {
                 throw HTTPTransportError(message: "\(summary): \(error)")
             }
