@@ -116,6 +116,8 @@ if ! grep -q "api via the agent socket" "$WORK/sockprobe.err"; then
 fi
 COLS+=(k8ssock)
 [[ " ${COLS[*]} " == *" cipam "* ]] && COLS+=(cipamsock)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+AGENT_TICKS0=$(cpu_ticks "$AGENT_PID")
 for i in $(seq "$ITER"); do
     for c in "${COLS[@]}"; do
         args=""; [[ "$c" == k8s* || "$c" == cipam* ]] && args="$K8S_ARGS"
@@ -135,6 +137,11 @@ for c in "${COLS[@]}"; do
         k8ssock) label="calico + host-local (k8s pod via agent socket)";; cipamsock) label="calico + calico-ipam (k8s pod via agent socket)";; esac
     awk -v l="$label" -v m="$med" -v p="$p99" -v rm="$ptp_med" -v rp="$ptp_p99" 'BEGIN { printf "%-48s %10.2f %10.2f %12.2f %12.2f\n", l, m, p, m/rm, p/rp }'
 done
+
+AGENT_TICKS1=$(cpu_ticks "$AGENT_PID")
+SOCK_COLS=0; for c in "${COLS[@]}"; do [[ "$c" == *sock ]] && SOCK_COLS=$((SOCK_COLS + 1)); done
+awk -v t=$((AGENT_TICKS1 - AGENT_TICKS0)) -v hz="$(getconf CLK_TCK)" -v n=$((ITER * SOCK_COLS)) \
+    'BEGIN { printf "agent CPU (user+system) per ADD+DEL through its socket: %.2f ms over %d cycles\n", t * 1000 / hz / n, n }'
 
 # With CNI_PHASES=N: N more cycles per calico column with CALICO_CNI_TIMING=1, and the median
 # of each phase the plugin reports (where an invocation's time goes).
