@@ -31,6 +31,7 @@ final class StartupRunTests: XCTestCase {
         env["NODENAME"] = node
         env["CALICO_BGP_GRACEFUL_RESTART"] = "true" // the graceful stop is opt-in; this test checks it records the stop
         env["CALICO_BGP_RESTART_STATE_FILE"] = tmp + "/\(node).bgp-graceful-restart" // not the host's /var/run/calico
+        env["CALICO_CNI_API_SOCKET"] = tmp + "/\(node).cni-api.sock" // not the host's: other tests' plugins would use it
         env.merge(extra) { $1 }
         let path = tmp + "/\(node).log"
         FileManager.default.createFile(atPath: path, contents: nil)
@@ -70,6 +71,7 @@ final class StartupRunTests: XCTestCase {
             }
         }
         XCTAssertTrue(log("node-1").contains("startup complete for node node-1"), log("node-1"))
+        XCTAssertTrue(AgentSocket.isServing(tmp + "/node-1.cni-api.sock"), "run serves the CNI plugins' API socket")
         let status = try c.exec("node-1", [calicoNode, "ctl", "node", "status"])
         XCTAssertTrue(status.out.contains("Established"), status.out + status.err)
 
@@ -86,6 +88,7 @@ final class StartupRunTests: XCTestCase {
         XCTAssertFalse(p1.isRunning, "run must exit on SIGTERM")
         XCTAssertEqual(p1.terminationStatus, 0, log("node-1"))
         XCTAssertTrue(log("node-1").contains("calico-node stopped"), log("node-1"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/node-1.cni-api.sock"), "the socket is removed at exit")
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/node-1.bgp-graceful-restart"), "SIGTERM stopped BGP for a graceful restart")
     }
 

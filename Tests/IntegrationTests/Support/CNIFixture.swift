@@ -154,8 +154,10 @@ final class CNIFixture: @unchecked Sendable {
     func run(_ command: String, _ pod: PodRef?, config: [String: Any]?, rawStdin: String? = nil,
              netns: String?? = .none, ifName: String = "eth0", podArgs: Bool = true,
              extraEnv: [String: String] = [:]) throws -> Outcome {
+        // The direct API unless a test names an agent socket (a calico-node run elsewhere on
+        // this machine must not serve these plugins).
         var env = ["CNI_COMMAND": command, "CNI_PATH": binDir, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                   PodCIDRCache.environmentVariable: podCIDRCacheDir]
+                   PodCIDRCache.environmentVariable: podCIDRCacheDir, AgentSocket.environmentVariable: "none"]
         if let pod {
             env["CNI_CONTAINERID"] = pod.containerID
             env["CNI_IFNAME"] = ifName
