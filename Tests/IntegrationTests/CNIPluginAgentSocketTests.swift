@@ -158,6 +158,46 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
         XCTAssertEqual(try fx.annotations(pod)[PodAnnotations.podIP], "")
     }
 
+    /// CHECK, STATUS and GC (spec 1.1.0) of calico-ipam make only requests the agent forwards.
+    func testCheckStatusAndGCWithCalicoIPAMThroughTheAgent() throws {
+        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
+        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
+        let pool = """
+        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(fx.podCIDR)","blockSize":26}}
+        """
+        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+        // Our own veth prefix: GC removes every veth of the prefix that no valid attachment owns.
+        let config = fx.config(version: "1.1.0", ipam: ["type": "calico-ipam"],
+                               extra: ["kubernetes": ["kubeconfig": try unreachableKubeconfig()], "interface_prefix": "cas9"])
+        let keep = try fx.makePod("sockkeep")
+        let stale = try fx.makePod("sockstale")
+        let env = viaSocket(socketPath)
+        var kept: [String: Any] = [:]
+        for p in [keep, stale] {
+            let r = try fx.run("ADD", p, config: config, extraEnv: env)
+            XCTAssertEqual(r.status, 0, "ADD \(p.name): \(r.stdout) \(r.stderr)")
+            if p.name == keep.name { kept = r.json }
+        }
+        var check = config
+        check["prevResult"] = kept
+        let c = try fx.run("CHECK", keep, config: check, extraEnv: env)
+        XCTAssertEqual(c.status, 0, "CHECK: \(c.stdout) \(c.stderr)")
+        let st = try fx.run("STATUS", nil, config: config, extraEnv: env)
+        XCTAssertEqual(st.status, 0, "STATUS: \(st.stdout) \(st.stderr)")
+
+        var gc = config
+        gc["cni.dev/valid-attachments"] = [["containerID": keep.containerID, "ifname": "eth0"]]
+        let g = try fx.run("GC", nil, config: gc, extraEnv: env)
+        XCTAssertEqual(g.status, 0, "GC: \(g.stdout) \(g.stderr)")
+        let handles = try XCTUnwrap(try json("/apis/crd.projectcalico.org/v1/ipamhandles")["items"] as? [[String: Any]])
+        XCTAssertEqual(handles.compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }, ["k8s-pod-network.\(keep.containerID)"])
+
+        let d = try fx.run("DEL", keep, config: config, extraEnv: env)
+        XCTAssertEqual(d.status, 0, "DEL: \(d.stdout) \(d.stderr)")
+        XCTAssertEqual((try json("/apis/crd.projectcalico.org/v1/ipamhandles")["items"] as? [Any])?.count, 0)
+        XCTAssertFalse(try KernelFixture.ip(nil, ["-o", "link"]).contains(": cas9"), "GC removed the stale pod's veth, DEL the other")
+    }
+
     func testRefusalsAndGarbageLeaveTheAgentServing() async throws {
         try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
         let client = KubeClient.viaAgentSocket(socketPath)
