@@ -69,7 +69,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
         XCTAssertEqual(add.status, 0, "ADD through the agent: \(add.stdout) \(add.stderr)")
         let addr = try XCTUnwrap(CNIFixture.address(add.json))
         XCTAssertTrue(addr.hasPrefix(String(fx.podCIDR.dropLast(4))), "\(addr) from the Node's podCIDR \(fx.podCIDR)")
-        XCTAssertTrue(add.stderr.contains("calico cni ADD: api via the agent socket"), add.stderr)
+        XCTAssertTrue(add.stderr.contains("calico cni ADD: api via the agent socket: 1 connections, 0 direct"), add.stderr)
         XCTAssertFalse(add.stderr.contains("api direct"), add.stderr)
         let ann = try fx.annotations(pod)
         XCTAssertEqual(ann[PodAnnotations.podIP], "\(addr)/32")
@@ -79,7 +79,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
         let del = try fx.run("DEL", pod, config: config, extraEnv: viaSocket(socketPath))
         XCTAssertEqual(del.status, 0, "DEL through the agent: \(del.stdout) \(del.stderr)")
-        XCTAssertTrue(del.stderr.contains("calico cni DEL: api via the agent socket"), del.stderr)
+        XCTAssertTrue(del.stderr.contains("calico cni DEL: api via the agent socket: 1 connections, 0 direct"), del.stderr)
         XCTAssertEqual(try fx.annotations(pod)[PodAnnotations.podIP], "")
         XCTAssertEqual(try fx.annotations(pod)[PodAnnotations.podIPs], "")
         XCTAssertEqual(fx.reservations(), [:])
@@ -125,7 +125,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
         let add = try fx.run("ADD", pod, config: config, extraEnv: viaSocket(socketPath))
         XCTAssertEqual(add.status, 0, "ADD: \(add.stdout) \(add.stderr)")
-        XCTAssertTrue(add.stderr.contains("calico cni ADD: api via the agent socket"), add.stderr)
+        XCTAssertTrue(add.stderr.contains("calico cni ADD: api via the agent socket: 1 connections, 0 direct"), add.stderr)
         let addr = try XCTUnwrap(CNIFixture.address(add.json))
         XCTAssertEqual(try fx.annotations(pod)[PodAnnotations.podIP], "\(addr)/32")
 
@@ -150,7 +150,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
         let del = try fx.run("DEL", pod, config: config, extraEnv: viaSocket(socketPath))
         XCTAssertEqual(del.status, 0, "DEL: \(del.stdout) \(del.stderr)")
-        XCTAssertTrue(del.stderr.contains("calico cni DEL: api via the agent socket"), del.stderr)
+        XCTAssertTrue(del.stderr.contains("calico cni DEL: api via the agent socket: 1 connections, 0 direct"), del.stderr)
         XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ipamhandles/\(handleName)").code, 404)
         let after = try XCTUnwrap(try json("/apis/crd.projectcalico.org/v1/ipamblocks")["items"] as? [[String: Any]])
         let left = after.flatMap { (($0["spec"] as? [String: Any])?["allocations"] as? [Any] ?? []).filter { !($0 is NSNull) } }

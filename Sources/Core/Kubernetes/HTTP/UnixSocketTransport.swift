@@ -6,17 +6,22 @@ import Synchronization
 
 /// The CNI plugin's way to the API through the calico-node agent: HTTP/1.1 over the agent's
 /// unix socket with blocking calls, each exchange on a thread of its own (the plugin's few
-/// parallel requests must not hold the cooperative pool). A connection is kept for the next
-/// request of the invocation (keep-alive); parallel requests each take their own. The agent
+/// parallel requests must not hold the cooperative pool). One connection serves the whole
+/// invocation, its requests queued for it (keep-alive): an exchange takes well under a
+/// millisecond, while each connection the agent accepts costs it more than that. The agent
 /// answers with the API server's status and body unchanged; its own failure to reach the API
 /// comes back as a transport error, exactly like a direct one.
-final class UnixSocketTransport: HTTPSending {
+final class UnixSocketTransport: HTTPSending, @unchecked Sendable {
     /// The server part of the URLs KubeClient builds; only the path and query are sent.
     static let placeholderServer = "http://calico-node-agent"
 
     let path: String
     let connectTimeout: Double
-    private let state = Mutex<(opened: Int, active: Int, idle: [Int32])>((0, 0, []))
+    private let state = Mutex<(opened: Int, active: Int)>((0, 0))
+    /// The one connection: `kept` while idle, taken (nil, `busy`) during an exchange.
+    private let slot = NSCondition()
+    nonisolated(unsafe) private var kept: Int32?
+    nonisolated(unsafe) private var busy = false
 
     init(path: String, connectTimeout: Double = 1) {
         self.path = path
@@ -24,7 +29,28 @@ final class UnixSocketTransport: HTTPSending {
     }
 
     deinit {
-        for fd in state.withLock({ $0.idle }) { close(fd) }
+        if let kept { close(kept) }
+    }
+
+    /// Waits for the connection to be free (a kept descriptor, or nil to open one).
+    private func acquire(until deadline: Date) -> (ok: Bool, fd: Int32?) {
+        slot.lock()
+        defer { slot.unlock() }
+        while busy {
+            if !slot.wait(until: deadline) { return (false, nil) }
+        }
+        busy = true
+        defer { kept = nil }
+        return (true, kept)
+    }
+
+    /// Frees the connection, keeping `fd` for the next request when given.
+    private func release(keeping fd: Int32?) {
+        slot.lock()
+        kept = fd
+        busy = false
+        slot.signal()
+        slot.unlock()
     }
 
     var connectionsOpened: Int { state.withLock { $0.opened } }
@@ -57,9 +83,13 @@ final class UnixSocketTransport: HTTPSending {
         state.withLock { $0.active += 1 }
         defer { state.withLock { $0.active -= 1 } }
 
+        let (acquired, reusable) = acquire(until: deadline)
+        guard acquired else { throw HTTPTransportError(message: "\(summary): no answer within the request timeout (queued behind another request)") }
+        var keep: Int32?
+        defer { release(keeping: keep) }
         var response: AgentHTTPFraming.Response?
-        if let kept = state.withLock({ $0.idle.popLast() }) {
-            do { response = try roundTrip(kept, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {}
+        if let fd = reusable {
+            do { (response, keep) = try roundTrip(fd, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {}
         }
         if response == nil {
             let fd: Int32
@@ -67,7 +97,7 @@ final class UnixSocketTransport: HTTPSending {
                 throw HTTPTransportError(message: "\(summary): \(error.message)")
             }
             state.withLock { $0.opened += 1 }
-            do { response = try roundTrip(fd, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {
+            do { (response, keep) = try roundTrip(fd, bytes, deadline: deadline, summary: summary) } catch is ClosedBeforeAnswer {
                 throw HTTPTransportError(message: "\(summary): the agent closed the connection without an answer")
             }
         }
@@ -79,11 +109,11 @@ final class UnixSocketTransport: HTTPSending {
         return HTTPResponse(status: response.status, body: response.body)
     }
 
-    /// Sends `bytes` on `fd` and reads the answer; `fd` is kept for the next request when the
-    /// agent keeps it open, else closed.
-    private func roundTrip(_ fd: Int32, _ bytes: Data, deadline: Date, summary: String) throws -> AgentHTTPFraming.Response {
+    /// Sends `bytes` on `fd` and reads the answer; returns `fd` to keep for the next request
+    /// when the agent keeps it open, else closes it.
+    private func roundTrip(_ fd: Int32, _ bytes: Data, deadline: Date, summary: String) throws -> (AgentHTTPFraming.Response, Int32?) {
         var keep = false
-        defer { if keep { state.withLock { $0.idle.append(fd) } } else { close(fd) } }
+        defer { if !keep { close(fd) } }
         UnixSocketConnection.setTimeout(fd, SO_SNDTIMEO, deadline.timeIntervalSinceNow)
         guard UnixSocketConnection.writeAll(fd, bytes) else {
             if errno == EPIPE || errno == ECONNRESET { throw ClosedBeforeAnswer() }
@@ -114,7 +144,7 @@ final class UnixSocketTransport: HTTPSending {
                     // Reused only when the answer said so and nothing followed it.
                     keep = n > 0 && response.headers["connection"]?.lowercased() == "keep-alive"
                         && response.headers["content-length"].flatMap(Int.init) == response.body.count
-                    return response
+                    return (response, keep ? fd : nil)
                 }
             } catch {
                 throw HTTPTransportError(message: "\(summary): \(error)")
