@@ -22,10 +22,15 @@ struct FelixBench {
                                 ports: [EndpointPort(name: "http", protocol: .tcp, port: UInt16(8000 + i % 7))])
     }
 
-    static func policy(_ i: Int, variant: Int = 0, extraRule: Bool = false) -> Policy {
+    /// `window` (selector updates): the policy applies instead to two of the five apps of its
+    /// namespace (10 endpoints each), the pair sliding by one app per step, so consecutive
+    /// selectors overlap: 10 endpoints kept, 10 gained, 10 lost.
+    static func policy(_ i: Int, variant: Int = 0, extraRule: Bool = false, window: Int? = nil) -> Policy {
         let ns = "ns\(i % 20)"
         let selectors = ["app == 'app\(i % 50)'", "tier in {'web', 'api'} && version != 'v\(i % 3)'", "has(app) && app starts with 'app\(i % 5)'"]
-        let base = sel(selectors[i % 3])
+        // Endpoint n is in namespace n % 20 with app n % 50: a namespace holds the apps a with a % 10 == ns % 10.
+        let base = window.map { w in sel("app in {'app\(i % 10 + 10 * (w % 5))', 'app\(i % 10 + 10 * ((w + 1) % 5))'}") }
+            ?? sel(selectors[i % 3])
         var ingress: [PolicyRule] = []
         var egress: [PolicyRule] = []
         let port = UInt16(1000 + (i % 100) + variant)
@@ -121,7 +126,7 @@ struct FelixBench {
         // Updates of a policy that applies to no local endpoint commit nothing: they are counted,
         // not timed, so the figures are of changes that reach the kernel.
         var valueNoops = 0, structuralNoops = 0
-        var extra = Set<Int>(), variants: [Int: Int] = [:]
+        var extra = Set<Int>(), variants: [Int: Int] = [:], windows: [Int: Int] = [:]
         for u in 0..<nUpdates {
             variants[u * 7 % nPolicies] = 1 + u % 3
             let start = now()
@@ -176,6 +181,37 @@ struct FelixBench {
                              ms(st.commitNs), ms(st.updateNs), plan.summary, changedNames?.count ?? -1))
             }
         }
+        // Selector updates: a policy's selector changes so that it applies to a different,
+        // overlapping set of local endpoints (its rules as they are now).
+        var selectorSamples: [UInt64] = [], selectorRenderSamples: [UInt64] = [], selectorCommitSamples: [UInt64] = []
+        var selectorRuleOps: [Int] = [], selectorNoops = 0
+        for u in 0..<nUpdates {
+            let i = u * 13 % nPolicies
+            let w = windows[i].map { $0 + 1 } ?? 0
+            windows[i] = w
+            let start = now()
+            calc.apply(.policyUpdated(policy(i, variant: variants[i] ?? 0, extraRule: extra.contains(i), window: w)))
+            let r0 = now()
+            let (desired, changedNames) = renderer.render(calc.state)
+            let p0 = now()
+            let plan = try programmer.apply(desired, changed: changedNames)
+            let end = now()
+            if plan.isEmpty {
+                selectorNoops += 1
+                continue
+            }
+            selectorSamples.append(end - start)
+            selectorRenderSamples.append(p0 - r0)
+            selectorCommitSamples.append(programmer.lastStats.commitNs)
+            selectorRuleOps.append(plan.addRules.count + plan.deleteRules.count + plan.addChains.count)
+            if env["FELIX_BENCH_TRACE"] != nil {
+                print(String(format: "selector %.2f ms (calc %.2f render %.2f commit %.2f): %@ changed=%d", ms(end - start), ms(r0 - start),
+                             ms(p0 - r0), ms(programmer.lastStats.commitNs), plan.summary, changedNames?.count ?? -1))
+            }
+        }
+        selectorSamples.sort()
+        selectorRenderSamples.sort()
+        selectorCommitSamples.sort()
         let rssAfterUpdates = peakRSSkB()
         samples.sort()
         renderSamples.sort()
@@ -211,6 +247,9 @@ struct FelixBench {
               String(format: "calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
               String(format: "update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
               String(format: "structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
+              String(format: "selector_median_ms=%.2f selector_p99_ms=%.2f selector_render_median_ms=%.2f selector_commit_median_ms=%.2f",
+                     pct(selectorSamples, 0.5), pct(selectorSamples, 0.99), pct(selectorRenderSamples, 0.5), pct(selectorCommitSamples, 0.5)),
+              "selector_timed=\(selectorSamples.count)", "selector_noops=\(selectorNoops)", "selector_rule_ops=\(selectorRuleOps.reduce(0, +))",
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               "update_timed=\(samples.count)", "update_noops=\(valueNoops)", "structural_timed=\(structural.count)", "structural_noops=\(structuralNoops)",
               String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
