@@ -216,6 +216,7 @@ section "calico-node run (startup, felix, BGP) inside each node"
 for node in node-1 node-2 node-3; do
     CALICO_NETWORKING_BACKEND=bird CALICO_IPV4POOL_CIDR=10.244.0.0/16 USE_POD_CIDR=true \
     IP_AUTODETECTION_METHOD=interface=eth0 FELIX_DEFAULTENDPOINTTOHOSTACTION=Accept \
+    CALICO_CNI_API_SOCKET="$DIR/nodes/$node/cni-api.sock" \
         "${DC[@]}" exec "$node" --data-dir "$DIR" -- "$CALICO_NODE" run --nodename-file "$WORK/$node.nodename" >"$WORK/$node.log" 2>&1 &
     # A simple command (not a function) in the background: $! is calico-node itself, as exec execs.
     RUN_PIDS+=($!)

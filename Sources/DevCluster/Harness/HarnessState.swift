@@ -53,6 +53,10 @@ struct HarnessState: Codable, Sendable, Equatable {
     func nodeDir(_ node: String) -> String { dataDir + "/nodes/" + node }
 
     /// CNI_PATH for a node: its own bin dir (calico, calico-ipam), then the reference plugins.
+    /// The CNI API socket of the node's `calico-node run` (each node an agent of its own, as on
+    /// separate machines, rather than all sharing the host's default path).
+    func cniAPISocket(_ node: String) -> String { nodeDir(node) + "/cni-api.sock" }
+
     func cniPath(_ node: String) -> [String] {
         cni == .calico ? [nodeDir(node) + "/bin", referencePluginDir] : [referencePluginDir]
     }

@@ -121,7 +121,7 @@ struct PodRuntime {
         for i in chain.plugins.indices {
             do {
                 prev = try invoke(chain.add(i, sandbox(r), cniPath: path, prevResult: prev, runtimeConfig: runtimeConfig(r)),
-                                  path: path, node: node)
+                                  path: path, node: node, apiSocket: state.cniAPISocket(node.name))
             } catch {
                 try? runDel(chain, r, node: node, state: state, cached: prev)
                 throw error
@@ -136,17 +136,18 @@ struct PodRuntime {
         let result = cached ?? r.result.flatMap { try? JSONWire.parse(Array($0.utf8)) }
         var firstError: Error?
         for inv in chain.del(sandbox(r), cniPath: path, cachedResult: result, runtimeConfig: runtimeConfig(r)) {
-            do { _ = try invoke(inv, path: path, node: node) } catch { firstError = firstError ?? error }
+            do { _ = try invoke(inv, path: path, node: node, apiSocket: state.cniAPISocket(node.name)) } catch { firstError = firstError ?? error }
         }
         if let firstError { throw firstError }
     }
 
-    private func invoke(_ inv: CNIChain.Invocation, path: [String], node: ClusterPlan.Node) throws -> JSONValue? {
+    private func invoke(_ inv: CNIChain.Invocation, path: [String], node: ClusterPlan.Node, apiSocket: String) throws -> JSONValue? {
         guard let exe = CNIChain.findPlugin(inv.pluginType, in: path, isExecutable: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw HarnessError("CNI plugin \(inv.pluginType) not found in CNI_PATH \(path.joined(separator: ":"))")
         }
         var env = inv.environment
         env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        env["CALICO_CNI_API_SOCKET"] = apiSocket
         let r = try HarnessShell.run([exe], environment: env, stdin: Data(JSONWire.encode(inv.stdin)), netns: node.netns)
         let command = inv.environment["CNI_COMMAND"] ?? "?"
         guard r.status == 0 else {
