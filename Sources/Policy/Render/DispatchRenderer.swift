@@ -4,22 +4,46 @@ extension RulesetRenderer {
     /// The shared evaluation chains `cali-to-wl` and `cali-from-wl` with the interface sets that
     /// guard each tier, policy and profile in them, the set of all workload interfaces and the
     /// verdict maps to the endpoints' leaf chains (not the leaves themselves: `leafChains`).
-    /// Depends only on the endpoints' plans (not on what the policies say).
+    /// Depends on the endpoints' plans and on the policies' order (not on what they say).
     static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet], maps: [NFTVerdictMap]) {
+        let d = dispatchIndexed(state)
+        return (d.chains, d.sets, d.maps)
+    }
+
+    /// `dispatch`, with the index of its slots that lets a later membership change be applied
+    /// as interface-set elements (nil when some tier or policy took more than one slot).
+    static func dispatchIndexed(_ state: DataplaneState)
+        -> (chains: [NFTChain], sets: [NFTSet], maps: [NFTVerdictMap], index: DispatchIndex?) {
         let ifaces = state.endpoints.keys.sorted()
         var sets = [NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) }))]
         let plans = ifaces.compactMap { state.endpoints[$0] }
-        let chains = [true, false].map { dispatchChain(plans, ingress: $0, sets: &sets) }
-        return (chains, sets, dispatchMaps(ifaces))
+        // Tiers and policies merge in Calico's order (the one every endpoint's lists are in),
+        // not by name: then an endpoint gaining or losing a policy moves no other's slot.
+        var rank: [PolicyKey: Int] = [:]
+        for (i, policy) in state.policies.values.sorted(by: Policy.appliesBefore).enumerated() { rank[policy.key] = i }
+        var index: DispatchIndex? = DispatchIndex()
+        let chains = [true, false].map { dispatchChain(plans, ingress: $0, rank: rank, sets: &sets, index: &index) }
+        return (chains, sets, dispatchMaps(ifaces), index)
+    }
+
+    /// The calculator's order of tiers (`default` last, the others by name), in which every
+    /// endpoint's tiers are listed.
+    static func tierBefore(_ a: String, _ b: String) -> Bool {
+        (a == "default") != (b == "default") ? b == "default" : a < b
     }
 
     /// Pure evaluation: returns with the accept mark set (allowed) or clear (denied) and leaves
     /// the verdict to the endpoint's leaf chain; only conntrack's verdicts are given here.
     /// First match holds: the first policy or profile that allows returns at once.
-    private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, sets: inout [NFTSet]) -> NFTChain {
+    private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, rank: [PolicyKey: Int],
+                                      sets: inout [NFTSet], index: inout DispatchIndex?) -> NFTChain {
         func guarded(_ set: String) -> NFTMatch { ingress ? .oifnameInSet(set) : .iifnameInSet(set) }
-        func members(_ name: String, _ slot: SequenceMerge.Slot<String>) -> NFTSet {
+        func members<Key>(_ name: String, _ slot: SequenceMerge.Slot<Key>) -> NFTSet {
             NFTSet(name: name, type: .ifname, elements: Set(slot.members.map { .ifname($0.member) }))
+        }
+        func before(_ a: PolicyKey, _ b: PolicyKey) -> Bool {
+            let ra = rank[a] ?? Int.max, rb = rank[b] ?? Int.max
+            return ra != rb ? ra < rb : a < b
         }
         let byIface = Dictionary(uniqueKeysWithValues: plans.map { ($0.interfaceName, $0) })
         let accepted = NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return)
@@ -29,19 +53,22 @@ extension RulesetRenderer {
             NFTRule([.ctState([.invalid])], verdict: .drop),
             NFTRule(statements: [.andMark(~RenderMarks.all)]),
         ]
-        let tierSlots = SequenceMerge.merge(plans.map { ($0.interfaceName, (ingress ? $0.ingress : $0.egress).map(\.name)) })
+        let tierSlots = SequenceMerge.merge(plans.map { ($0.interfaceName, (ingress ? $0.ingress : $0.egress).map(\.name)) },
+                                            by: tierBefore)
+        if index?.record(tiers: tierSlots, ingress: ingress) == false { index = nil }
         for tier in tierSlots {
             let policyLists = tier.members.map { member, position in
-                (member, (ingress ? byIface[member]!.ingress : byIface[member]!.egress)[position].policies.map {
-                    RenderNames.policyChain($0, ingress: ingress)
-                })
+                (member, (ingress ? byIface[member]!.ingress : byIface[member]!.egress)[position].policies)
             }
-            for slot in SequenceMerge.merge(policyLists) {
-                let set = RenderNames.membersSet(chain: slot.key, occurrence: slot.occurrence)
+            let slots = SequenceMerge.merge(policyLists, by: before)
+            for slot in slots {
+                let chain = RenderNames.policyChain(slot.key, ingress: ingress)
+                let set = RenderNames.membersSet(chain: chain, occurrence: slot.occurrence)
                 sets.append(members(set, slot))
-                rules.append(NFTRule([guarded(set), notPassed], verdict: .jump(slot.key)))
+                rules.append(NFTRule([guarded(set), notPassed], verdict: .jump(chain)))
                 rules.append(accepted)
             }
+            if index?.record(tier: tier, slots: slots, ingress: ingress, before: before) == false { index = nil }
             let set = RenderNames.tierSet(tier.key, ingress: ingress, occurrence: tier.occurrence)
             sets.append(members(set, tier))
             rules.append(NFTRule([guarded(set), notPassed], verdict: .return, comment: "end of tier \(tier.key): denied"))

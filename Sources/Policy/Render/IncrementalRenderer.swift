@@ -2,8 +2,9 @@ import Core
 
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
 /// re-renders only the policies, profiles and IP sets that differ, the dispatch chains, their
-/// interface sets and maps when an endpoint's plan changed, and the leaf chains of endpoints
-/// that came or went, naming the chains and sets that may have
+/// interface sets and maps when an endpoint's plan changed (or only the elements of the `ep-*`
+/// sets when endpoints merely gained or lost policies that keep their slots: `DispatchIndex`),
+/// and the leaf chains of endpoints that came or went, naming the chains and sets that may have
 /// changed so the differ can skip the rest.
 ///
 /// Which keys differ comes from the calculator's journal when the state is a later revision of
@@ -21,6 +22,11 @@ public struct IncrementalRenderer: Sendable {
     /// and those of the dispatch (shared chains, sets and maps).
     private var owned: [String: [String]] = [:]
     private var dispatchNames: Set<String> = []
+    /// The dispatch's policy slots, when a change of memberships alone can be set elements.
+    private var dispatchIndex: DispatchIndex?
+    /// How often the dispatch changed as set elements only, and how often it was rendered anew
+    /// (after the first render): which path changes took.
+    private(set) var dispatchUpdates = (elements: 0, full: 0)
 
     public init() {}
 
@@ -60,32 +66,21 @@ public struct IncrementalRenderer: Sendable {
             movedEndpoints.append((before, after))
             old.endpoints[iface] = after
         }
-        if !movedEndpoints.isEmpty {
-            let dispatch = RulesetRenderer.dispatch(state)
-            var names = Set<String>()
-            for chain in dispatch.chains {
-                names.insert(chain.name)
-                if ruleset.chains[chain.name] != chain { ruleset.add(chain); changed.insert(chain.name) }
-            }
-            for set in dispatch.sets {
-                names.insert(set.name)
-                if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
-            }
-            for map in dispatch.maps {
-                names.insert(map.name)
-                if ruleset.maps[map.name] != map { ruleset.add(map); changed.insert(map.name) }
-            }
-            for gone in dispatchNames.subtracting(names) {
-                ruleset.sets[gone] = nil
-                changed.insert(gone)
-            }
-            dispatchNames = names
-            // Leaves follow their endpoint's interface only: made when it comes, gone when it goes.
-            for (before, after) in movedEndpoints where (before == nil) != (after == nil) {
-                let iface = (before ?? after)!.interfaceName
-                for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
-                for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
-                for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }
+        // The dispatch merges policies in their order: one moving reorders the slots.
+        let orderMoved = keys.policies.contains { key in
+            guard let before = old.policies[key], let after = state.policies[key] else { return false }
+            return before.order != after.order
+        }
+        if !movedEndpoints.isEmpty || orderMoved {
+            var index = orderMoved ? nil : dispatchIndex
+            dispatchIndex = nil  // `index` alone holds it: updated in place
+            if let moves = index?.moves(movedEndpoints, policies: state.policies) {
+                apply(moves, changed: &changed)
+                dispatchIndex = index
+                dispatchUpdates.elements += 1
+            } else {
+                renderDispatch(state, movedEndpoints, changed: &changed)
+                dispatchUpdates.full += 1
             }
         }
 
@@ -110,6 +105,51 @@ public struct IncrementalRenderer: Sendable {
         return (ruleset, changed)
     }
 
+    /// Endpoints only changed which policies they go through: interface-set elements.
+    private mutating func apply(_ moves: [DispatchIndex.Move], changed: inout Set<String>) {
+        for move in moves {
+            if move.add {
+                ruleset.sets[move.set]?.elements.insert(.ifname(move.interface))
+            } else {
+                ruleset.sets[move.set]?.elements.remove(.ifname(move.interface))
+            }
+            changed.insert(move.set)
+        }
+    }
+
+    /// The dispatch chains, sets and maps rendered anew (those that differ replaced), and the
+    /// leaves of endpoints that came or went.
+    private mutating func renderDispatch(_ state: DataplaneState, _ movedEndpoints: [(before: EndpointPlan?, after: EndpointPlan?)],
+                                         changed: inout Set<String>) {
+        let dispatch = RulesetRenderer.dispatchIndexed(state)
+        dispatchIndex = dispatch.index
+        var names = Set<String>()
+        for chain in dispatch.chains {
+            names.insert(chain.name)
+            if ruleset.chains[chain.name] != chain { ruleset.add(chain); changed.insert(chain.name) }
+        }
+        for set in dispatch.sets {
+            names.insert(set.name)
+            if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
+        }
+        for map in dispatch.maps {
+            names.insert(map.name)
+            if ruleset.maps[map.name] != map { ruleset.add(map); changed.insert(map.name) }
+        }
+        for gone in dispatchNames.subtracting(names) {
+            ruleset.sets[gone] = nil
+            changed.insert(gone)
+        }
+        dispatchNames = names
+        // Leaves follow their endpoint's interface only: made when it comes, gone when it goes.
+        for (before, after) in movedEndpoints where (before == nil) != (after == nil) {
+            let iface = (before ?? after)!.interfaceName
+            for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
+            for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
+            for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }
+        }
+    }
+
     /// The keys whose values differ between two states, found by comparing every one.
     private static func differences(_ old: DataplaneState, _ new: DataplaneState) -> DataplaneChanges {
         func differing<K: Hashable, V: Equatable>(_ a: [K: V], _ b: [K: V]) -> Set<K> {
@@ -122,7 +162,7 @@ public struct IncrementalRenderer: Sendable {
     }
 
     private mutating func renderAll(_ state: DataplaneState) {
-        (ruleset, owned, dispatchNames) = RulesetRenderer.renderNamingPieces(state)
+        (ruleset, owned, dispatchNames, dispatchIndex) = RulesetRenderer.renderNamingPieces(state)
         last = state
         last?.journal = DataplaneJournal()  // the calculator's alone: no copy when it next records
         lastRevision = state.journal.latest

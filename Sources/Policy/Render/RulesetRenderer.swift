@@ -40,13 +40,14 @@ public enum RulesetRenderer {
 
     /// `render`, with the names of the pieces each policy or profile brought (keyed by its
     /// ingress chain's name) and those of the dispatch (shared chains, sets, maps; not the
-    /// leaves, which follow their endpoints): what `IncrementalRenderer` tracks.
+    /// leaves, which follow their endpoints) and the dispatch's slot index: what
+    /// `IncrementalRenderer` tracks.
     static func renderNamingPieces(_ state: DataplaneState)
-        -> (ruleset: NFTRuleset, owned: [String: [String]], dispatchNames: Set<String>) {
+        -> (ruleset: NFTRuleset, owned: [String: [String]], dispatchNames: Set<String>, dispatchIndex: DispatchIndex?) {
         var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
         var owned: [String: [String]] = [:]
         for chain in baseChains(state.config) { ruleset.add(chain) }
-        let dispatch = dispatch(state)
+        let dispatch = dispatchIndexed(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
         for map in dispatch.maps { ruleset.add(map) }
@@ -63,7 +64,7 @@ public enum RulesetRenderer {
             owned[RenderNames.profileChain(name, ingress: true)] = pieces.map(\.name)
         }
         for set in ipSets(state) { ruleset.add(set) }
-        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name) + dispatch.maps.map(\.name)))
+        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name) + dispatch.maps.map(\.name)), dispatch.index)
     }
 
     static func baseChains(_ config: CalcConfig) -> [NFTChain] {

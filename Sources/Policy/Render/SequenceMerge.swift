@@ -1,3 +1,5 @@
+import Core
+
 /// Merges per-member ordered lists (each endpoint's tiers, policies or profiles) into one
 /// sequence of slots in which every member's list appears in order, so one shared chain can run
 /// every endpoint's list. When the lists agree on a common order (Calico's order and name
@@ -24,6 +26,17 @@ enum SequenceMerge {
     /// per slot.
     @_specialize(where Key == String)
     static func merge<Key: Hashable & Comparable>(_ lists: [(member: String, keys: [Key])]) -> [Slot<Key>] {
+        merge(lists, by: <)
+    }
+
+    /// `merge` with the keys ranked by `areInIncreasingOrder` (a strict total order) instead of
+    /// `<`. When every list is increasing in that order the slots are the distinct keys in that
+    /// order, one each, whatever the memberships: a member's list changing then moves it between
+    /// slots and changes no slot.
+    @_specialize(where Key == String)
+    @_specialize(where Key == PolicyKey)
+    static func merge<Key: Hashable & Comparable>(_ lists: [(member: String, keys: [Key])],
+                                                  by areInIncreasingOrder: (Key, Key) -> Bool) -> [Slot<Key>] {
         var interned: [Key: Int] = [:]
         var distinct: [Key] = []
         var ids: [[Int]] = lists.map { list in
@@ -35,7 +48,7 @@ enum SequenceMerge {
             }
         }
         // Rank = position among the sorted distinct keys: comparing ranks is comparing keys.
-        let sorted = distinct.indices.sorted { distinct[$0] < distinct[$1] }
+        let sorted = distinct.indices.sorted { areInIncreasingOrder(distinct[$0], distinct[$1]) }
         var rank = [Int](repeating: 0, count: distinct.count)
         for (r, id) in sorted.enumerated() { rank[id] = r }
         for i in ids.indices { for j in ids[i].indices { ids[i][j] = rank[ids[i][j]] } }

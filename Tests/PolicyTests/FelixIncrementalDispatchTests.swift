@@ -1,0 +1,147 @@
+import Core
+import XCTest
+@testable import Policy
+
+/// Endpoints gaining or losing policies whose slots stay (a selector change, a pod relabelled)
+/// change only interface-set elements of the dispatch; anything else renders it anew. Either
+/// way the result must be a fresh calculation's full render, and every difference named.
+final class FelixIncrementalDispatchTests: XCTestCase {
+    private typealias F = Fixture
+
+    private let pods = (0..<10).map { "p\($0)" }
+    private let policyNames = ["g1", "g2", "g3", "g4", "g5", "g6"]
+
+    /// Mostly selector changes of policies with a fixed order; now and then a pod arriving,
+    /// leaving or relabelled, a policy deleted, an order, tier or type changed.
+    private func change(_ g: inout RNG) -> CalcChange {
+        let name = policyNames.randomElement(using: &g)!
+        let index = policyNames.firstIndex(of: name)!
+        switch Int.random(in: 0..<20, using: &g) {
+        case 0...10:
+            let chosen = pods.filter { _ in Bool.random(using: &g) }
+            let selector = chosen.isEmpty ? "pod == 'none'" : "pod in {\(chosen.map { "'\($0)'" }.joined(separator: ", "))}"
+            let moved = Int.random(in: 0..<30, using: &g) == 0
+            return .policyUpdated(F.policy(name, ns: index % 2 == 0 ? "x" : nil,
+                                           order: moved ? Double(Int.random(in: 0...7, using: &g)) : (index == 5 ? nil : Double(index % 3)),
+                                           tier: Int.random(in: 0..<40, using: &g) == 0 ? "security" : "default", selector: selector,
+                                           ingress: [F.allowFrom("pod == 'p1'", ports: [.range(80, 80)], proto: .tcp)],
+                                           egress: Int.random(in: 0..<25, using: &g) == 0 ? nil : [F.allowFrom("all()", proto: .udp)]))
+        case 11...14:
+            let pod = pods.randomElement(using: &g)!
+            var labels = ["pod": Int.random(in: 0..<4, using: &g) == 0 ? pods.randomElement(using: &g)! : pod]
+            if Bool.random(using: &g) { labels["role"] = "db" }
+            return .endpointUpdated(F.endpoint(pod, ns: Int.random(in: 0..<5, using: &g) == 0 ? "y" : "x",
+                                               ip: "10.1.0.\(pods.firstIndex(of: pod)! + 1)", labels: labels))
+        case 15, 16:
+            return .endpointRemoved(key: "x/\(pods.randomElement(using: &g)!)")
+        case 17:
+            return .policyRemoved(PolicyKey(namespace: index % 2 == 0 ? "x" : nil, name: name))
+        default:
+            return .profileUpdated(F.namespace(["x", "y"].randomElement(using: &g)!))
+        }
+    }
+
+    private func differences(_ a: NFTRuleset, _ b: NFTRuleset) -> Set<String> {
+        Set(a.chains.keys).union(b.chains.keys).filter { a.chains[$0] != b.chains[$0] }
+            .union(Set(a.sets.keys).union(b.sets.keys).filter { a.sets[$0] != b.sets[$0] })
+            .union(Set(a.maps.keys).union(b.maps.keys).filter { a.maps[$0] != b.maps[$0] })
+    }
+
+    func testMembershipChangesRenderExactlyWhicheverPathTheyTake() {
+        var elements = 0, fulls = 0
+        for seed in 0..<30 {
+            var g = RNG(state: UInt64(seed) &* 6_700_417 &+ 3)
+            var calc = PolicyCalculator(nodeName: "n1")
+            calc.apply(.profileUpdated(F.namespace("x")))
+            for (i, pod) in pods.enumerated() { calc.apply(.endpointUpdated(F.endpoint(pod, ip: "10.1.0.\(i + 1)", labels: ["pod": pod]))) }
+            var renderer = IncrementalRenderer()
+            var previous = renderer.render(calc.state).ruleset
+            for step in 0..<80 {
+                var applied: [CalcChange] = []
+                var keptPlace = false
+                for _ in 0..<(Int.random(in: 0..<4, using: &g) == 0 ? 2 : 1) {
+                    applied.append(change(&g))
+                    let was: Policy? = { if case .policyUpdated(let p) = applied.last! { return calc.state.policies[p.key] } else { return nil } }()
+                    calc.apply(applied.last!)
+                    // A policy in force before and after, in the same place: its selector alone changed.
+                    if let was, let now = calc.state.policies[was.key] {
+                        keptPlace = was.order == now.order && was.tier == now.tier && was.types == now.types
+                    }
+                }
+                let full = renderer.dispatchUpdates.full
+                let (got, changed) = renderer.render(calc.state)
+                if applied.count == 1, keptPlace, renderer.dispatchUpdates.full != full {
+                    return XCTFail("seed \(seed) step \(step) after \(applied): a selector change rendered the dispatch in full")
+                }
+                let fresh = RulesetRenderer.render(PolicyCalculator(inputs: calc.inputs).state)
+                guard got == fresh else {
+                    return XCTFail("seed \(seed) step \(step) after \(applied): differs from a fresh full render in \(differences(got, fresh).sorted())")
+                }
+                let missed = differences(previous, fresh).subtracting(changed ?? [])
+                guard changed == nil || missed.isEmpty else {
+                    return XCTFail("seed \(seed) step \(step) after \(applied): not named as changed: \(missed.sorted())")
+                }
+                previous = fresh
+            }
+            elements += renderer.dispatchUpdates.elements
+            fulls += renderer.dispatchUpdates.full
+        }
+        // Both paths must have been taken (pods arriving or leaving, policies appearing or
+        // emptied, orders, tiers and types moving take the full one).
+        XCTAssertGreaterThan(elements, 500, "element-only dispatch updates \(elements), full \(fulls)")
+        XCTAssertGreaterThan(fulls, 500, "element-only dispatch updates \(elements), full \(fulls)")
+    }
+
+    /// A selector change that swaps pods between a policy's endpoints: only that policy's
+    /// interface set changes (no rule, no chain), and the chains stay as they were.
+    func testASelectorChangeIsOnlyInterfaceSetElements() throws {
+        var calc = PolicyCalculator(nodeName: "n1")
+        calc.apply(.profileUpdated(F.namespace("x")))
+        for (i, pod) in ["a", "b", "c", "d"].enumerated() {
+            calc.apply(.endpointUpdated(F.endpoint(pod, ip: "10.1.0.\(i + 1)", labels: ["pod": pod])))
+        }
+        let rule = F.allowFrom("pod == 'd'", ports: [.range(80, 80)], proto: .tcp)
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", order: 1, selector: "pod in {'a', 'b'}", ingress: [rule])))
+        calc.apply(.policyUpdated(F.policy("o", ns: "x", order: 2, selector: "all()", ingress: [rule])))
+        var renderer = IncrementalRenderer()
+        let before = renderer.render(calc.state).ruleset
+
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", order: 1, selector: "pod in {'b', 'c'}", ingress: [rule])))
+        let (after, changed) = renderer.render(calc.state)
+        XCTAssertEqual(after, RulesetRenderer.render(calc.state))
+        let chain = RenderNames.policyChain(PolicyKey(namespace: "x", name: "p"), ingress: true)
+        let set = RenderNames.membersSet(chain: chain, occurrence: 0)
+        XCTAssertEqual(changed, [set])
+        XCTAssertEqual(renderer.dispatchUpdates.elements, 1)
+        XCTAssertEqual(renderer.dispatchUpdates.full, 0)
+        let iface = { (pod: String) in NFTSetElement.ifname(WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: pod)) }
+        XCTAssertEqual(after.sets[set]?.elements, [iface("b"), iface("c")])
+        XCTAssertEqual(after.chains, before.chains, "no chain may change")
+    }
+
+    /// Slots follow the policies' order, not their names: a policy whose order moves ahead of
+    /// another's is jumped to first, even when no endpoint has both.
+    func testAnOrderChangeReordersTheSlots() throws {
+        var calc = PolicyCalculator(nodeName: "n1")
+        calc.apply(.profileUpdated(F.namespace("x")))
+        calc.apply(.endpointUpdated(F.endpoint("a", ip: "10.1.0.1", labels: ["pod": "a"])))
+        calc.apply(.endpointUpdated(F.endpoint("b", ip: "10.1.0.2", labels: ["pod": "b"])))
+        let rule = F.allowFrom("all()", proto: .udp)
+        calc.apply(.policyUpdated(F.policy("p1", ns: "x", order: 1, selector: "pod == 'a'", ingress: [rule])))
+        calc.apply(.policyUpdated(F.policy("p2", ns: "x", order: 2, selector: "pod == 'b'", ingress: [rule])))
+        var renderer = IncrementalRenderer()
+        func jumps(_ ruleset: NFTRuleset) -> [String] {
+            (ruleset.chains[RenderNames.toWorkloads]?.rules ?? []).compactMap { rule in
+                if case .jump(let target) = rule.verdict, target.hasPrefix("cali-pi-") { return target }
+                return nil
+            }
+        }
+        let first = renderer.render(calc.state).ruleset
+        XCTAssertEqual(jumps(first), ["cali-pi-x_p1", "cali-pi-x_p2"])
+        calc.apply(.policyUpdated(F.policy("p2", ns: "x", order: 0, selector: "pod == 'b'", ingress: [rule])))
+        let (moved, changed) = renderer.render(calc.state)
+        XCTAssertEqual(moved, RulesetRenderer.render(calc.state))
+        XCTAssertEqual(jumps(moved), ["cali-pi-x_p2", "cali-pi-x_p1"])
+        XCTAssertTrue(changed?.contains(RenderNames.toWorkloads) ?? true)
+    }
+}
