@@ -127,16 +127,21 @@ struct FelixBench {
         // not timed, so the figures are of changes that reach the kernel.
         var valueNoops = 0, structuralNoops = 0
         var extra = Set<Int>(), variants: [Int: Int] = [:], windows: [Int: Int] = [:]
-        for u in 0..<nUpdates {
-            variants[u * 7 % nPolicies] = 1 + u % 3
+        /// One policy update from the calculator to the kernel's commit: its start, the ends of
+        /// calc and render, its end, the plan and the names the renderer said changed.
+        func timedUpdate(_ policy: Policy) throws -> (start: UInt64, r0: UInt64, p0: UInt64, end: UInt64, plan: NFTPlan, changed: Set<String>?) {
             let start = now()
-            calc.apply(.policyUpdated(policy(u * 7 % nPolicies, variant: 1 + u % 3)))
+            calc.apply(.policyUpdated(policy))
             let r0 = now()
-            calcSamples.append(r0 - start)
             let (desired, changedNames) = renderer.render(calc.state)
             let p0 = now()
             let plan = try programmer.apply(desired, changed: changedNames)
-            let end = now()
+            return (start, r0, p0, now(), plan, changedNames)
+        }
+        for u in 0..<nUpdates {
+            variants[u * 7 % nPolicies] = 1 + u % 3
+            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(policy(u * 7 % nPolicies, variant: 1 + u % 3))
+            calcSamples.append(r0 - start)
             if plan.isEmpty {
                 valueNoops += 1
                 calcSamples.removeLast()
@@ -155,13 +160,7 @@ struct FelixBench {
             let i = (u / 2) * 11 % nPolicies
             let adding = !extra.contains(i)
             if adding { extra.insert(i) } else { extra.remove(i) }
-            let start = now()
-            calc.apply(.policyUpdated(policy(i, variant: variants[i] ?? 0, extraRule: adding)))
-            let r0 = now()
-            let (desired, changedNames) = renderer.render(calc.state)
-            let p0 = now()
-            let plan = try programmer.apply(desired, changed: changedNames)
-            let end = now()
+            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(policy(i, variant: variants[i] ?? 0, extraRule: adding))
             if plan.isEmpty {
                 structuralNoops += 1
                 continue
@@ -189,13 +188,8 @@ struct FelixBench {
             let i = u * 13 % nPolicies
             let w = windows[i].map { $0 + 1 } ?? 0
             windows[i] = w
-            let start = now()
-            calc.apply(.policyUpdated(policy(i, variant: variants[i] ?? 0, extraRule: extra.contains(i), window: w)))
-            let r0 = now()
-            let (desired, changedNames) = renderer.render(calc.state)
-            let p0 = now()
-            let plan = try programmer.apply(desired, changed: changedNames)
-            let end = now()
+            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(policy(i, variant: variants[i] ?? 0, extraRule: extra.contains(i),
+                                                                                  window: w))
             if plan.isEmpty {
                 selectorNoops += 1
                 continue
