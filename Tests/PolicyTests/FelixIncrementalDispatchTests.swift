@@ -144,4 +144,27 @@ final class FelixIncrementalDispatchTests: XCTestCase {
         XCTAssertEqual(jumps(moved), ["cali-pi-x_p2", "cali-pi-x_p1"])
         XCTAssertTrue(changed?.contains(RenderNames.toWorkloads) ?? true)
     }
+
+    /// A policy coming into force between two others opens a slot mid-chain: the plan against
+    /// what was programmed adds its jump and its return there and touches no other rule of
+    /// the shared chain (each return names its slot, so the differ keeps the rest in place).
+    func testASlotOpeningMidChainAddsOnlyItsTwoRules() throws {
+        var calc = PolicyCalculator(nodeName: "n1")
+        calc.apply(.profileUpdated(F.namespace("x")))
+        calc.apply(.endpointUpdated(F.endpoint("a", ip: "10.1.0.1", labels: ["pod": "a"])))
+        let rule = F.allowFrom("all()", proto: .udp)
+        for (name, order) in [("p1", 1.0), ("p3", 3.0), ("p4", 4.0)] {
+            calc.apply(.policyUpdated(F.policy(name, ns: "x", order: order, selector: "pod == 'a'", ingress: [rule])))
+        }
+        calc.apply(.policyUpdated(F.policy("p2", ns: "x", order: 2, selector: "pod == 'none'", ingress: [rule])))
+        let before = RulesetRenderer.render(calc.state)
+        calc.apply(.policyUpdated(F.policy("p2", ns: "x", order: 2, selector: "pod == 'a'", ingress: [rule])))
+        let after = RulesetRenderer.render(calc.state)
+        let plan = NFTDiff.plan(from: .assuming(before), to: after)
+        let shared = RenderNames.toWorkloads
+        XCTAssertEqual(plan.deleteRules.filter { $0.chain == shared }, [])
+        let added = plan.addRules.filter { $0.chain == shared }
+        XCTAssertEqual(added.count, 2)
+        XCTAssertEqual(added.first?.rule.verdict, .jump("cali-pi-x_p2"))
+    }
 }

@@ -74,12 +74,12 @@ final class RenderTests: XCTestCase {
         // the set of the interfaces it applies to; it returns with the accept mark set or clear.
         XCTAssertEqual(ruleset.chains["cali-to-wl"]?.rules, conntrack + [
             NFTRule([.oifnameInSet("ep-cali-pi-x_allow-b"), notPassed], verdict: .jump("cali-pi-x_allow-b")),
-            NFTRule([acceptMark], verdict: .return),
+            NFTRule([acceptMark], verdict: .return, comment: "allowed: ep-cali-pi-x_allow-b"),
             NFTRule([.oifnameInSet("tier-in-default"), notPassed], verdict: .return, comment: "end of tier default: denied"),
             NFTRule(statements: [.andMark(~UInt32(0x20000))]),
             // Reached only when every tier passed (or none applies).
             NFTRule([.oifnameInSet("ep-cali-pri-kns.x")], verdict: .jump("cali-pri-kns.x")),
-            NFTRule([acceptMark], verdict: .return),
+            NFTRule([acceptMark], verdict: .return, comment: "allowed: ep-cali-pri-kns.x"),
         ])
         XCTAssertEqual(ruleset.sets["ep-cali-pi-x_allow-b"]?.elements, [.ifname(iface)])
         XCTAssertEqual(ruleset.sets["tier-in-default"]?.elements, [.ifname(iface)])
@@ -87,7 +87,7 @@ final class RenderTests: XCTestCase {
         // No egress policy: the namespace profile decides.
         XCTAssertEqual(ruleset.chains["cali-from-wl"]?.rules, conntrack + [
             NFTRule([.iifnameInSet("ep-cali-pro-kns.x")], verdict: .jump("cali-pro-kns.x")),
-            NFTRule([acceptMark], verdict: .return),
+            NFTRule([acceptMark], verdict: .return, comment: "allowed: ep-cali-pro-kns.x"),
         ])
         XCTAssertEqual(ruleset.chains["cali-pro-kns.x"]?.rules, [NFTRule(statements: [.orMark(0x10000)], verdict: .return)])
 

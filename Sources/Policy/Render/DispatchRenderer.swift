@@ -46,7 +46,11 @@ extension RulesetRenderer {
             return ra != rb ? ra < rb : a < b
         }
         let byIface = Dictionary(uniqueKeysWithValues: plans.map { ($0.interfaceName, $0) })
-        let accepted = NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return)
+        // The return after each jump names its slot's set: with one identity for all of them the
+        // differ matched them first to first, and a slot opening mid-chain rewrote the rest of it.
+        func accepted(_ set: String) -> NFTRule {
+            NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return, comment: "allowed: \(set)")
+        }
         let notPassed = NFTMatch.mark(value: 0, mask: RenderMarks.pass)
         var rules: [NFTRule] = [
             NFTRule([.ctState([.established, .related])], verdict: .accept),
@@ -66,7 +70,7 @@ extension RulesetRenderer {
                 let set = RenderNames.membersSet(chain: chain, occurrence: slot.occurrence)
                 sets.append(members(set, slot))
                 rules.append(NFTRule([guarded(set), notPassed], verdict: .jump(chain)))
-                rules.append(accepted)
+                rules.append(accepted(set))
             }
             if index?.record(tier: tier, slots: slots, ingress: ingress, before: before) == false { index = nil }
             let set = RenderNames.tierSet(tier.key, ingress: ingress, occurrence: tier.occurrence)
@@ -79,7 +83,7 @@ extension RulesetRenderer {
             let set = RenderNames.membersSet(chain: slot.key, occurrence: slot.occurrence)
             sets.append(members(set, slot))
             rules.append(NFTRule([guarded(set)], verdict: .jump(slot.key)))
-            rules.append(accepted)
+            rules.append(accepted(set))
         }
         // Falling off the end returns with the accept mark clear: denied.
         return NFTChain(name: RenderNames.dispatchChain(ingress: ingress), rules: rules)
