@@ -47,6 +47,16 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
         return path
     }
 
+    /// The agent on the test's socket, calico-ipam on CNI_PATH and an IPPool of the pod CIDR.
+    private func startAgentWithCalicoIPAMPool() throws {
+        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
+        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
+        let pool = """
+        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(fx.podCIDR)","blockSize":26}}
+        """
+        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+    }
+
     private func viaSocket(_ path: String) -> [String: String] {
         ["CALICO_CNI_API_SOCKET": path, "CALICO_CNI_TIMING": "1", "CALICO_IPAM_LOCK_FILE": fx.dir + "/ipam.lock"]
     }
@@ -113,12 +123,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
     }
 
     func testCalicoIPAMThroughTheAgent() throws {
-        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
-        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
-        let pool = """
-        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(fx.podCIDR)","blockSize":26}}
-        """
-        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+        try startAgentWithCalicoIPAMPool()
         let config = fx.config(version: "1.0.0", ipam: ["type": "calico-ipam"],
                                extra: ["kubernetes": ["kubeconfig": try unreachableKubeconfig()]])
         let pod = try fx.makePod("sockipam")
@@ -160,12 +165,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
     /// CHECK, STATUS and GC (spec 1.1.0) of calico-ipam make only requests the agent forwards.
     func testCheckStatusAndGCWithCalicoIPAMThroughTheAgent() throws {
-        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
-        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
-        let pool = """
-        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(fx.podCIDR)","blockSize":26}}
-        """
-        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+        try startAgentWithCalicoIPAMPool()
         // Our own veth prefix: GC removes every veth of the prefix that no valid attachment owns.
         let config = fx.config(version: "1.1.0", ipam: ["type": "calico-ipam"],
                                extra: ["kubernetes": ["kubeconfig": try unreachableKubeconfig()], "interface_prefix": "cas9"])
