@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNI
 import Core
 import Foundation
 import Logging
@@ -17,9 +18,12 @@ struct CNIAPIOptions: ParsableArguments {
 
     /// Serves `path` with requests forwarded through `api`; a failure is logged, not fatal:
     /// the plugins then use the API directly.
-    static func serve(path: String, api: KubeClient, logger: Logger) async -> AgentAPIProxy? {
+    /// The agent also runs calico-ipam's ADD and DEL itself (one request per plugin ADD/DEL)
+    /// unless `agentIPAM` is false (then it answers 404 there, as an older agent would).
+    static func serve(path: String, api: KubeClient, logger: Logger, agentIPAM: Bool = true) async -> AgentAPIProxy? {
+        let local = agentIPAM ? AgentIPAMService(api: api, environment: ProcessInfo.processInfo.environment).local : nil
         do {
-            return try await AgentAPIProxy.start(path: path, forward: { method, target, body, type in
+            return try await AgentAPIProxy.start(path: path, local: local, forward: { method, target, body, type in
                 try await api.forward(method: method, target: target, body: body, contentType: type)
             })
         } catch {
@@ -40,6 +44,10 @@ struct CNIAPIProxyCommand: AsyncRunnable {
 
     @OptionGroup var cniAPI: CNIAPIOptions
 
+    @Flag(name: .customLong("no-agent-ipam"),
+          help: "Do not run calico-ipam's ADD and DEL in the agent (404 on its endpoint, as an older agent): the plugins then send per-object requests.")
+    var noAgentIPAM = false
+
     func runAsync() async throws {
         let env = ProcessInfo.processInfo.environment
         LogBootstrap.bootstrap(calicoLevel: FelixConfigLayering.resolve(environment: env).config.logSeverityScreen)
@@ -48,7 +56,8 @@ struct CNIAPIProxyCommand: AsyncRunnable {
             throw ValidationError("the CNI API socket is turned off (\(AgentSocket.environmentVariable)=none); pass --cni-api-socket PATH")
         }
         let api = try KubeClient(connection: DatastoreConfig.load(environment: env))
-        let proxy = try await AgentAPIProxy.start(path: path, forward: { method, target, body, type in
+        let local = noAgentIPAM ? nil : AgentIPAMService(api: api, environment: env).local
+        let proxy = try await AgentAPIProxy.start(path: path, local: local, forward: { method, target, body, type in
             try await api.forward(method: method, target: target, body: body, contentType: type)
         })
         do {

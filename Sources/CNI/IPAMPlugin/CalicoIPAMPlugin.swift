@@ -39,10 +39,8 @@ public enum CalicoIPAMPlugin {
                               api: () throws -> any KubeAPI) async throws -> CNIResult? {
         do {
             return try await perform(request, environment: environment, api: api)
-        } catch let e as IPAMError {
-            throw CNIError(code: e.cniCode, msg: e.description)
         } catch {
-            throw CNIError.wrapping(error, "calico-ipam \(request.command.rawValue)")
+            throw cniError(error, command: request.command)
         }
     }
 
@@ -50,24 +48,26 @@ public enum CalicoIPAMPlugin {
                                 api: () throws -> any KubeAPI) async throws -> CNIResult? {
         switch request {
         case .add(let r):
-            let settings = try CalicoIPAMSettings.parse(r.config.ipam.raw)
-            let node = nodeName(r.config, environment)
-            let ipam = CalicoIPAM(api: try api())
-            let lock = try HostLock(path: HostLock.path(environment: environment))
-            defer { lock.unlock() }
-            var attributes: [String: String] = [:]
-            if let ns = r.podNamespace { attributes["namespace"] = ns }
-            if let pod = r.podName { attributes["pod"] = pod }
-            let ips = try await ipam.assign(AssignRequest(handleID: handlePrefix + r.containerID, node: node,
-                                                          attributes: attributes, settings: settings,
-                                                          requestedIPs: try requestedIPs(r.args)))
+            let request = AgentIPAMWire.Request(containerID: r.containerID, node: nodeName(r.config, environment),
+                                                namespace: r.podNamespace, pod: r.podName, ipam: r.config.ipam.raw,
+                                                requestedIPs: try requestedIPs(r.args), lockFile: HostLock.path(environment: environment))
+            let client = try api()
+            let ips: [IPNet]
+            if case .assigned(let assigned)? = try await AgentIPAMClient.send(request, assign: true, via: client) {
+                ips = assigned
+            } else {
+                ips = try await assign(request, api: client, lock: { try HostLock(path: HostLock.path(environment: environment)) })
+            }
             return CNIResult(ips: ips.map { CNIResult.IPConfig(address: .host(CNIIPAddress(bytes: $0.bytes)!)) })
 
         case .del(let r):
-            let ipam = CalicoIPAM(api: try api())
-            let lock = try HostLock(path: HostLock.path(environment: environment))
-            defer { lock.unlock() }
-            try await ipam.release(handle: handlePrefix + r.containerID)
+            let request = AgentIPAMWire.Request(containerID: r.containerID, node: nodeName(r.config, environment),
+                                                namespace: r.podNamespace, pod: r.podName, ipam: r.config.ipam.raw,
+                                                requestedIPs: [], lockFile: HostLock.path(environment: environment))
+            let client = try api()
+            if try await AgentIPAMClient.send(request, assign: false, via: client) == nil {
+                try await release(request, api: client, lock: { try HostLock(path: HostLock.path(environment: environment)) })
+            }
             return nil
 
         case .check(let r):
@@ -101,6 +101,35 @@ public enum CalicoIPAMPlugin {
                                               keepContainerIDs: Set(g.validAttachments.map(\.containerID)))
             return nil
         }
+    }
+
+    /// ADD's IPAM work, the same in the plugin (direct path) and in the calico-node agent
+    /// (`AgentIPAMService`): the settings parsed, the host lock held, the addresses assigned.
+    static func assign(_ r: AgentIPAMWire.Request, api: any KubeAPI,
+                       lock: () async throws -> HostLock) async throws -> [IPNet] {
+        let settings = try CalicoIPAMSettings.parse(r.ipam)
+        let ipam = CalicoIPAM(api: api)
+        let held = try await lock()
+        defer { held.unlock() }
+        var attributes: [String: String] = [:]
+        if let ns = r.namespace { attributes["namespace"] = ns }
+        if let pod = r.pod { attributes["pod"] = pod }
+        return try await ipam.assign(AssignRequest(handleID: handlePrefix + r.containerID, node: r.node, attributes: attributes,
+                                                   settings: settings, requestedIPs: r.requestedIPs))
+    }
+
+    /// DEL's IPAM work, shared like `assign`: the handle's addresses freed under the host lock.
+    static func release(_ r: AgentIPAMWire.Request, api: any KubeAPI, lock: () async throws -> HostLock) async throws {
+        let ipam = CalicoIPAM(api: api)
+        let held = try await lock()
+        defer { held.unlock() }
+        try await ipam.release(handle: handlePrefix + r.containerID)
+    }
+
+    /// The CNI error the plugin answers for a failure of `assign` or `release`.
+    static func cniError(_ error: Error, command: CNICommandKind) -> CNIError {
+        if let e = error as? IPAMError { return CNIError(code: e.cniCode, msg: e.description) }
+        return CNIError.wrapping(error, "calico-ipam \(command.rawValue)")
     }
 
     /// CNI_ARGS `IP=10.0.0.5` (or a comma-separated list, one per IP version).

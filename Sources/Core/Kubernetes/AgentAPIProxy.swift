@@ -48,7 +48,9 @@ public final class AgentAPIProxy: Sendable {
 
     /// Binds `path` (replacing a stale socket, refusing a live one or a non-socket) and serves
     /// until `stop()`.
-    public static func start(path: String, forward: @escaping AgentAPIRouting.Forward,
+    /// `local` serves the agent's own endpoints (see `AgentAPIRouting.Local`); without it they
+    /// answer 404.
+    public static func start(path: String, local: AgentAPIRouting.Local? = nil, forward: @escaping AgentAPIRouting.Forward,
                              logger: Logger = Logger(label: "calico.cni-api")) async throws -> AgentAPIProxy {
         let fd = try AgentSocketListener.listen(path: path)
         let inode = AgentSocketListener.inode(of: path) ?? 0
@@ -64,7 +66,7 @@ public final class AgentAPIProxy: Sendable {
                         let sync = child.pipeline.syncOperations
                         try sync.addHandler(IdleStateHandler(allTimeout: idleLimit))
                         try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, logger: logger))
+                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, local: local, logger: logger))
                     }
                 }
                 .withBoundSocket(fd).get()
@@ -95,13 +97,15 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
     typealias OutboundOut = HTTPServerResponsePart
 
     private let forward: AgentAPIRouting.Forward
+    private let local: AgentAPIRouting.Local?
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(forward: @escaping AgentAPIRouting.Forward, logger: Logger) {
+    init(forward: @escaping AgentAPIRouting.Forward, local: AgentAPIRouting.Local?, logger: Logger) {
         self.forward = forward
+        self.local = local
         self.logger = logger
     }
 
@@ -122,10 +126,10 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
                 return
             }
             let bytes = body.readableBytes > 0 ? Data(body.readableBytesView) : nil
-            let (method, target, type, forward) = (h.method.rawValue, h.uri, h.headers.first(name: "Content-Type"), forward)
+            let (method, target, type, forward, local) = (h.method.rawValue, h.uri, h.headers.first(name: "Content-Type"), forward, local)
             let promise = context.eventLoop.makePromise(of: AgentAPIRouting.Answer.self)
             promise.completeWithTask {
-                await AgentAPIRouting.answer(method: method, target: target, body: bytes, contentType: type, forward: forward)
+                await AgentAPIRouting.answer(method: method, target: target, body: bytes, contentType: type, local: local, forward: forward)
             }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             promise.futureResult.whenSuccess { answer in

@@ -2,8 +2,8 @@ import Foundation
 
 /// The agent's own answers, as Kubernetes Status objects so that the plugin's error mapping
 /// reads their message like an API server's.
-enum AgentAPIStatus {
-    static func body(code: Int, reason: String, message: String) -> Data {
+public enum AgentAPIStatus {
+    public static func body(code: Int, reason: String, message: String) -> Data {
         let status: JSONValue = .object([
             "kind": .string("Status"), "apiVersion": .string("v1"), "status": .string("Failure"),
             "message": .string(message), "reason": .string(reason), "code": .int(Int64(code)),
@@ -26,7 +26,19 @@ public enum AgentAPIRouting {
         public var body: Data
         /// `transport` when the agent could not reach the API server (its own 502).
         public var agentError: String?
+
+        public init(status: Int, body: Data, agentError: String? = nil) {
+            self.status = status
+            self.body = body
+            self.agentError = agentError
+        }
     }
+
+    /// The agent's own endpoints, served rather than forwarded: versioned paths under
+    /// `localPrefix` (e.g. `/calico-agent/v1/ipam/assign`), each a POST of JSON. The handler
+    /// gets the path and the body and answers 404 for an endpoint it does not know.
+    public typealias Local = @Sendable (_ path: String, _ body: Data) async -> Answer
+    public static let localPrefix = "/calico-agent/"
 
     /// Sends `target` on to the API server: the server's status and body as they came.
     public typealias Forward = @Sendable (_ method: String, _ target: String, _ body: Data?, _ contentType: String?) async throws -> (status: Int, body: Data)
@@ -36,7 +48,10 @@ public enum AgentAPIRouting {
     static let contentTypes: Set<String> = ["application/json", "application/merge-patch+json"]
 
     public static func answer(method: String, target: String, body: Data?, contentType: String?,
-                              forward: Forward) async -> Answer {
+                              local: Local? = nil, forward: Forward) async -> Answer {
+        if target.hasPrefix(localPrefix) {
+            return await answerLocal(method: method, target: target, body: body, contentType: contentType, local: local)
+        }
         switch AgentAPIAllowList.check(method: method, target: target) {
         case .malformed(let message):
             return Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest", message: message))
@@ -49,7 +64,7 @@ public enum AgentAPIRouting {
             return Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
                                                                   message: "request body of \(body.count) bytes exceeds \(maxRequestBody)"))
         }
-        let type = contentType.map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
+        let type = mediaType(contentType)
         if let body, !body.isEmpty, type.map({ contentTypes.contains($0) }) != true {
             return Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
                                                                   message: "content type \(AgentAPIAllowList.abbreviated(contentType ?? "(none)")) is not forwarded; use application/json or application/merge-patch+json"))
@@ -62,5 +77,38 @@ public enum AgentAPIRouting {
             // Only the transport's message (method, URL, libcurl's reason): never a header.
             return Answer(status: 502, body: AgentAPIStatus.body(code: 502, reason: "BadGateway", message: "\(error)"), agentError: "transport")
         }
+    }
+
+    /// `application/json` of `application/json; charset=utf-8`.
+    static func mediaType(_ contentType: String?) -> String? {
+        contentType.map { String($0.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    /// An agent endpoint: 404 when this agent serves none (a plugin then falls back to the
+    /// forwarded requests), else POST of a JSON body to `local`.
+    static func answerLocal(method: String, target: String, body: Data?, contentType: String?, local: Local?) async -> Answer {
+        let path = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        guard let local else {
+            return Answer(status: 404, body: AgentAPIStatus.body(code: 404, reason: "NotFound",
+                                                                  message: "this calico-node agent serves no endpoint \(AgentAPIAllowList.abbreviated(path))"))
+        }
+        guard path == target else {
+            return Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest",
+                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes no query"))
+        }
+        guard method.uppercased() == "POST" else {
+            return Answer(status: 405, body: AgentAPIStatus.body(code: 405, reason: "MethodNotAllowed",
+                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes only POST"))
+        }
+        let bytes = body ?? Data()
+        if bytes.count > maxRequestBody {
+            return Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
+                                                                  message: "request body of \(bytes.count) bytes exceeds \(maxRequestBody)"))
+        }
+        guard mediaType(contentType) == "application/json" else {
+            return Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
+                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes application/json"))
+        }
+        return await local(path, bytes)
     }
 }
