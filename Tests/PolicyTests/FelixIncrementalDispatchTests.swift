@@ -3,8 +3,10 @@ import XCTest
 @testable import Policy
 
 /// Endpoints gaining or losing policies whose slots stay (a selector change, a pod relabelled)
-/// change only interface-set elements of the dispatch; anything else renders it anew. Either
-/// way the result must be a fresh calculation's full render, and every difference named.
+/// change only interface-set elements of the dispatch; policies coming into force or going out
+/// of it open or close their places in place; anything else (pods coming or going, orders
+/// moving) renders it anew. Whichever way, the result must be a fresh calculation's full
+/// render, and every difference named.
 final class FelixIncrementalDispatchTests: XCTestCase {
     private typealias F = Fixture
 
@@ -48,7 +50,7 @@ final class FelixIncrementalDispatchTests: XCTestCase {
     }
 
     func testMembershipChangesRenderExactlyWhicheverPathTheyTake() {
-        var elements = 0, fulls = 0
+        var elements = 0, places = 0, fulls = 0
         for seed in 0..<30 {
             var g = RNG(state: UInt64(seed) &* 6_700_417 &+ 3)
             var calc = PolicyCalculator(nodeName: "n1")
@@ -58,20 +60,22 @@ final class FelixIncrementalDispatchTests: XCTestCase {
             var previous = renderer.render(calc.state).ruleset
             for step in 0..<80 {
                 var applied: [CalcChange] = []
-                var keptPlace = false
+                var keptOrder = false
                 for _ in 0..<(Int.random(in: 0..<4, using: &g) == 0 ? 2 : 1) {
                     applied.append(change(&g))
-                    let was: Policy? = { if case .policyUpdated(let p) = applied.last! { return calc.state.policies[p.key] } else { return nil } }()
-                    calc.apply(applied.last!)
-                    // A policy in force before and after, in the same place: its selector alone changed.
-                    if let was, let now = calc.state.policies[was.key] {
-                        keptPlace = was.order == now.order && was.tier == now.tier && was.types == now.types
+                    // A policy created, deleted, or changed in anything but its order (selector,
+                    // tier, types): its places open, close or stay, in place.
+                    switch applied.last! {
+                    case .policyUpdated(let p): keptOrder = calc.state.policies[p.key].map { $0.order == p.order } ?? true
+                    case .policyRemoved: keptOrder = true
+                    default: keptOrder = false
                     }
+                    calc.apply(applied.last!)
                 }
                 let full = renderer.dispatchUpdates.full
                 let (got, changed) = renderer.render(calc.state)
-                if applied.count == 1, keptPlace, renderer.dispatchUpdates.full != full {
-                    return XCTFail("seed \(seed) step \(step) after \(applied): a selector change rendered the dispatch in full")
+                if applied.count == 1, keptOrder, renderer.dispatchUpdates.full != full {
+                    return XCTFail("seed \(seed) step \(step) after \(applied): a policy change keeping its order rendered the dispatch in full")
                 }
                 let fresh = RulesetRenderer.render(PolicyCalculator(inputs: calc.inputs).state)
                 guard got == fresh else {
@@ -84,12 +88,15 @@ final class FelixIncrementalDispatchTests: XCTestCase {
                 previous = fresh
             }
             elements += renderer.dispatchUpdates.elements
+            places += renderer.dispatchUpdates.places
             fulls += renderer.dispatchUpdates.full
         }
-        // Both paths must have been taken (pods arriving or leaving, policies appearing or
-        // emptied, orders, tiers and types moving take the full one).
-        XCTAssertGreaterThan(elements, 500, "element-only dispatch updates \(elements), full \(fulls)")
-        XCTAssertGreaterThan(fulls, 500, "element-only dispatch updates \(elements), full \(fulls)")
+        // Every path must have been taken (pods arriving or leaving, profiles and orders moving
+        // take the full one; policies appearing or emptied, tiers and types moving open or close
+        // places).
+        XCTAssertGreaterThan(elements, 500, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
+        XCTAssertGreaterThan(places, 200, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
+        XCTAssertGreaterThan(fulls, 200, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
     }
 
     /// A selector change that swaps pods between a policy's endpoints: only that policy's

@@ -76,7 +76,7 @@ final class RenderTests: XCTestCase {
             NFTRule([.oifnameInSet("ep-cali-pi-x_allow-b"), notPassed], verdict: .jump("cali-pi-x_allow-b")),
             NFTRule([acceptMark], verdict: .return, comment: "allowed: ep-cali-pi-x_allow-b"),
             NFTRule([.oifnameInSet("tier-in-default"), notPassed], verdict: .return, comment: "end of tier default: denied"),
-            NFTRule(statements: [.andMark(~UInt32(0x20000))]),
+            NFTRule(statements: [.andMark(~UInt32(0x20000))], comment: "end of tier default: passed on"),
             // Reached only when every tier passed (or none applies).
             NFTRule([.oifnameInSet("ep-cali-pri-kns.x")], verdict: .jump("cali-pri-kns.x")),
             NFTRule([acceptMark], verdict: .return, comment: "allowed: ep-cali-pri-kns.x"),

@@ -1,39 +1,86 @@
 import Core
 
-/// The dispatch chains' policy slots, kept so that endpoints gaining or losing policies can be
-/// rendered as interface-set elements instead of a rebuild of both chains and every `ep-*` set.
+/// The dispatch chains' places, kept so that endpoints gaining or losing policies can be
+/// rendered as interface-set elements and, when a tier or policy comes into force or goes out of
+/// it, as the two rules of its place, instead of a rebuild of both chains and every `ep-*` set.
 ///
 /// Recorded only when every tier and every policy took one slot, in Calico's order. Then every
 /// endpoint's list is in that order (a list is a subsequence of its slots), and a merge of lists
 /// that are all in one order gives the distinct keys in that order, one slot each, whoever the
-/// members are. So as long as the policies' order is unchanged, and a change keeps each
-/// endpoint's profiles, keeps its lists in order and empties or opens no slot (of a tier or a
-/// policy), the chains stay as they are and only the changed endpoints' interfaces move between
-/// `ep-*` and tier sets: what a full render would give.
+/// members are. So as long as the policies' order is unchanged and a change keeps each
+/// endpoint's profiles and its lists in order, a full render would give the chains as they are,
+/// with the places of the tiers and policies that gained their first endpoint inserted at their
+/// rank and those of the ones that lost their last removed, and the changed endpoints'
+/// interfaces moved between `ep-*` and tier sets.
 struct DispatchIndex: Sendable, Equatable {
     /// Per direction, per tier: how many endpoints go through each policy's slot.
     private var ingress: [String: [PolicyKey: Int]] = [:]
     private var egress: [String: [PolicyKey: Int]] = [:]
     /// Per direction: how many endpoints go through each tier.
     private var tiers: [Bool: [String: Int]] = [:]
+    /// Per direction: the chain's places in order, two rules each from rule `firstRule` on.
+    private var layout: [Bool: [Place]] = [:]
+    private var firstRule: [Bool: Int] = [:]
 
-    /// One interface entering or leaving one `ep-*` set.
+    /// One place of a dispatch chain's tiers: a policy's slot (its jump, then the return when it
+    /// allowed) or a tier's end (the return of its denied endpoints, then the pass mark cleared).
+    enum Place: Hashable, Sendable {
+        case policy(tier: String, key: PolicyKey)
+        case tierEnd(String)
+
+        var tier: String {
+            switch self {
+            case .policy(let tier, _): return tier
+            case .tierEnd(let tier): return tier
+            }
+        }
+
+        /// The interface set guarding the place.
+        func set(ingress: Bool) -> String {
+            switch self {
+            case .policy(_, let key): return RenderNames.membersSet(chain: RenderNames.policyChain(key, ingress: ingress), occurrence: 0)
+            case .tierEnd(let tier): return RenderNames.tierSet(tier, ingress: ingress, occurrence: 0)
+            }
+        }
+    }
+
+    /// One interface entering or leaving one `ep-*` or tier set.
     struct Move: Equatable {
         var set: String
         var interface: String
         var add: Bool
     }
 
-    /// Records the tier slots of one direction; false when they do not fit the index.
-    mutating func record(tiers slots: [SequenceMerge.Slot<String>], ingress: Bool) -> Bool {
+    /// A place opened (its two rules inserted at `rule` of the direction's chain, its set made
+    /// empty) or closed (its two rules at `rule` removed, its set deleted). Rule indices hold
+    /// when the edits are applied in the order given.
+    struct Edit: Equatable {
+        var ingress: Bool
+        var place: Place
+        var rule: Int
+        var open: Bool
+    }
+
+    /// What a membership change renders as: the places' edits first, then the set moves
+    /// (removals before additions: a policy moving tiers leaves and enters a set of one name).
+    struct Update: Equatable {
+        var edits: [Edit]
+        var moves: [Move]
+    }
+
+    /// Records the tier slots of one direction, whose places start at rule `firstRule`; false
+    /// when they do not fit the index.
+    mutating func record(tiers slots: [SequenceMerge.Slot<String>], ingress: Bool, firstRule: Int) -> Bool {
         guard slots.allSatisfy({ $0.occurrence == 0 }),
               zip(slots, slots.dropFirst()).allSatisfy({ RulesetRenderer.tierBefore($0.key, $1.key) }) else { return false }
         tiers[ingress] = Dictionary(uniqueKeysWithValues: slots.map { ($0.key, $0.members.count) })
+        layout[ingress] = []
+        self.firstRule[ingress] = firstRule
         return true
     }
 
-    /// Records one tier's policy slots; false when they do not fit the index (a repeated tier or
-    /// policy, or slots out of order).
+    /// Records one tier's policy slots (after the tier's earlier ones); false when they do not
+    /// fit the index (a repeated tier or policy, or slots out of order).
     mutating func record(tier: SequenceMerge.Slot<String>, slots: [SequenceMerge.Slot<PolicyKey>], ingress: Bool,
                          before: (PolicyKey, PolicyKey) -> Bool) -> Bool {
         guard tier.occurrence == 0, slots.allSatisfy({ $0.occurrence == 0 }),
@@ -42,13 +89,15 @@ struct DispatchIndex: Sendable, Equatable {
         counts.reserveCapacity(slots.count)
         for slot in slots { counts[slot.key] = slot.members.count }
         if ingress { self.ingress[tier.key] = counts } else { egress[tier.key] = counts }
+        layout[ingress, default: []].append(contentsOf: slots.map { .policy(tier: tier.key, key: $0.key) } + [.tierEnd(tier.key)])
         return true
     }
 
-    /// The set moves that render `moved` (plans before and after, of endpoints that stayed), and
-    /// the index updated; nil when the change does not fit (then render the dispatch in full).
-    /// `policies` are the current ones, whose order must be the one the index was recorded in.
-    mutating func moves(_ moved: [(before: EndpointPlan?, after: EndpointPlan?)], policies: [PolicyKey: Policy]) -> [Move]? {
+    /// The edits and set moves that render `moved` (plans before and after, of endpoints that
+    /// stayed), and the index updated; nil when the change does not fit (then render the
+    /// dispatch in full). `policies` are the current ones, whose order must be the one the
+    /// index was recorded in.
+    mutating func update(_ moved: [(before: EndpointPlan?, after: EndpointPlan?)], policies: [PolicyKey: Policy]) -> Update? {
         var moves: [Move] = []
         var delta: [Bool: [String: [PolicyKey: Int]]] = [:]
         var tierDelta: [Bool: [String: Int]] = [:]
@@ -65,7 +114,7 @@ struct DispatchIndex: Sendable, Equatable {
                     guard o != n else { continue }
                     if (o == nil) != (n == nil) {
                         tierDelta[direction, default: [:]][tier, default: 0] += n == nil ? -1 : 1
-                        moves.append(Move(set: RenderNames.tierSet(tier, ingress: direction, occurrence: 0), interface: iface, add: n != nil))
+                        moves.append(Move(set: Place.tierEnd(tier).set(ingress: direction), interface: iface, add: n != nil))
                     }
                     let newList = n ?? []
                     for (a, b) in zip(newList, newList.dropFirst()) {
@@ -75,32 +124,84 @@ struct DispatchIndex: Sendable, Equatable {
                     for (keys, add) in [(was.subtracting(now), false), (now.subtracting(was), true)] {
                         for key in keys {
                             delta[direction, default: [:]][tier, default: [:]][key, default: 0] += add ? 1 : -1
-                            let chain = RenderNames.policyChain(key, ingress: direction)
-                            moves.append(Move(set: RenderNames.membersSet(chain: chain, occurrence: 0), interface: iface, add: add))
+                            moves.append(Move(set: Place.policy(tier: tier, key: key).set(ingress: direction), interface: iface, add: add))
                         }
                     }
                 }
             }
         }
-        // Every slot touched must exist and keep a member.
         var updated = self
+        var opened: [Bool: [Place]] = [:], closed: [Bool: [Place]] = [:]
         for (direction, changes) in tierDelta {
             for (tier, change) in changes {
-                guard let count = updated.tiers[direction]?[tier], count + change > 0 else { return nil }
-                updated.tiers[direction]?[tier] = count + change
+                let was = updated.tiers[direction]?[tier], count = (was ?? 0) + change
+                guard count >= 0, was != nil || count > 0 else { return nil }
+                if was == nil { opened[direction, default: []].append(.tierEnd(tier)) }
+                if count == 0 { closed[direction, default: []].append(.tierEnd(tier)) }
+                updated.tiers[direction, default: [:]][tier] = count == 0 ? nil : count
             }
         }
         for (direction, tiers) in delta {
             for (tier, changes) in tiers {
-                guard var counts = direction ? updated.ingress[tier] : updated.egress[tier] else { return nil }
+                var counts = (direction ? updated.ingress[tier] : updated.egress[tier]) ?? [:]
                 for (key, change) in changes {
-                    guard let count = counts[key], count + change > 0 else { return nil }
-                    counts[key] = count + change
+                    let was = counts[key], count = (was ?? 0) + change
+                    guard count >= 0, was != nil || count > 0 else { return nil }
+                    if was == nil { opened[direction, default: []].append(.policy(tier: tier, key: key)) }
+                    if count == 0 { closed[direction, default: []].append(.policy(tier: tier, key: key)) }
+                    counts[key] = count == 0 ? nil : count
                 }
                 if direction { updated.ingress[tier] = counts } else { updated.egress[tier] = counts }
             }
         }
+        // A tier holds its policies' slots: one closing takes them all, one opening has some.
+        for direction in [true, false] {
+            for case .tierEnd(let tier) in closed[direction] ?? [] {
+                guard (direction ? updated.ingress[tier] : updated.egress[tier])?.isEmpty ?? true else { return nil }
+                if direction { updated.ingress[tier] = nil } else { updated.egress[tier] = nil }
+            }
+            for case .policy(let tier, _) in opened[direction] ?? [] where updated.tiers[direction]?[tier] == nil { return nil }
+        }
+        var edits: [Edit] = []
+        for direction in [true, false] where opened[direction] != nil || closed[direction] != nil {
+            guard var places = updated.layout[direction], let first = updated.firstRule[direction] else { return nil }
+            updated.layout[direction] = nil  // `places` alone holds it
+            for place in closed[direction] ?? [] {
+                guard let i = places.firstIndex(of: place) else { return nil }
+                places.remove(at: i)
+                edits.append(Edit(ingress: direction, place: place, rule: first + 2 * i, open: false))
+            }
+            for place in opened[direction] ?? [] {
+                guard let i = Self.insertion(of: place, in: places, policies: policies) else { return nil }
+                places.insert(place, at: i)
+                edits.append(Edit(ingress: direction, place: place, rule: first + 2 * i, open: true))
+            }
+            updated.layout[direction] = places
+        }
         self = updated
-        return moves
+        return Update(edits: edits, moves: moves.filter { !$0.add } + moves.filter(\.add))
+    }
+
+    /// Where `place` goes among `places` (in chain order: tiers by `tierBefore`, within a tier
+    /// the policies in Calico's order, then its end): the first place that comes after it.
+    /// Nil when a policy to compare with is unknown.
+    private static func insertion(of place: Place, in places: [Place], policies: [PolicyKey: Policy]) -> Int? {
+        var unknown = false
+        func follows(_ other: Place) -> Bool {
+            guard other.tier == place.tier else { return RulesetRenderer.tierBefore(place.tier, other.tier) }
+            switch (place, other) {
+            case (.tierEnd, _): return false
+            case (.policy, .tierEnd): return true
+            case (.policy(_, let key), .policy(_, let otherKey)):
+                guard let p = policies[key], let q = policies[otherKey] else { unknown = true; return false }
+                return Policy.appliesBefore(p, q)
+            }
+        }
+        var low = 0, high = places.count
+        while low < high {
+            let mid = (low + high) / 2
+            if follows(places[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return unknown ? nil : low
     }
 }

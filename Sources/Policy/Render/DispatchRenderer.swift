@@ -37,7 +37,6 @@ extension RulesetRenderer {
     /// First match holds: the first policy or profile that allows returns at once.
     private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, rank: [PolicyKey: Int],
                                       sets: inout [NFTSet], index: inout DispatchIndex?) -> NFTChain {
-        func guarded(_ set: String) -> NFTMatch { ingress ? .oifnameInSet(set) : .iifnameInSet(set) }
         func members<Key>(_ name: String, _ slot: SequenceMerge.Slot<Key>) -> NFTSet {
             NFTSet(name: name, type: .ifname, elements: Set(slot.members.map { .ifname($0.member) }))
         }
@@ -46,12 +45,6 @@ extension RulesetRenderer {
             return ra != rb ? ra < rb : a < b
         }
         let byIface = Dictionary(uniqueKeysWithValues: plans.map { ($0.interfaceName, $0) })
-        // The return after each jump names its slot's set: with one identity for all of them the
-        // differ matched them first to first, and a slot opening mid-chain rewrote the rest of it.
-        func accepted(_ set: String) -> NFTRule {
-            NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return, comment: "allowed: \(set)")
-        }
-        let notPassed = NFTMatch.mark(value: 0, mask: RenderMarks.pass)
         var rules: [NFTRule] = [
             NFTRule([.ctState([.established, .related])], verdict: .accept),
             NFTRule([.ctState([.invalid])], verdict: .drop),
@@ -59,7 +52,7 @@ extension RulesetRenderer {
         ]
         let tierSlots = SequenceMerge.merge(plans.map { ($0.interfaceName, (ingress ? $0.ingress : $0.egress).map(\.name)) },
                                             by: tierBefore)
-        if index?.record(tiers: tierSlots, ingress: ingress) == false { index = nil }
+        if index?.record(tiers: tierSlots, ingress: ingress, firstRule: rules.count) == false { index = nil }
         for tier in tierSlots {
             let policyLists = tier.members.map { member, position in
                 (member, (ingress ? byIface[member]!.ingress : byIface[member]!.egress)[position].policies)
@@ -69,23 +62,54 @@ extension RulesetRenderer {
                 let chain = RenderNames.policyChain(slot.key, ingress: ingress)
                 let set = RenderNames.membersSet(chain: chain, occurrence: slot.occurrence)
                 sets.append(members(set, slot))
-                rules.append(NFTRule([guarded(set), notPassed], verdict: .jump(chain)))
-                rules.append(accepted(set))
+                rules += policySlotRules(chain, guardedBy: set, ingress: ingress)
             }
             if index?.record(tier: tier, slots: slots, ingress: ingress, before: before) == false { index = nil }
             let set = RenderNames.tierSet(tier.key, ingress: ingress, occurrence: tier.occurrence)
             sets.append(members(set, tier))
-            rules.append(NFTRule([guarded(set), notPassed], verdict: .return, comment: "end of tier \(tier.key): denied"))
-            rules.append(NFTRule(statements: [.andMark(~RenderMarks.pass)]))
+            rules += tierEndRules(tier.key, guardedBy: set, ingress: ingress)
         }
         let profileLists = plans.map { plan in (plan.interfaceName, plan.profiles.map { RenderNames.profileChain($0, ingress: ingress) }) }
         for slot in SequenceMerge.merge(profileLists) {
             let set = RenderNames.membersSet(chain: slot.key, occurrence: slot.occurrence)
             sets.append(members(set, slot))
-            rules.append(NFTRule([guarded(set)], verdict: .jump(slot.key)))
+            rules.append(NFTRule([guarded(set, ingress: ingress)], verdict: .jump(slot.key)))
             rules.append(accepted(set))
         }
         // Falling off the end returns with the accept mark clear: denied.
         return NFTChain(name: RenderNames.dispatchChain(ingress: ingress), rules: rules)
+    }
+
+    /// The two rules of a place of the tiers (`DispatchIndex.Place`), as `dispatchChain` lays them.
+    static func placeRules(_ place: DispatchIndex.Place, ingress: Bool) -> [NFTRule] {
+        switch place {
+        case .policy(_, let key):
+            return policySlotRules(RenderNames.policyChain(key, ingress: ingress), guardedBy: place.set(ingress: ingress), ingress: ingress)
+        case .tierEnd(let tier):
+            return tierEndRules(tier, guardedBy: place.set(ingress: ingress), ingress: ingress)
+        }
+    }
+
+    /// A policy's slot: jump to its chain when no earlier policy passed, return when it allowed.
+    private static func policySlotRules(_ chain: String, guardedBy set: String, ingress: Bool) -> [NFTRule] {
+        [NFTRule([guarded(set, ingress: ingress), notPassed], verdict: .jump(chain)), accepted(set)]
+    }
+
+    /// A tier's end: its endpoints that no policy passed are denied; the pass mark is cleared.
+    /// The clearing names its tier: identical rules would be matched first to first by the
+    /// differ, and a tier opening before another would rewrite the later one's.
+    private static func tierEndRules(_ tier: String, guardedBy set: String, ingress: Bool) -> [NFTRule] {
+        [NFTRule([guarded(set, ingress: ingress), notPassed], verdict: .return, comment: "end of tier \(tier): denied"),
+         NFTRule(statements: [.andMark(~RenderMarks.pass)], comment: "end of tier \(tier): passed on")]
+    }
+
+    private static func guarded(_ set: String, ingress: Bool) -> NFTMatch { ingress ? .oifnameInSet(set) : .iifnameInSet(set) }
+
+    private static let notPassed = NFTMatch.mark(value: 0, mask: RenderMarks.pass)
+
+    /// The return after each jump names its slot's set: with one identity for all of them the
+    /// differ matched them first to first, and a slot opening mid-chain rewrote the rest of it.
+    private static func accepted(_ set: String) -> NFTRule {
+        NFTRule([.mark(value: RenderMarks.accept, mask: RenderMarks.accept)], verdict: .return, comment: "allowed: \(set)")
     }
 }

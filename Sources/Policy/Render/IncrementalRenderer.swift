@@ -3,7 +3,8 @@ import Core
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
 /// re-renders only the policies, profiles and IP sets that differ, the dispatch chains, their
 /// interface sets and maps when an endpoint's plan changed (or only the elements of the `ep-*`
-/// sets when endpoints merely gained or lost policies that keep their slots: `DispatchIndex`),
+/// sets when endpoints merely gained or lost policies, with the two rules of each tier or
+/// policy that came into force or went out of it inserted or removed in place: `DispatchIndex`),
 /// and the leaf chains of endpoints that came or went, naming the chains and sets that may have
 /// changed so the differ can skip the rest.
 ///
@@ -24,9 +25,10 @@ public struct IncrementalRenderer: Sendable {
     private var dispatchNames: Set<String> = []
     /// The dispatch's policy slots, when a change of memberships alone can be set elements.
     private var dispatchIndex: DispatchIndex?
-    /// How often the dispatch changed as set elements only, and how often it was rendered anew
-    /// (after the first render): which path changes took.
-    private(set) var dispatchUpdates = (elements: 0, full: 0)
+    /// How often the dispatch changed as set elements only, as places opened or closed in place
+    /// (and elements), and how often it was rendered anew (after the first render): which path
+    /// changes took.
+    private(set) var dispatchUpdates = (elements: 0, places: 0, full: 0)
 
     public init() {}
 
@@ -74,10 +76,9 @@ public struct IncrementalRenderer: Sendable {
         if !movedEndpoints.isEmpty || orderMoved {
             var index = orderMoved ? nil : dispatchIndex
             dispatchIndex = nil  // `index` alone holds it: updated in place
-            if let moves = index?.moves(movedEndpoints, policies: state.policies) {
-                apply(moves, changed: &changed)
+            if let update = index?.update(movedEndpoints, policies: state.policies), apply(update, changed: &changed) {
                 dispatchIndex = index
-                dispatchUpdates.elements += 1
+                if update.edits.isEmpty { dispatchUpdates.elements += 1 } else { dispatchUpdates.places += 1 }
             } else {
                 renderDispatch(state, movedEndpoints, changed: &changed)
                 dispatchUpdates.full += 1
@@ -105,9 +106,28 @@ public struct IncrementalRenderer: Sendable {
         return (ruleset, changed)
     }
 
-    /// Endpoints only changed which policies they go through: interface-set elements.
-    private mutating func apply(_ moves: [DispatchIndex.Move], changed: inout Set<String>) {
-        for move in moves {
+    /// Endpoints only changed which policies they go through: the places that opened or closed,
+    /// then interface-set elements. False when a place is not where the index says (then the
+    /// dispatch must be rendered in full, which replaces whatever was edited here).
+    private mutating func apply(_ update: DispatchIndex.Update, changed: inout Set<String>) -> Bool {
+        for edit in update.edits {
+            let chain = RenderNames.dispatchChain(ingress: edit.ingress), set = edit.place.set(ingress: edit.ingress)
+            let rules = RulesetRenderer.placeRules(edit.place, ingress: edit.ingress)
+            guard let count = ruleset.chains[chain]?.rules.count, edit.rule + (edit.open ? 0 : rules.count) <= count else { return false }
+            changed.insert(chain)
+            changed.insert(set)
+            if edit.open {
+                ruleset.chains[chain]?.rules.insert(contentsOf: rules, at: edit.rule)
+                ruleset.add(NFTSet(name: set, type: .ifname))
+                dispatchNames.insert(set)
+            } else {
+                guard ruleset.chains[chain]?.rules[edit.rule..<edit.rule + rules.count].elementsEqual(rules) == true else { return false }
+                ruleset.chains[chain]?.rules.removeSubrange(edit.rule..<edit.rule + rules.count)
+                ruleset.sets[set] = nil
+                dispatchNames.remove(set)
+            }
+        }
+        for move in update.moves {
             if move.add {
                 ruleset.sets[move.set]?.elements.insert(.ifname(move.interface))
             } else {
@@ -115,6 +135,7 @@ public struct IncrementalRenderer: Sendable {
             }
             changed.insert(move.set)
         }
+        return true
     }
 
     /// The dispatch chains, sets and maps rendered anew (those that differ replaced), and the
