@@ -55,8 +55,10 @@ public enum CalicoIPAMPlugin {
             let ips: [IPNet]
             if case .assigned(let assigned)? = try await AgentIPAMClient.send(request, assign: true, via: client) {
                 ips = assigned
+                noteWay(.add, inAgent: true, environment)
             } else {
                 ips = try await assign(request, api: client, lock: { try HostLock(path: HostLock.path(environment: environment)) })
+                noteWay(.add, inAgent: false, environment)
             }
             return CNIResult(ips: ips.map { CNIResult.IPConfig(address: .host(CNIIPAddress(bytes: $0.bytes)!)) })
 
@@ -67,6 +69,9 @@ public enum CalicoIPAMPlugin {
             let client = try api()
             if try await AgentIPAMClient.send(request, assign: false, via: client) == nil {
                 try await release(request, api: client, lock: { try HostLock(path: HostLock.path(environment: environment)) })
+                noteWay(.del, inAgent: false, environment)
+            } else {
+                noteWay(.del, inAgent: true, environment)
             }
             return nil
 
@@ -101,6 +106,12 @@ public enum CalicoIPAMPlugin {
                                               keepContainerIDs: Set(g.validAttachments.map(\.containerID)))
             return nil
         }
+    }
+
+    /// With CALICO_CNI_TIMING=1: where the IPAM work ran (`calico cni ipam ADD: in the agent`).
+    private static func noteWay(_ command: CNICommandKind, inAgent: Bool, _ environment: [String: String]) {
+        PhaseTimer("ipam \(command.rawValue)", environment: environment)
+            .note(inAgent ? "in the agent (one request)" : "in the plugin (per-object requests)")
     }
 
     /// ADD's IPAM work, the same in the plugin (direct path) and in the calico-node agent

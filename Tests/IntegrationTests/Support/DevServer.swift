@@ -250,6 +250,7 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.processIdentifier }
 
     func stop() {
         if process.isRunning { process.terminate() }
