@@ -3,11 +3,13 @@
 # updates): calculation, render and one NFTProgrammer batch from nothing, against `nft -f` of the
 # same ruleset text, in a throwaway namespace; then one changed policy at a time from the
 # calculator's update to the kernel's commit (median, p99), value-only (a port: set elements
-# only), structural (a rule added or removed) and selector (a policy's selector changes so it
-# applies to an overlapping set of endpoints: interface-set elements only); a restarted programmer's reconcile; peak RSS.
+# only), structural (a rule added or removed), selector (a policy's selector changes so it
+# applies to an overlapping set of endpoints: interface-set elements, and a place opened or closed
+# when it reaches its first or leaves its last) and create (a new policy on 10 local endpoints,
+# deleted by the next update: its places open and close); a restarted programmer's reconcile; peak RSS.
 # FELIX_BENCH_BIN=<driver> reuses a driver built before; FELIX_BENCH_PROBE=1 on the driver times
 # single kinds of kernel change instead (element, rule, chain); FELIX_BENCH_TRACE=1 prints each
-# update's phases (value, structural, selector); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
+# update's phases (value, structural, selector, create); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
 # FELIX_BENCH_FULL_ECHO=1 has the full program echoed too. FELIX_BENCH_KEEP_TEXT=<file> keeps the
 # ruleset text the driver wrote (the `nft -f` side), e.g. to time the kernel's validation on it.
 # Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
@@ -55,6 +57,8 @@ echo "ours: calc ${our_calc_ms} ms, render ${our_render_ms} ms, program from not
 echo "ours: value-only update, a policy's port (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over ${our_update_timed} that reached the kernel (${our_update_noops} of $UPDATES changed a policy in force on no local endpoint: nothing to commit, not timed); of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms; rule operations ${our_value_update_rule_ops} (0 = element-only batches)"
 echo "ours: structural update, a policy gains or loses a rule: median ${our_structural_median_ms} ms, p99 ${our_structural_p99_ms} ms over ${our_structural_timed} that reached the kernel (${our_structural_noops} of $UPDATES had nothing to commit; ${our_structural_rule_ops} rule operations)"
 echo "ours: selector update, a policy's selector moves to an overlapping set of local endpoints: median ${our_selector_median_ms} ms, p99 ${our_selector_p99_ms} ms over ${our_selector_timed} that reached the kernel (${our_selector_noops} of $UPDATES had nothing to commit; ${our_selector_rule_ops} rule operations); of which render ${our_selector_render_median_ms} ms, commit ${our_selector_commit_median_ms} ms (medians)"
+echo "ours: create update, a new policy on 10 local endpoints, then deleted again (alternating): median ${our_create_median_ms} ms, p99 ${our_create_p99_ms} ms over ${our_create_timed} (${our_create_rule_ops} rule operations); of which render ${our_create_render_median_ms} ms (median)"
+echo "ours: full renders of the dispatch chains during the updates: value ${our_value_full_dispatch}, structural ${our_structural_full_dispatch}, selector ${our_selector_full_dispatch}, create ${our_create_full_dispatch} (0 = set elements and places in place only)"
 echo "ours: structural update by phase (medians): calc ${our_structural_calc_median_ms} ms, render ${our_structural_render_median_ms} ms, read back ${our_structural_read_median_ms} ms, diff ${our_structural_diff_median_ms} ms, encode ${our_structural_encode_median_ms} ms, commit (send + kernel + answers) ${our_structural_commit_median_ms} ms, state update ${our_structural_update_median_ms} ms; chains read back ${our_structural_chains_read}, added rules echoed ${our_structural_rules_echoed}"
 echo "ours: full program by phase: diff ${our_full_diff_ms} ms, encode ${our_full_encode_ms} ms, commit ${our_full_commit_ms} ms (rules echoed ${our_full_rules_echoed})"
 echo "ours: restarted programmer reconcile ${our_restart_reconcile_ms} ms, ${our_restart_plan_messages} messages (0 = nothing flushed or changed)"
