@@ -59,7 +59,10 @@ public final class AgentAPIProxy: Sendable {
         do {
             // Per-connection handlers rather than NIOAsyncChannel: a connection accepted while
             // the server closes must not be dropped unserved (NIO traps on that).
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            // One event loop for the listener and every connection: an accepted connection is
+            // registered on the loop that accepted it, so accepting wakes no second thread
+            // (the plugins' traffic is a few small requests per pod; one loop carries it).
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton.next())
                 .childChannelInitializer { child in
                     child.eventLoop.makeCompletedFuture {
                         connections.add(child)
