@@ -1,5 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Core
-import Foundation
 
 /// bench/felix.sh's driver: felix's programming path (calculation, render, one atomic batch) at
 /// scale. 1,000 local endpoints in 20 namespaces, 500 policies mixing label selectors, rule
@@ -16,7 +18,7 @@ struct FelixBench {
         let labels = ["app": "app\(i % 50)", "tier": ["web", "api", "db", "cache"][i % 4], "version": "v\(i % 3)",
                       "projectcalico.org/namespace": ns, "projectcalico.org/orchestrator": "k8s"]
         return WorkloadEndpoint(name: "node-k8s-\(pod)-eth0", namespace: ns, pod: pod, node: "node",
-                                interfaceName: "cali\(String(format: "%011x", i))",
+                                interfaceName: "cali" + hex(i, width: 11),
                                 addresses: [IPNet(bytes: [10, 60 + UInt8(i >> 16), UInt8((i >> 8) & 255), UInt8(i & 255)], prefixLength: 32)!],
                                 labels: labels, profiles: ["kns.\(ns)"],
                                 ports: [EndpointPort(name: "http", protocol: .tcp, port: UInt16(8000 + i % 7))])
@@ -58,22 +60,53 @@ struct FelixBench {
                       types: PolicyTypes(ingress: true, egress: !egress.isEmpty), ingress: ingress, egress: egress)
     }
 
-    /// `create` updates: a policy that did not exist, on one app of its namespace (10 local
-    /// endpoints), its order between those of the others' so its places open mid-chain.
-    static func created(_ u: Int) -> Policy {
-        var p = policy(u * 13 % 500)
-        p.key = PolicyKey(namespace: p.key.namespace, name: "new\(u)")
-        p.order = Double(u % 10) * 100 + 50
-        p.selector = .allOf([sel("app == 'app\((u * 13 % 500) % 10 + 10 * (u % 5))'"), .equals("projectcalico.org/namespace", p.key.namespace!)])
-        return p
+    static func ms(_ ns: UInt64) -> Double { Double(ns) / 1e6 }
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
-    static func ms(_ ns: UInt64) -> Double { Double(ns) / 1e6 }
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    // The driver does without Foundation (which would load ICU and ~6 MiB of libraries whose
+    // pages count in the peak RSS measured here): formatting, files and the environment by hand.
+    /// printf's formatting of numbers (`%.2f`, `%d`); text goes in by interpolation.
+    static func format(_ spec: String, _ args: CVarArg...) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = Int(withVaList(args) { vsnprintf(&buffer, buffer.count, spec, $0) })
+        if n >= buffer.count {
+            buffer = [CChar](repeating: 0, count: n + 1)
+            _ = withVaList(args) { vsnprintf(&buffer, buffer.count, spec, $0) }
+        }
+        return String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    static func hex(_ v: Int, width: Int) -> String {
+        let digits = String(v, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+    static func env(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+    static func fail(_ message: String, status: Int32 = 1) -> Never {
+        var line = message + "\n"
+        _ = line.withUTF8 { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        exit(status)
+    }
+    static func readFile(_ path: String) -> String {
+        guard let f = fopen(path, "r") else { return "" }
+        defer { fclose(f) }
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 4096)
+        while case let n = fread(&chunk, 1, chunk.count, f), n > 0 { bytes += chunk[..<n] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    static func writeFile(_ path: String, _ text: String) {
+        guard let f = fopen(path, "w") else { fail("cannot write \(path)") }
+        var text = text
+        let written = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, f) }
+        guard fclose(f) == 0, written == text.utf8.count else { fail("cannot write \(path)") }
+    }
 
-    static func peakRSSkB() -> Int {
-        let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    static func peakRSSkB() -> Int { statusKB("VmHWM") }
+    /// A `/proc/self/status` field in kB (VmHWM, RssAnon, RssFile).
+    static func statusKB(_ field: String) -> Int {
+        for line in readFile("/proc/self/status").split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
         }
         return 0
@@ -82,8 +115,7 @@ struct FelixBench {
     static func main() throws {
         let args = CommandLine.arguments
         guard args.count == 6, let nEndpoints = Int(args[3]), let nPolicies = Int(args[4]), let nUpdates = Int(args[5]) else {
-            FileHandle.standardError.write(Data("usage: felix-bench NS FILE ENDPOINTS POLICIES UPDATES\n".utf8))
-            exit(2)
+            fail("usage: felix-bench NS FILE ENDPOINTS POLICIES UPDATES", status: 2)
         }
         var inputs = CalcInputs(nodeName: "node")
         for i in 0..<nEndpoints { let e = endpoint(i); inputs.endpoints[e.key] = e }
@@ -105,14 +137,13 @@ struct FelixBench {
         let ruleset = renderer.render(calc.state).ruleset
         let renderNs = now() - t
         let counts = "rules=\(ruleset.ruleCount) sets=\(ruleset.sets.count) chains=\(ruleset.chains.count)"
-        try NFTText.render(ruleset).write(toFile: args[2], atomically: true, encoding: .utf8)
+        writeFile(args[2], NFTText.render(ruleset))
 
         // Optional so that the restart below runs with what a restarted felix holds, not two felixes.
         var programmer: NFTProgrammer! = try NFTProgrammer(namespace: NetNamespace.named(args[1]))
-        let env = ProcessInfo.processInfo.environment
         // FELIX_BENCH_FULL_ECHO=1: the full program asks for every rule's echo too (to compare).
-        let echoLimit = env["FELIX_BENCH_ECHO_LIMIT"].flatMap(Int.init) ?? programmer.echoLimit
-        programmer.echoLimit = env["FELIX_BENCH_FULL_ECHO"] != nil ? Int.max : echoLimit
+        let echoLimit = env("FELIX_BENCH_ECHO_LIMIT").flatMap(Int.init) ?? programmer.echoLimit
+        programmer.echoLimit = env("FELIX_BENCH_FULL_ECHO") != nil ? Int.max : echoLimit
         try programmer.deleteTable()
         t = now()
         try programmer.apply(ruleset)
@@ -120,7 +151,7 @@ struct FelixBench {
         let fullStats = programmer.lastStats
         programmer.echoLimit = echoLimit
         let rssAfterFull = peakRSSkB()
-        if ProcessInfo.processInfo.environment["FELIX_BENCH_PROBE"] != nil {
+        if env("FELIX_BENCH_PROBE") != nil {
             print(try KernelProbe.run(programmer, ruleset).joined(separator: " "))
             return
         }
@@ -140,29 +171,13 @@ struct FelixBench {
         /// One policy update from the calculator to the kernel's commit: its start, the ends of
         /// calc and render, its end, the plan and the names the renderer said changed.
         func timedUpdate(_ policy: Policy) throws -> (start: UInt64, r0: UInt64, p0: UInt64, end: UInt64, plan: NFTPlan, changed: Set<String>?) {
-            try timedUpdate(.policyUpdated(policy))
-        }
-        /// The last apply's phases, for traces.
-        func programmerPhases() -> String {
-            let st = programmer.lastStats
-            return String(format: "read %.2f diff %.2f encode %.2f commit %.2f update %.2f",
-                          ms(st.readNs), ms(st.diffNs), ms(st.encodeNs), ms(st.commitNs), ms(st.updateNs))
-        }
-        func timedUpdate(_ change: CalcChange) throws -> (start: UInt64, r0: UInt64, p0: UInt64, end: UInt64, plan: NFTPlan, changed: Set<String>?) {
             let start = now()
-            calc.apply(change)
+            calc.apply(.policyUpdated(policy))
             let r0 = now()
             let (desired, changedNames) = renderer.render(calc.state)
             let p0 = now()
             let plan = try programmer.apply(desired, changed: changedNames)
             return (start, r0, p0, now(), plan, changedNames)
-        }
-        // Full renders of the dispatch chains per kind (the rest are set elements or places in place).
-        var fullDispatch: [String: Int] = [:]
-        var fullBefore = renderer.dispatchUpdates.full
-        func countFull(_ kind: String) {
-            fullDispatch[kind] = renderer.dispatchUpdates.full - fullBefore
-            fullBefore = renderer.dispatchUpdates.full
         }
         for u in 0..<nUpdates {
             variants[u * 7 % nPolicies] = 1 + u % 3
@@ -176,11 +191,10 @@ struct FelixBench {
             samples.append(end - start)
             renderSamples.append(p0 - r0)
             valueMessages.append(plan.addRules.count + plan.deleteRules.count + plan.addChains.count)
-            if ProcessInfo.processInfo.environment["FELIX_BENCH_TRACE"] != nil {
-                print(String(format: "value %.2f ms: %@ changed=%d", ms(samples.last!), plan.summary, changedNames?.count ?? -1))
+            if env("FELIX_BENCH_TRACE") != nil {
+                print(format("value %.2f ms: ", ms(samples.last!)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
-        countFull("value")
         for u in 0..<nUpdates {
             // Each policy twice in a row: it gains the rule, then loses it again (by the handle
             // the first commit learnt).
@@ -201,13 +215,12 @@ struct FelixBench {
             }
             chainsRead += st.chainsRead
             echoed += st.rulesEchoed
-            if env["FELIX_BENCH_TRACE"] != nil {
-                print(String(format: "structural %.2f ms (calc %.2f render %.2f read %.2f diff %.2f encode %.2f commit %.2f update %.2f): %@ changed=%d",
+            if env("FELIX_BENCH_TRACE") != nil {
+                print(format("structural %.2f ms (calc %.2f render %.2f read %.2f diff %.2f encode %.2f commit %.2f update %.2f): ",
                              ms(end - start), ms(r0 - start), ms(p0 - r0), ms(st.readNs), ms(st.diffNs), ms(st.encodeNs),
-                             ms(st.commitNs), ms(st.updateNs), plan.summary, changedNames?.count ?? -1))
+                             ms(st.commitNs), ms(st.updateNs)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
-        countFull("structural")
         // Selector updates: a policy's selector changes so that it applies to a different,
         // overlapping set of local endpoints (its rules as they are now).
         var selectorSamples: [UInt64] = [], selectorRenderSamples: [UInt64] = [], selectorCommitSamples: [UInt64] = []
@@ -226,28 +239,11 @@ struct FelixBench {
             selectorRenderSamples.append(p0 - r0)
             selectorCommitSamples.append(programmer.lastStats.commitNs)
             selectorRuleOps.append(plan.addRules.count + plan.deleteRules.count + plan.addChains.count)
-            if env["FELIX_BENCH_TRACE"] != nil {
-                print(String(format: "selector %.2f ms (calc %.2f render %.2f %@): %@ changed=%d", ms(end - start), ms(r0 - start),
-                             ms(p0 - r0), programmerPhases(), plan.summary, changedNames?.count ?? -1))
+            if env("FELIX_BENCH_TRACE") != nil {
+                print(format("selector %.2f ms (calc %.2f render %.2f commit %.2f): ", ms(end - start), ms(r0 - start),
+                             ms(p0 - r0), ms(programmer.lastStats.commitNs)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
-        countFull("selector")
-        // Create updates: a new policy on 10 local endpoints, deleted again by the next update.
-        var createSamples: [UInt64] = [], createRenderSamples: [UInt64] = [], createRuleOps: [Int] = []
-        for u in 0..<nUpdates {
-            let policy = created(u / 2)
-            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(u % 2 == 0 ? .policyUpdated(policy) : .policyRemoved(policy.key))
-            createSamples.append(end - start)
-            createRenderSamples.append(p0 - r0)
-            createRuleOps.append(plan.addRules.count + plan.deleteRules.count)
-            if env["FELIX_BENCH_TRACE"] != nil {
-                print(String(format: "create %.2f ms (calc %.2f render %.2f %@): %@ changed=%d", ms(end - start), ms(r0 - start),
-                             ms(p0 - r0), programmerPhases(), plan.summary, changedNames?.count ?? -1))
-            }
-        }
-        countFull("create")
-        createSamples.sort()
-        createRenderSamples.sort()
         selectorSamples.sort()
         selectorRenderSamples.sort()
         selectorCommitSamples.sort()
@@ -259,8 +255,7 @@ struct FelixBench {
         func pct(_ s: [UInt64], _ p: Double) -> Double { s.isEmpty ? 0 : ms(s[min(s.count - 1, Int(Double(s.count) * p))]) }
 
         if renderer.ruleset != RulesetRenderer.render(calc.state) {
-            FileHandle.standardError.write(Data("incremental render differs from a full render\n".utf8))
-            exit(1)
+            fail("incremental render differs from a full render")
         }
         // The programmer's own view (echoed handles, no read back) must be the kernel's: every
         // chain it holds as read, every set and map.
@@ -270,8 +265,7 @@ struct FelixBench {
             for name in cached.unreadChains { known.chains[name]?.rules = []; actual.chains[name]?.rules = [] }
             if known != actual {
                 let wrong = kernel.chains.keys.filter { known.chains[$0] != actual.chains[$0] }.sorted()
-                FileHandle.standardError.write(Data("programmer's state differs from the kernel's: chains \(wrong.prefix(5))\n".utf8))
-                exit(1)
+                fail("programmer's state differs from the kernel's: chains \(wrong.prefix(5))")
             }
         }
         // A restarted felix: a new programmer reads the kernel and finds nothing to change.
@@ -283,24 +277,20 @@ struct FelixBench {
         let restartNs = now() - t
 
         print("endpoints=\(calc.state.endpoints.count) policies=\(calc.state.policies.count) \(counts)",
-              String(format: "calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
-              String(format: "update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
-              String(format: "structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
-              String(format: "selector_median_ms=%.2f selector_p99_ms=%.2f selector_render_median_ms=%.2f selector_commit_median_ms=%.2f",
+              format("calc_ms=%.1f render_ms=%.1f full_ms=%.1f", ms(calcNs), ms(renderNs), ms(fullNs)),
+              format("update_median_ms=%.2f update_p99_ms=%.2f update_max_ms=%.2f", pct(samples, 0.5), pct(samples, 0.99), ms(samples.last ?? 0)),
+              format("structural_median_ms=%.2f structural_p99_ms=%.2f", pct(structural, 0.5), pct(structural, 0.99)),
+              format("selector_median_ms=%.2f selector_p99_ms=%.2f selector_render_median_ms=%.2f selector_commit_median_ms=%.2f",
                      pct(selectorSamples, 0.5), pct(selectorSamples, 0.99), pct(selectorRenderSamples, 0.5), pct(selectorCommitSamples, 0.5)),
               "selector_timed=\(selectorSamples.count)", "selector_noops=\(selectorNoops)", "selector_rule_ops=\(selectorRuleOps.reduce(0, +))",
-              String(format: "create_median_ms=%.2f create_p99_ms=%.2f create_render_median_ms=%.2f",
-                     pct(createSamples, 0.5), pct(createSamples, 0.99), pct(createRenderSamples, 0.5)),
-              "create_timed=\(createSamples.count)", "create_rule_ops=\(createRuleOps.reduce(0, +))",
-              ["value", "structural", "selector", "create"].map { "\($0)_full_dispatch=\(fullDispatch[$0] ?? 0)" }.joined(separator: " "),
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               "update_timed=\(samples.count)", "update_noops=\(valueNoops)", "structural_timed=\(structural.count)", "structural_noops=\(structuralNoops)",
-              String(format: "update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
+              format("update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
               "structural_chains_read=\(chainsRead)", "structural_rules_echoed=\(echoed)",
-              phases.keys.sorted().map { String(format: "structural_%@_median_ms=%.3f", $0, pct(phases[$0]!.sorted(), 0.5)) }.joined(separator: " "),
-              String(format: "full_commit_ms=%.1f full_encode_ms=%.1f full_diff_ms=%.1f", ms(fullStats.commitNs), ms(fullStats.encodeNs), ms(fullStats.diffNs)),
+              phases.keys.sorted().map { "structural_\($0)_median_ms=" + format("%.3f", pct(phases[$0]!.sorted(), 0.5)) }.joined(separator: " "),
+              format("full_commit_ms=%.1f full_encode_ms=%.1f full_diff_ms=%.1f", ms(fullStats.commitNs), ms(fullStats.encodeNs), ms(fullStats.diffNs)),
               "full_rules_echoed=\(fullStats.rulesEchoed)",
-              String(format: "restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
+              format("restart_reconcile_ms=%.1f", ms(restartNs)), "restart_plan_messages=\(plan.messageCount)",
               "peak_rss_kb=\(peakRSSkB())", "peak_rss_after_full_kb=\(rssAfterFull)", "peak_rss_after_updates_kb=\(rssAfterUpdates)")
     }
 }

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import CCalicoSystem
-import Foundation
+import Synchronization
 
 /// An interface appearing, changing (rename, up/down, MTU) or going away.
 public struct LinkEvent: Sendable, Hashable {
@@ -95,18 +95,17 @@ public final class LinkMonitor: Sendable {
     }
 
     /// Signals the reader thread to end, once.
-    private final class Stopper: @unchecked Sendable {
-        private let lock = NSLock()
-        private var writeFD: Int32?
-        init(writeFD: Int32) { self.writeFD = writeFD }
+    private final class Stopper: Sendable {
+        private let writeFD: Mutex<Int32?>
+        init(writeFD: Int32) { self.writeFD = Mutex(writeFD) }
         func stop() {
-            lock.lock()
-            defer { lock.unlock() }
-            guard let fd = writeFD else { return }
-            var b: UInt8 = 1
-            _ = write(fd, &b, 1)
-            close(fd)
-            writeFD = nil
+            writeFD.withLock { fd in
+                guard let open = fd else { return }
+                var b: UInt8 = 1
+                _ = write(open, &b, 1)
+                close(open)
+                fd = nil
+            }
         }
     }
 

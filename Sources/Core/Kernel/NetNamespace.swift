@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CCalicoSystem
-import Foundation
 
 /// A network namespace named by a file: `/var/run/netns/NAME` (as `ip netns` makes them) or
 /// `/proc/PID/ns/net`. Work inside it runs on a fresh thread that enters the namespace with
@@ -121,7 +120,14 @@ extension NetNamespace {
 
     /// Names under /var/run/netns.
     public static func listNamed() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: namedDirectory)) ?? []).sorted()
+        guard let dir = opendir(namedDirectory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
     }
 
     static func isValidName(_ name: String) -> Bool {

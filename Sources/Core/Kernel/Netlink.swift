@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CCalicoSystem
-import Foundation
 
 /// A NETLINK_ROUTE socket (libnl) for links, addresses, routes and neighbours. A netlink socket
 /// belongs to the namespace it was opened in, so `Netlink(in: ns)` opens it inside `ns` and
@@ -11,7 +10,12 @@ public final class Netlink: @unchecked Sendable {
     /// nil: the namespace of the thread that opened it (normally the host's).
     public let namespace: NetNamespace?
     private let sock: OpaquePointer
-    private let lock = NSLock()
+    /// Serialises calls on the socket (a plain pthread mutex: no Foundation needed for NSLock).
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
 
     public init(in namespace: NetNamespace? = nil) throws(KernelError) {
         self.namespace = namespace
@@ -33,6 +37,8 @@ public final class Netlink: @unchecked Sendable {
     deinit {
         nl_close(sock)
         nl_socket_free(sock)
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
     }
 
     private static func connect() throws(KernelError) -> OpaquePointer {
@@ -49,8 +55,8 @@ public final class Netlink: @unchecked Sendable {
 
     /// Runs `body` with the socket, one caller at a time.
     func withSocket<T>(_ body: (OpaquePointer) throws(KernelError) -> T) throws(KernelError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         return try body(sock)
     }
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
 
 /// A kernel parameter under /proc/sys, as path components, so an interface name with a dot
 /// (`eth0.100`) stays one component (dotted `net.ipv4.conf.eth0.100.x` would be ambiguous).
@@ -52,7 +51,8 @@ public enum Sysctl {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         guard n >= 0 else { throw .system("read sysctl \(key)") }
-        return String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: buffer[..<n], as: UTF8.self)
+        return String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 
     public static func write(_ key: SysctlKey, _ value: String) throws(KernelError) {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The names Calico derives for a pod, which felix, calicoctl and the IPAM GC all rely on.
 public enum CalicoNames {
     /// felix's default interface prefix (FELIX_INTERFACEPREFIX).
@@ -15,7 +13,7 @@ public enum CalicoNames {
     /// the name splits back unambiguously.
     public static func workloadEndpointName(node: String, pod: String, interface: String = "eth0",
                                             orchestrator: String = "k8s") -> String {
-        [node, orchestrator, pod, interface].map { $0.replacingOccurrences(of: "-", with: "--") }.joined(separator: "-")
+        [node, orchestrator, pod, interface].map { $0.replacing("-", with: "--") }.joined(separator: "-")
     }
 
     /// The IPAM handle under which a pod's addresses are recorded.

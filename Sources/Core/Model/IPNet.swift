@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An IPv4 or IPv6 network (`10.0.0.0/8`, `fd00::/64`), or one address as a full-length prefix.
 /// Host bits are cleared on parse, as Calico normalises `nets` and Kubernetes ipBlocks.

@@ -1,6 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CCalicoSystem
 import Core
-import Foundation
 
 /// Programs one nftables table of ours through netlink: every `apply` is one atomic batch with
 /// the difference between what is programmed and what is desired. The first `apply` reads the
@@ -10,7 +12,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public let family: NFTFamily
     public let namespace: NetNamespace?
     private let socket: NFTSocket
-    private let lock = NSLock()
+    private let lock = NFTLock()
     private var programmed: NFTProgrammedState?
     /// Whether `programmed` is the result of the last successful `apply`, so that its caller's
     /// `changed` names are relative to what is programmed. (The ruleset itself is not kept: the
