@@ -171,13 +171,29 @@ struct FelixBench {
         /// One policy update from the calculator to the kernel's commit: its start, the ends of
         /// calc and render, its end, the plan and the names the renderer said changed.
         func timedUpdate(_ policy: Policy) throws -> (start: UInt64, r0: UInt64, p0: UInt64, end: UInt64, plan: NFTPlan, changed: Set<String>?) {
+            try timedUpdate(.policyUpdated(policy))
+        }
+        func timedUpdate(_ change: CalcChange) throws -> (start: UInt64, r0: UInt64, p0: UInt64, end: UInt64, plan: NFTPlan, changed: Set<String>?) {
             let start = now()
-            calc.apply(.policyUpdated(policy))
+            calc.apply(change)
             let r0 = now()
             let (desired, changedNames) = renderer.render(calc.state)
             let p0 = now()
             let plan = try programmer.apply(desired, changed: changedNames)
             return (start, r0, p0, now(), plan, changedNames)
+        }
+        /// The last apply's phases, for traces.
+        func programmerPhases() -> String {
+            let st = programmer.lastStats
+            return format("read %.2f diff %.2f encode %.2f commit %.2f update %.2f",
+                          ms(st.readNs), ms(st.diffNs), ms(st.encodeNs), ms(st.commitNs), ms(st.updateNs))
+        }
+        // Full renders of the dispatch chains per kind (the rest are set elements or places in place).
+        var fullDispatch: [String: Int] = [:]
+        var fullBefore = renderer.dispatchUpdates.full
+        func countFull(_ kind: String) {
+            fullDispatch[kind] = renderer.dispatchUpdates.full - fullBefore
+            fullBefore = renderer.dispatchUpdates.full
         }
         for u in 0..<nUpdates {
             variants[u * 7 % nPolicies] = 1 + u % 3
@@ -195,6 +211,7 @@ struct FelixBench {
                 print(format("value %.2f ms: ", ms(samples.last!)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
+        countFull("value")
         for u in 0..<nUpdates {
             // Each policy twice in a row: it gains the rule, then loses it again (by the handle
             // the first commit learnt).
@@ -221,6 +238,7 @@ struct FelixBench {
                              ms(st.commitNs), ms(st.updateNs)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
+        countFull("structural")
         // Selector updates: a policy's selector changes so that it applies to a different,
         // overlapping set of local endpoints (its rules as they are now).
         var selectorSamples: [UInt64] = [], selectorRenderSamples: [UInt64] = [], selectorCommitSamples: [UInt64] = []
@@ -240,10 +258,27 @@ struct FelixBench {
             selectorCommitSamples.append(programmer.lastStats.commitNs)
             selectorRuleOps.append(plan.addRules.count + plan.deleteRules.count + plan.addChains.count)
             if env("FELIX_BENCH_TRACE") != nil {
-                print(format("selector %.2f ms (calc %.2f render %.2f commit %.2f): ", ms(end - start), ms(r0 - start),
-                             ms(p0 - r0), ms(programmer.lastStats.commitNs)) + "\(plan.summary) changed=\(changedNames?.count ?? -1)")
+                print(format("selector %.2f ms (calc %.2f render %.2f ", ms(end - start), ms(r0 - start), ms(p0 - r0))
+                      + programmerPhases() + "): \(plan.summary) changed=\(changedNames?.count ?? -1)")
             }
         }
+        countFull("selector")
+        // Create updates: a new policy on 10 local endpoints, deleted again by the next update.
+        var createSamples: [UInt64] = [], createRenderSamples: [UInt64] = [], createRuleOps: [Int] = []
+        for u in 0..<nUpdates {
+            let policy = created(u / 2)
+            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(u % 2 == 0 ? .policyUpdated(policy) : .policyRemoved(policy.key))
+            createSamples.append(end - start)
+            createRenderSamples.append(p0 - r0)
+            createRuleOps.append(plan.addRules.count + plan.deleteRules.count)
+            if env("FELIX_BENCH_TRACE") != nil {
+                print(format("create %.2f ms (calc %.2f render %.2f ", ms(end - start), ms(r0 - start), ms(p0 - r0))
+                      + programmerPhases() + "): \(plan.summary) changed=\(changedNames?.count ?? -1)")
+            }
+        }
+        countFull("create")
+        createSamples.sort()
+        createRenderSamples.sort()
         selectorSamples.sort()
         selectorRenderSamples.sort()
         selectorCommitSamples.sort()
@@ -283,6 +318,10 @@ struct FelixBench {
               format("selector_median_ms=%.2f selector_p99_ms=%.2f selector_render_median_ms=%.2f selector_commit_median_ms=%.2f",
                      pct(selectorSamples, 0.5), pct(selectorSamples, 0.99), pct(selectorRenderSamples, 0.5), pct(selectorCommitSamples, 0.5)),
               "selector_timed=\(selectorSamples.count)", "selector_noops=\(selectorNoops)", "selector_rule_ops=\(selectorRuleOps.reduce(0, +))",
+              format("create_median_ms=%.2f create_p99_ms=%.2f create_render_median_ms=%.2f",
+                     pct(createSamples, 0.5), pct(createSamples, 0.99), pct(createRenderSamples, 0.5)),
+              "create_timed=\(createSamples.count)", "create_rule_ops=\(createRuleOps.reduce(0, +))",
+              ["value", "structural", "selector", "create"].map { "\($0)_full_dispatch=\(fullDispatch[$0] ?? 0)" }.joined(separator: " "),
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               "update_timed=\(samples.count)", "update_noops=\(valueNoops)", "structural_timed=\(structural.count)", "structural_noops=\(structuralNoops)",
               format("update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
