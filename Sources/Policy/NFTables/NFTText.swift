@@ -51,7 +51,9 @@ public enum NFTText {
     }
 
     static func quoted(_ s: String) -> String {
-        "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
+        // Interface names and comments almost never need escaping: no search-and-replace then.
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") }) else { return "\"" + s + "\"" }
+        return "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
 
     private static func op(_ negated: Bool) -> String { negated ? "!= " : "" }
