@@ -41,7 +41,7 @@ extension CalicoIPAM {
 
         let mine = IPAMNames.hostAffinity(node)
         var spec = IPAMBlockSpec.empty(cidr: cidr, affinity: mine)
-        spec.affinityClaimTime = ISO8601DateFormatter().string(from: now())
+        spec.affinityClaimTime = IPAMTimestamp.string(from: now())
         let block: IPAMBlock
         do {
             block = try await api.create(IPAMBlock(metadata: ObjectMeta(name: IPAMNames.blockName(cidr)), spec: spec))

@@ -133,7 +133,7 @@ public struct CalicoIPAM: Sendable {
     func stamped(_ attrs: [String: String], node: String) -> [String: String] {
         var out = attrs
         out["node"] = node
-        out["timestamp"] = ISO8601DateFormatter().string(from: now())
+        out["timestamp"] = IPAMTimestamp.string(from: now())
         return out
     }
 
