@@ -124,13 +124,16 @@ if [[ " ${COLS[*]} " == *" cipam "* ]]; then
         || echo "calico-ipam via the socket: IPAM in the plugin (per-object requests through the agent)" >&2
     COLS+=(cipamsock)
 fi
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu_ticks() { local f; read -r -a f < "/proc/$1/stat"; echo $(( f[13] + f[14] )); }
 AGENT_TICKS0=$(cpu_ticks "$AGENT_PID")
+declare -A COL_TICKS  # the agent's CPU ticks spent during each socket column's cycles
 for i in $(seq "$ITER"); do
     for c in "${COLS[@]}"; do
         args=""; [[ "$c" == k8s* || "$c" == cipam* ]] && args="$K8S_ARGS"
         sock=none; [[ "$c" == *sock ]] && sock="$SOCK"
+        [[ "$c" == *sock ]] && t0=$(cpu_ticks "$AGENT_PID")
         cycle "$WORK/$c.json" "$TAG$c$i" "$args" "$sock" >> "$WORK/$c.us"
+        [[ "$c" == *sock ]] && COL_TICKS[$c]=$(( ${COL_TICKS[$c]:-0} + $(cpu_ticks "$AGENT_PID") - t0 ))
     done
 done
 
@@ -150,6 +153,11 @@ AGENT_TICKS1=$(cpu_ticks "$AGENT_PID")
 SOCK_COLS=0; for c in "${COLS[@]}"; do [[ "$c" == *sock ]] && SOCK_COLS=$((SOCK_COLS + 1)); done
 awk -v t=$((AGENT_TICKS1 - AGENT_TICKS0)) -v hz="$(getconf CLK_TCK)" -v n=$((ITER * SOCK_COLS)) \
     'BEGIN { printf "agent CPU (user+system) per ADD+DEL through its socket: %.2f ms over %d cycles\n", t * 1000 / hz / n, n }'
+for c in "${COLS[@]}"; do
+    [[ "$c" == *sock ]] || continue
+    awk -v c="$c" -v t="${COL_TICKS[$c]:-0}" -v hz="$(getconf CLK_TCK)" -v n="$ITER" \
+        'BEGIN { printf "  of it during the %s cycles: %.2f ms per ADD+DEL\n", c, t * 1000 / hz / n }'
+done
 
 # With CNI_PHASES=N: N more cycles per calico column with CALICO_CNI_TIMING=1, and the median
 # of each phase the plugin reports (where an invocation's time goes).
