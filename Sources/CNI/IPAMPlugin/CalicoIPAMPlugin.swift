@@ -48,6 +48,8 @@ public enum CalicoIPAMPlugin {
                                 api: () throws -> any KubeAPI) async throws -> CNIResult? {
         switch request {
         case .add(let r):
+            // A malformed ipam section fails before any connection, whichever way IPAM runs.
+            _ = try CalicoIPAMSettings.parse(r.config.ipam.raw)
             let request = AgentIPAMWire.Request(containerID: r.containerID, node: nodeName(r.config, environment),
                                                 namespace: r.podNamespace, pod: r.podName, ipam: r.config.ipam.raw,
                                                 requestedIPs: try requestedIPs(r.args), lockFile: HostLock.path(environment: environment))
