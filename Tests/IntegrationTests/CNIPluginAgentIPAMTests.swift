@@ -181,8 +181,15 @@ final class CNIPluginAgentIPAMTests: CNIFixtureTestCase {
         let agent = try startAgent()
         let config = try calicoIPAM(pool: fx.podCIDR, blockSize: 26)
         let pods = try (0..<12).map { try fx.makePod("akill\($0)") }
+        // Killed once the agent has made a few handles: some ADDs done, others in its hands.
+        let server = fx.server
         let killer = Thread {
-            usleep(150_000)
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let body = (try? server.curl("/apis/crd.projectcalico.org/v1/ipamhandles").body) ?? ""
+                if body.components(separatedBy: "\"handleID\"").count - 1 >= 3 { break }
+                usleep(5_000)
+            }
             kill(agent.pid, SIGKILL)
         }
         killer.start()
@@ -193,6 +200,8 @@ final class CNIPluginAgentIPAMTests: CNIFixtureTestCase {
             XCTAssertTrue(r.status == 0 || r.code == ErrorCode.tryAgainLater.rawValue, "ADD \(i): \(r.stdout) \(r.stderr)")
             if r.status != 0 { XCTAssertFalse(fx.hostLinkExists(pods[i].hostVeth), "failed ADD \(i) left its link") }
         }
+        let inAgent = adds.filter { $0.status == 0 && $0.stderr.contains("ipam ADD: in the agent") }.count
+        print("agent killed mid-run: \(inAgent) ADDs done by the agent, \(adds.filter { $0.status != 0 }.count) answered 11, the rest direct")
         let late = try fx.makePod("akilllate")
         let add = try fx.run("ADD", late, config: config, extraEnv: viaSocket)
         XCTAssertEqual(add.status, 0, "ADD after the kill: \(add.stdout) \(add.stderr)")
