@@ -41,6 +41,8 @@ fi
 ip netns add "$NS"
 ours=$(/usr/bin/time -f "bench_peak_rss_kb=%M" "$WORK/felix-bench" "$NS" "$WORK/ruleset.nft" "$EPS" "$POLS" "$UPDATES" 2>&1)
 eval "$(echo "$ours" | tr ' ' '\n' | grep = | sed 's/^/our_/')"
+# FELIX_BENCH_TRACE=1: the driver's per-update lines, to stderr.
+if [ -n "${FELIX_BENCH_TRACE:-}" ]; then echo "$ours" | grep -E '^(value|structural|selector|create) ' >&2 || true; fi
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 ip netns exec "$NS" nft delete table inet calico

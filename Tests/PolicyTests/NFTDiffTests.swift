@@ -92,6 +92,61 @@ final class NFTDiffTests: XCTestCase {
         XCTAssertEqual(NFTDiff.plan(from: old, to: retyped, previous: rs), NFTDiff.plan(from: old, to: retyped))
     }
 
+    /// The chain `plan` leaves when applied to `start` (deletes, then inserts in plan order).
+    private func applied(_ plan: NFTPlan, to start: [(handle: UInt64, rule: NFTRule)]) -> [NFTRule] {
+        var chain = start.filter { r in !plan.deleteRules.contains { $0.handle == r.handle } }
+        var next: UInt64 = 1_000_000
+        for insert in plan.addRules where insert.chain == "c" {
+            next += 1
+            let at = insert.beforeHandle.flatMap { h in chain.firstIndex { $0.handle == h } } ?? chain.endIndex
+            if insert.beforeHandle != nil { XCTAssertNotEqual(at, chain.endIndex, "insert before a handle that is gone") }
+            chain.insert((next, insert.rule), at: at)
+        }
+        return chain.map(\.rule)
+    }
+
+    func testRulesKnownByValueGiveTheDesiredChain() {
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<400 {
+            let ports = (0..<Int.random(in: 0...30, using: &rng)).map { _ in UInt16.random(in: 1...8, using: &rng) }
+            var edited = ports
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                switch Int.random(in: 0...2, using: &rng) {
+                case 0: edited.insert(UInt16.random(in: 1...10, using: &rng), at: Int.random(in: 0...edited.count, using: &rng))
+                case 1 where !edited.isEmpty: edited.remove(at: Int.random(in: 0..<edited.count, using: &rng))
+                default: if !edited.isEmpty { edited[Int.random(in: 0..<edited.count, using: &rng)] = UInt16.random(in: 1...10, using: &rng) }
+                }
+            }
+            let before = ruleset(ports), after = ruleset(edited)
+            var state = NFTProgrammedState.assuming(before)
+            let start = zip(state.chains["c"]!.rules.map(\.handle), before.chains["c"]!.rules).map { (handle: $0, rule: $1) }
+            let hashed = NFTDiff.plan(from: state, to: after)
+            // Every rule known, or (odd rounds) all but one in the middle, as after a read back.
+            state.learn(before, chains: ["c"])
+            if round % 2 == 1, state.chains["c"]!.rules.count > 2 { state.chains["c"]!.rules[state.chains["c"]!.rules.count / 2].known = nil }
+            let known = NFTDiff.plan(from: state, to: after)
+            XCTAssertEqual(applied(known, to: start), after.chains["c"]!.rules, "\(ports) -> \(edited)")
+            XCTAssertEqual(applied(hashed, to: start), after.chains["c"]!.rules)
+            XCTAssertLessThanOrEqual(known.addRules.count + known.deleteRules.count, hashed.addRules.count + hashed.deleteRules.count + 2)
+        }
+        // One rule added or removed mid-chain is one operation, whatever the chain's repeats.
+        let base: [UInt16] = [1, 2, 1, 2, 1, 2, 3]
+        var state = NFTProgrammedState.assuming(ruleset(base))
+        state.learn(ruleset(base), chains: ["c"])
+        let added = NFTDiff.plan(from: state, to: ruleset([1, 2, 1, 9, 2, 1, 2, 3]))
+        XCTAssertEqual(added.addRules.map(\.rule), [rule(9)])
+        XCTAssertEqual(added.addRules.first?.beforeHandle, state.chains["c"]!.rules[3].handle)
+        XCTAssertTrue(added.deleteRules.isEmpty)
+        let removed = NFTDiff.plan(from: state, to: ruleset([1, 2, 1, 1, 2, 3]))
+        XCTAssertEqual(removed.deleteRules, [.init(chain: "c", handle: state.chains["c"]!.rules[3].handle)])
+        XCTAssertTrue(removed.addRules.isEmpty)
+        // A known rule still changes when it names a recreated set.
+        let retyped = NFTDiff.plan(from: state, to: ruleset(base, setType: .ipv6Addr))
+        XCTAssertEqual(retyped, NFTDiff.plan(from: .assuming(ruleset(base)), to: ruleset(base, setType: .ipv6Addr)))
+        // Knowing values is not part of the state's equality (the kernel's view is handles and identities).
+        XCTAssertEqual(state, .assuming(ruleset(base)))
+    }
+
     func testLongestIncreasing() {
         let values: [Int?] = [3, nil, 1, 2, 5, 4]
         let run = NFTDiff.longestIncreasing(values)

@@ -1,5 +1,5 @@
 import Core
-import Foundation
+import Dispatch
 
 /// Kernel cost of single-change transactions on a programmed table of the bench's shape
 /// (FELIX_BENCH_PROBE=1): which kinds of change make nf_tables walk the jump graph.
@@ -19,7 +19,7 @@ enum KernelProbe {
                 try programmer.apply(base, changed: names)
             }
             samples.sort()
-            return String(format: "probe_%@_ms=%.2f", label, Double(samples[samples.count / 2]) / 1e6)
+            return "probe_\(label)_ms=" + FelixBench.format("%.2f", Double(samples[samples.count / 2]) / 1e6)
         }
         let policyChain = base.chains.keys.filter { $0.hasPrefix("cali-pi-") }.sorted().first!
         let setName = base.sets.keys.filter { $0.hasPrefix("s4-") }.sorted().first!
@@ -78,7 +78,7 @@ enum KernelProbe {
             try other.apply(small, changed: ["eval"])
         }
         samples.sort()
-        out.append(String(format: "probe_rule_verdict_second_table_ms=%.2f", Double(samples[samples.count / 2]) / 1e6))
+        out.append("probe_rule_verdict_second_table_ms=" + FelixBench.format("%.2f", Double(samples[samples.count / 2]) / 1e6))
         return out
     }
 }

@@ -136,10 +136,35 @@ public enum NFTDiff {
         return names
     }
 
-    /// Keeps the longest run of current rules that appear, in order, among the desired ones;
-    /// deletes the rest and inserts each missing rule before the next kept one (or appends).
+    /// The rule edits that bring `current` to `desired`: see `diffWindow`.
     static func diffRules(chain: String, current: [NFTProgrammedState.Rule], desired: [NFTRule],
                           forced: (NFTRule) -> Bool, into plan: inout NFTPlan) {
+        // Rules known by value at both ends stay as they are; only the window between is
+        // matched by identity (a hash of the rule's text, ~6 us a rule: an 850-rule dispatch
+        // chain with one place opened would otherwise cost 5 ms of hashing).
+        var head = 0
+        while head < current.count, head < desired.count, let known = current[head].known, known == desired[head], !forced(known) {
+            head += 1
+        }
+        var tail = 0
+        while tail < current.count - head, tail < desired.count - head, let known = current[current.count - 1 - tail].known,
+              known == desired[desired.count - 1 - tail], !forced(known) {
+            tail += 1
+        }
+        if head > 0 || tail > 0 {
+            diffWindow(chain: chain, current: current[head..<(current.count - tail)], desired: desired[head..<(desired.count - tail)],
+                       forced: forced, appendBefore: tail > 0 ? current[current.count - tail].handle : nil, into: &plan)
+        } else {
+            diffWindow(chain: chain, current: current[...], desired: desired[...], forced: forced, appendBefore: nil, into: &plan)
+        }
+    }
+
+    /// Keeps the longest run of current rules that appear, in order, among the desired ones;
+    /// deletes the rest and inserts each missing rule before the next kept one (else before
+    /// `appendBefore`, else at the end).
+    static func diffWindow(chain: String, current: ArraySlice<NFTProgrammedState.Rule>, desired: ArraySlice<NFTRule>,
+                           forced: (NFTRule) -> Bool, appendBefore: UInt64?, into plan: inout NFTPlan) {
+        let current = Array(current), desired = Array(desired)
         // Match desired rules to current ones of the same identity, first to first.
         var byIdentity: [String: [Int]] = [:]
         for (i, r) in current.enumerated().reversed() {
@@ -156,7 +181,7 @@ public enum NFTDiff {
             plan.deleteRules.append(.init(chain: chain, handle: r.handle))
         }
         let keptDesired = Set(kept)
-        var nextKeptHandle: UInt64?
+        var nextKeptHandle = appendBefore
         var inserts: [NFTPlan.RuleInsert] = []
         for j in desired.indices.reversed() {
             if keptDesired.contains(j) {

@@ -28,9 +28,20 @@ public struct NFTProgrammedState: Sendable, Hashable {
         public var handle: UInt64
         /// Nil for a rule without our identity comment (never kept).
         public var identity: String?
-        public init(handle: UInt64, identity: String?) {
+        /// The rule itself when this process programmed it and saw it in place after a commit
+        /// (`learn`); nil when read back. It lets the differ match a rule by value instead of
+        /// hashing the desired rule's text (its storage is shared with the desired ruleset's
+        /// copy). Not part of equality: the kernel's view is handles and identities.
+        public var known: NFTRule?
+        public init(handle: UInt64, identity: String?, known: NFTRule? = nil) {
             self.handle = handle
             self.identity = identity
+            self.known = known
+        }
+        public static func == (a: Rule, b: Rule) -> Bool { a.handle == b.handle && a.identity == b.identity }
+        public func hash(into h: inout Hasher) {
+            h.combine(handle)
+            h.combine(identity)
         }
     }
 
@@ -46,6 +57,19 @@ public struct NFTProgrammedState: Sendable, Hashable {
     }
 
     public var ruleCount: Int { chains.values.reduce(0) { $0 + $1.rules.count } }
+
+    /// After a commit that brought `chains` (names) to `desired`, remembers each rule's value
+    /// by position (the chain now holds exactly the desired rules in order) where not yet known. A chain whose
+    /// count differs (rules not echoed yet, a foreign rule) is left as it is.
+    mutating func learn(_ desired: NFTRuleset, chains names: some Sequence<String>) {
+        for name in names {
+            guard let rules = desired.chains[name]?.rules, var chain = self.chains[name], chain.rules.count == rules.count else { continue }
+            self.chains[name] = nil  // `chain` alone holds the rules: updated in place
+            // A rule's value stays right as long as its handle lives: only new ones are filled.
+            for i in rules.indices where chain.rules[i].known == nil { chain.rules[i].known = rules[i] }
+            self.chains[name] = chain
+        }
+    }
 
     /// The state right after a ruleset was programmed into an empty table, rule handles unknown
     /// (zero). For tests of the differ.

@@ -101,7 +101,14 @@ public final class NFTProgrammer: @unchecked Sendable {
                     lap(\.diffNs)
                 }
             }
+            // The chains the diff saw whole now hold exactly the desired rules: remember them by
+            // value so the next diff matches them without hashing their text.
+            func learn() {
+                let seen = narrowed ?? Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain))
+                current.learn(desired, chains: seen.subtracting(unread))
+            }
             guard !plan.isEmpty else {
+                learn()
                 programmed = current
                 inSync = true
                 applied = changed == nil ? desired : nil
@@ -117,6 +124,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             unread.subtract(plan.deleteChains)
             stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
             stats.chainsLeftUnread = left.count
+            learn()
             lap(\.updateNs)
             programmed = current
             inSync = true
