@@ -103,12 +103,9 @@ public final class NFTProgrammer: @unchecked Sendable {
             }
             // The chains the diff saw whole now hold exactly the desired rules: remember them by
             // value so the next diff matches them without hashing their text.
-            func learn() {
-                let seen = narrowed ?? Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain))
-                current.learn(desired, chains: seen.subtracting(unread))
-            }
+            let seen = narrowed ?? Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain))
             guard !plan.isEmpty else {
-                learn()
+                current.learn(desired, chains: seen.lazy.filter { !self.unread.contains($0) })  // not `subtracting`: O(unread)
                 programmed = current
                 inSync = true
                 applied = changed == nil ? desired : nil
@@ -124,7 +121,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             unread.subtract(plan.deleteChains)
             stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
             stats.chainsLeftUnread = left.count
-            learn()
+            current.learn(desired, chains: seen.lazy.filter { !self.unread.contains($0) })  // not `subtracting`: O(unread)
             lap(\.updateNs)
             programmed = current
             inSync = true
