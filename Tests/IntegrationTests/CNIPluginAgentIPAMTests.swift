@@ -11,17 +11,9 @@ import Glibc
 /// error on an exhausted pool with nothing held, 20 parallel ADDs and DELs, an agent killed
 /// mid-run (code 11 or success, the direct path afterwards, nothing left after the runtime's
 /// DELs), and an agent without the endpoint (the per-object requests through it).
-final class CNIPluginAgentIPAMTests: CNIFixtureTestCase {
+final class CNIPluginAgentIPAMTests: CNIAgentTestCase {
     override class var fixtureTag: String { "cai" }
-    private var agents: [BackgroundProcess] = []
 
-    override func tearDown() {
-        for a in agents { a.stop() }
-        agents = []
-        super.tearDown()
-    }
-
-    private var socketPath: String { fx.dir + "/agent/cni.sock" }
     private var lockFile: String { fx.dir + "/ipam.lock" }
     private var viaSocket: [String: String] {
         ["CALICO_CNI_API_SOCKET": socketPath, "CALICO_CNI_TIMING": "1", "CALICO_IPAM_LOCK_FILE": lockFile]
@@ -30,23 +22,9 @@ final class CNIPluginAgentIPAMTests: CNIFixtureTestCase {
         ["CALICO_CNI_API_SOCKET": "none", "CALICO_CNI_TIMING": "1", "CALICO_IPAM_LOCK_FILE": lockFile]
     }
 
-    @discardableResult
-    private func startAgent(_ extra: [String] = []) throws -> BackgroundProcess {
-        let agent = try BackgroundProcess(executable: try CNIFixture.calicoNodeBinary(),
-                                          arguments: ["cni-api-proxy", "--cni-api-socket", socketPath] + extra,
-                                          environment: ["KUBECONFIG": fx.server.tokenKubeconfig, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
-        agents.append(agent)
-        XCTAssertTrue(agent.waitForOutput(timeout: 20) { $0.contains("serving the CNI plugins' API requests") }, agent.output())
-        return agent
-    }
-
     /// calico-ipam on CNI_PATH, an IPPool `cidr` and the calico-ipam network config.
     private func calicoIPAM(pool cidr: String, blockSize: Int) throws -> [String: Any] {
-        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
-        let pool = """
-        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(cidr)","blockSize":\(blockSize)}}
-        """
-        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+        try installCalicoIPAM(pool: cidr, blockSize: blockSize)
         return fx.config(version: "1.0.0", ipam: ["type": "calico-ipam"])
     }
 
@@ -217,7 +195,7 @@ final class CNIPluginAgentIPAMTests: CNIFixtureTestCase {
     /// An agent without the endpoint (404, as one older than it; an older one still answers
     /// 403): the plugin sends the per-object requests through it, with the same outcome.
     func testAnAgentWithoutTheEndpointGetsThePerObjectRequests() throws {
-        try startAgent(["--no-agent-ipam"])
+        try startAgent(extra: ["--no-agent-ipam"])
         let config = try calicoIPAM(pool: fx.podCIDR, blockSize: 26)
         let pod = try fx.makePod("aold")
         let add = try fx.run("ADD", pod, config: config, extraEnv: viaSocket)

@@ -11,28 +11,8 @@ import Glibc
 /// calico-ipam, the same Pod annotations and IPAM objects as the direct path, no direct
 /// connection while the agent serves; the direct path again once it is gone; refusals and
 /// garbage answered without harm; the agent's own API failure is the plugin's error 11.
-final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
+final class CNIPluginAgentSocketTests: CNIAgentTestCase {
     override class var fixtureTag: String { "cas" }
-    private var agents: [BackgroundProcess] = []
-
-    override func tearDown() {
-        for a in agents { a.stop() }
-        agents = []
-        super.tearDown()
-    }
-
-    private var socketPath: String { fx.dir + "/agent/cni.sock" }
-
-    /// `calico-node cni-api-proxy` on `path` against the kubeconfig `kubeconfig`.
-    @discardableResult
-    private func startAgent(path: String, kubeconfig: String) throws -> BackgroundProcess {
-        let agent = try BackgroundProcess(executable: try CNIFixture.calicoNodeBinary(),
-                                          arguments: ["cni-api-proxy", "--cni-api-socket", path],
-                                          environment: ["KUBECONFIG": kubeconfig, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
-        agents.append(agent)
-        XCTAssertTrue(agent.waitForOutput(timeout: 20) { $0.contains("serving the CNI plugins' API requests") }, agent.output())
-        return agent
-    }
 
     /// The server's kubeconfig pointed at a port nobody listens on: a plugin that used it
     /// directly would fail, so a success proves the request went through the agent.
@@ -49,12 +29,8 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
     /// The agent on the test's socket, calico-ipam on CNI_PATH and an IPPool of the pod CIDR.
     private func startAgentWithCalicoIPAMPool() throws {
-        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
-        try FileManager.default.createSymbolicLink(atPath: fx.binDir + "/calico-ipam", withDestinationPath: try CNIFixture.calicoNodeBinary())
-        let pool = """
-        {"apiVersion":"crd.projectcalico.org/v1","kind":"IPPool","metadata":{"name":"\(fx.tag)-pool"},"spec":{"cidr":"\(fx.podCIDR)","blockSize":26}}
-        """
-        XCTAssertEqual(try fx.server.curl("/apis/crd.projectcalico.org/v1/ippools", method: "POST", body: pool).code, 201)
+        try startAgent()
+        try installCalicoIPAM(pool: fx.podCIDR, blockSize: 26)
     }
 
     private func viaSocket(_ path: String) -> [String: String] {
@@ -68,7 +44,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
     }
 
     func testHostLocalPodThroughTheAgentThenDirectWhenItIsGone() throws {
-        let agent = try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
+        let agent = try startAgent()
         var st = stat()
         XCTAssertEqual(stat(socketPath, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600)
@@ -199,7 +175,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
     }
 
     func testRefusalsAndGarbageLeaveTheAgentServing() async throws {
-        try startAgent(path: socketPath, kubeconfig: fx.server.tokenKubeconfig)
+        try startAgent()
         let client = KubeClient.viaAgentSocket(socketPath)
         let secrets = try await client.raw(method: "GET", path: "/api/v1/namespaces/kube-system/secrets")
         XCTAssertEqual(secrets.status, 403, String(decoding: secrets.body, as: UTF8.self))
@@ -228,7 +204,7 @@ final class CNIPluginAgentSocketTests: CNIFixtureTestCase {
 
     func testTheAgentsOwnAPIFailureIsTryAgainLaterAndHoldsNothing() throws {
         // An agent whose API server cannot be reached.
-        try startAgent(path: socketPath, kubeconfig: try unreachableKubeconfig())
+        try startAgent(kubeconfig: try unreachableKubeconfig())
         let pod = try fx.makePod("sockdown")
         let config = fx.config(version: "1.0.0", ipam: ["type": "host-local", "subnet": "100.100.78.0/24", "dataDir": fx.dataDir])
         let r = try fx.run("ADD", pod, config: config, extraEnv: viaSocket(socketPath))

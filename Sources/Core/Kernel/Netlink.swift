@@ -10,12 +10,8 @@ public final class Netlink: @unchecked Sendable {
     /// nil: the namespace of the thread that opened it (normally the host's).
     public let namespace: NetNamespace?
     private let sock: OpaquePointer
-    /// Serialises calls on the socket (a plain pthread mutex: no Foundation needed for NSLock).
-    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
-        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-        pthread_mutex_init(m, nil)
-        return m
-    }()
+    /// Serialises calls on the socket.
+    private let lock = ThreadLock()
 
     public init(in namespace: NetNamespace? = nil) throws(KernelError) {
         self.namespace = namespace
@@ -37,8 +33,6 @@ public final class Netlink: @unchecked Sendable {
     deinit {
         nl_close(sock)
         nl_socket_free(sock)
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
     }
 
     private static func connect() throws(KernelError) -> OpaquePointer {
@@ -55,9 +49,7 @@ public final class Netlink: @unchecked Sendable {
 
     /// Runs `body` with the socket, one caller at a time.
     func withSocket<T>(_ body: (OpaquePointer) throws(KernelError) -> T) throws(KernelError) -> T {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return try body(sock)
+        try lock.withLock { () throws(KernelError) -> T in try body(sock) }
     }
 
     /// Checks a libnl return code.

@@ -12,7 +12,7 @@ public final class NFTProgrammer: @unchecked Sendable {
     public let family: NFTFamily
     public let namespace: NetNamespace?
     private let socket: NFTSocket
-    private let lock = NFTLock()
+    private let lock = ThreadLock()
     private var programmed: NFTProgrammedState?
     /// Whether `programmed` is the result of the last successful `apply`, so that its caller's
     /// `changed` names are relative to what is programmed. (The ruleset itself is not kept: the
