@@ -6,9 +6,10 @@ public struct KubeClientOptions: Sendable {
     public var connectTimeout: Double
     /// Seconds allowed for one non-watch request, answer included.
     public var requestTimeout: Double
-    /// Connections to the server at most (nil: no limit); further requests queue for a free one.
-    /// Only for clients without watches, which hold their connection: the CNI plugin sets 1 so
-    /// that its few parallel requests pay for one TLS handshake, not one each.
+    /// Requests in flight at most (nil: no limit), and so connections to the server at most;
+    /// further requests queue in the client and each goes out, on a kept-alive connection, as
+    /// soon as one is answered. Only for clients without watches, which hold their slot: the CNI
+    /// plugin sets 1 so that its few parallel requests pay for one TLS handshake, not one each.
     public var maxConnections: Int?
 
     public init(connectTimeout: Double = 10, requestTimeout: Double = 60, maxConnections: Int? = nil) {
@@ -41,7 +42,7 @@ public final class KubeClient: KubeAPI {
         self.options = options
         do {
             transport = try HTTPTransport(config: HTTPClientConfig(connection: connection, connectTimeout: options.connectTimeout),
-                                          maxConnectionsPerHost: options.maxConnections)
+                                          maxInFlight: options.maxConnections)
         } catch {
             throw KubeErrorMapping.error(from: error)
         }

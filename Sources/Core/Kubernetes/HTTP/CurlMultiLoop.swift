@@ -6,7 +6,7 @@ import Foundation
 /// (keep-alive reuse, HTTP/2 multiplexing when the server offers it).
 ///
 /// Other threads talk to the loop only through `pending` (under `lock`) plus
-/// `curl_multi_wakeup`; the multi handle and `active` are touched by the loop thread alone.
+/// `curl_multi_wakeup`; the multi handle, `active` and `queued` are touched by the loop thread alone.
 final class CurlMultiLoop: @unchecked Sendable {
     private enum Command {
         case add(CurlTransfer)
@@ -19,26 +19,25 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var pending: [Command] = []
     private var stopping = false
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Transfers beyond `maxInFlight`, first in first out, not yet handed to libcurl.
+    private var queued: [CurlTransfer] = []
+    private let maxInFlight: Int?
     private let finished = DispatchSemaphore(value: 0)
     /// Set once in init, before the thread starts.
     private weak var thread: Thread?
 
-    /// `maxConnectionsPerHost`: nil for no limit; otherwise requests beyond it wait in libcurl's
-    /// queue for a connection to come free (for short-lived callers without watches, such as the
-    /// CNI plugin, whose parallel requests then share one TLS handshake).
-    init(name: String = "calico-http", maxConnectionsPerHost: Int? = nil) throws {
+    /// `maxInFlight`: nil for no limit; otherwise transfers beyond it wait in this loop's own
+    /// queue and each starts, on a kept-alive connection, as soon as one in flight is answered
+    /// (for short-lived callers without watches, such as the CNI plugin, whose parallel requests
+    /// then share one TLS handshake). Not libcurl's CURLMOPT_MAX_HOST_CONNECTIONS queue: libcurl
+    /// 7.88 at times left a transfer queued there with no timer, so it waited for the 1 s poll cap.
+    init(name: String = "calico-http", maxInFlight: Int? = nil) throws {
         curl = try LibCurl.get()
         guard let multi = curl.multiInit() else {
             throw HTTPTransportError(message: "cannot initialise libcurl (curl_multi_init failed)")
         }
-        if let limit = maxConnectionsPerHost {
-            let code = cs_curl_multi_setopt_long(curl.multiSetopt, multi, CURLMOPT_MAX_HOST_CONNECTIONS, limit)
-            guard code == CURLM_OK else {
-                _ = curl.multiCleanup(multi)
-                throw HTTPTransportError(message: "cannot limit connections per host: " + curl.multiError(code))
-            }
-        }
         self.multi = multi
+        self.maxInFlight = maxInFlight.map { max(1, $0) }
         let thread = Thread { [self] in
             _ = cs_set_thread_name(name)  // Thread.name alone never reaches the OS on Linux
             run()
@@ -82,7 +81,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         if Thread.current !== thread { finished.wait() }
     }
 
-    /// How many transfers the loop drives (updated before any of them is answered).
+    /// How many transfers the loop holds, queued ones included (updated before any is answered).
     var activeCount: Int { lock.withLock { lastActiveCount } }
     private var lastActiveCount = 0  // guarded by `lock`
 
@@ -102,7 +101,8 @@ final class CurlMultiLoop: @unchecked Sendable {
             if stop { break }
             var running: Int32 = 0
             _ = curl.multiPerform(multi, &running)
-            collectFinished()
+            // A queued transfer that took a freed slot is driven at once, not after a poll.
+            if collectFinished() { continue }
             var ready: Int32 = 0
             // libcurl shortens the wait to its own next timeout; wakeup interrupts it.
             _ = curl.multiPoll(multi, nil, 0, 1000, &ready)
@@ -113,6 +113,8 @@ final class CurlMultiLoop: @unchecked Sendable {
             transfer.fail(closed)
         }
         active.removeAll()
+        for transfer in queued { transfer.fail(closed) }
+        queued.removeAll()
         // Adds that raced with shutdown.
         let late = lock.withLock { () -> [Command] in
             curl.multiCleanup(multi)
@@ -130,14 +132,19 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.fail(CancellationError())
                 return
             }
-            let code = curl.multiAddHandle(multi, transfer.easy)
-            guard code == CURLM_OK else {
-                transfer.fail(HTTPTransportError(message: "cannot start request: " + curl.multiError(code)))
+            if let limit = maxInFlight, active.count >= limit {
+                queued.append(transfer)
+                publishCount()
                 return
             }
-            active[transfer.easy] = transfer
-            publishCount()
+            start(transfer)
         case .remove(let transfer):
+            if let index = queued.firstIndex(where: { $0 === transfer }) {
+                queued.remove(at: index)
+                publishCount()
+                transfer.fail(CancellationError())
+                return
+            }
             guard active.removeValue(forKey: transfer.easy) != nil else {
                 transfer.cancelRequested = true
                 return
@@ -148,7 +155,30 @@ final class CurlMultiLoop: @unchecked Sendable {
         }
     }
 
-    private func collectFinished() {
+    /// Hands `transfer` to libcurl.
+    private func start(_ transfer: CurlTransfer) {
+        let code = curl.multiAddHandle(multi, transfer.easy)
+        guard code == CURLM_OK else {
+            publishCount()
+            transfer.fail(HTTPTransportError(message: "cannot start request: " + curl.multiError(code)))
+            return
+        }
+        active[transfer.easy] = transfer
+        publishCount()
+    }
+
+    /// Queued transfers moved into free slots; true when any was started.
+    private func admitQueued() -> Bool {
+        var started = false
+        while let limit = maxInFlight, active.count < limit, !queued.isEmpty {
+            start(queued.removeFirst())
+            started = true
+        }
+        return started
+    }
+
+    /// Answers the finished transfers; true when queued ones were started in their place.
+    private func collectFinished() -> Bool {
         var left: Int32 = 0
         while let message = curl.multiInfoRead(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
@@ -161,10 +191,11 @@ final class CurlMultiLoop: @unchecked Sendable {
             publishCount()
             transfer?.complete(code)
         }
+        return admitQueued()
     }
 
     private func publishCount() {
-        let count = active.count
+        let count = active.count + queued.count
         lock.withLock { lastActiveCount = count }
     }
 }

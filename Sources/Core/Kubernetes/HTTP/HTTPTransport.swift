@@ -7,9 +7,10 @@ final class HTTPTransport: Sendable {
     let config: HTTPClientConfig
     private let loop: CurlMultiLoop
 
-    init(config: HTTPClientConfig, maxConnectionsPerHost: Int? = nil) throws {
+    /// `maxInFlight`: requests sent at once at most (nil: no limit); the rest wait their turn.
+    init(config: HTTPClientConfig, maxInFlight: Int? = nil) throws {
         self.config = config
-        loop = try CurlMultiLoop(maxConnectionsPerHost: maxConnectionsPerHost)
+        loop = try CurlMultiLoop(maxInFlight: maxInFlight)
     }
 
     deinit { loop.shutdown() }
