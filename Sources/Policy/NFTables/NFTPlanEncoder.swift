@@ -173,8 +173,14 @@ struct NFTPlanEncoder {
             batch.add(type, flags: type == NFT_MSG_NEWSETELEM ? create : 0, .elements(verb, count: UInt16(range.count), set: set)) { nlh in
                 NFTObjects.withSet { s in
                     nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
-                    nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
-                    if let id { nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id) }
+                    // A set made in this batch is named by its batch id alone: the kernel looks a
+                    // name up by walking every set of the table (~70 us at 1,466 sets) before it
+                    // tries the id; without a name it goes to the id at once.
+                    if let id {
+                        nftnl_set_set_u32(s, UInt16(NFTNL_SET_ID.rawValue), id)
+                    } else {
+                        nftnl_set_set_str(s, UInt16(NFTNL_SET_NAME.rawValue), set)
+                    }
                     for i in range {
                         guard let e = nftnl_set_elem_alloc() else { continue }
                         keys[i].withKeyBytes { _ = nftnl_set_elem_set(e, UInt16(NFTNL_SET_ELEM_KEY), $0.baseAddress!, UInt32($0.count)) }
