@@ -42,9 +42,9 @@ final class KubeClientRequestQueueTests: XCTestCase {
             XCTAssertEqual(client.transport.connectionsOpened, 1, "round \(round): the queued requests shared one connection")
             XCTAssertEqual(client.transport.activeTransfers, 0)
             slowest = max(slowest, elapsed)
-            if elapsed > 0.5 { slowRounds.append("round \(round): \(Int(elapsed * 1000)) ms") }
+            if elapsed > 0.9 { slowRounds.append("round \(round): \(Int(elapsed * 1000)) ms") }
         }
-        // A debug build on a loaded machine answers a round in tens of ms; a stall is ~1 s.
+        // A debug build answers a round in ~15 ms (tens under load); a stall is the 1 s poll cap.
         XCTAssertEqual(slowRounds, [], "queued requests waited for the poll timeout (slowest \(Int(slowest * 1000)) ms)")
     }
 
