@@ -14,16 +14,16 @@ COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
-# A statically linked Swift runtime keeps the runtime image free of the toolchain. -no-pie: a
-# position-dependent executable, as Go builds the reference CNI plugins, so the loader has no
-# ~100k relative relocations to apply at every start of the CNI plugin (bench/cni.sh).
-RUN swift build -c release --product calico-node --static-swift-stdlib -Xlinker -no-pie \
- && install -D -m 0755 "$(swift build -c release --show-bin-path)/calico-node" /out/calico-node
+# scripts/build-release.sh: static Swift runtime (no toolchain in the runtime image), and linked
+# for a fast process start (no PIE, no exported symbols, static libstdc++/libgcc/libnl/libnftnl):
+# the CNI plugin is exec'd for every pod (bench/cni.sh).
+COPY scripts/build-release.sh ./scripts/
+RUN install -D -m 0755 "$(CALICO_RELEASE_SCRATCH=.build bash scripts/build-release.sh)" /out/calico-node
 
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libnftnl11 libmnl0 libnl-route-3-200 libnl-3-200 libcurl4 libstdc++6 ca-certificates \
+      libmnl0 libcurl4 ca-certificates \
       iproute2 nftables \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/calico-node /usr/bin/calico-node

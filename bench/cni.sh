@@ -12,19 +12,19 @@
 # Prints median and p99 per column and their ratios to ptp, then checks that the ITER cycles
 # leaked nothing (no host-local reservation, no veth, no route).
 # Usage: bench/cni.sh [ITER] (default 1000). Needs root, Debian's containernetworking-plugins,
-# curl. Uses .build/release/calico-node (built here as the Dockerfile builds it if missing;
-# CALICO_NODE_BIN overrides) and the dev API server calico-devcluster (release if built, else
+# curl. Uses .build-release/release/calico-node (scripts/build-release.sh, as the Dockerfile
+# builds it, run if missing; CALICO_NODE_BIN overrides) and the dev API server calico-devcluster (release if built, else
 # debug; CALICO_DEVCLUSTER_BIN overrides; the header line says which). CALICO_CNI_TIMING=1 makes
 # the plugin print its phases to stderr; CNI_PHASES=N adds N timed cycles per column and prints
 # each phase's median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER="${1:-1000}"
-BIN="${CALICO_NODE_BIN:-.build/release/calico-node}"
+# The shipped build (scripts/build-release.sh, as the Dockerfile builds it): linked for a fast
+# process start, which every ADD and DEL pays two to four times.
+BIN="${CALICO_NODE_BIN:-.build-release/release/calico-node}"
 DEVCLUSTER="${CALICO_DEVCLUSTER_BIN:-}"
-# The Dockerfile's build: static Swift runtime, and a position-dependent executable (as Go
-# builds Debian's reference plugins), which spares the loader ~100k relative relocations.
-if [[ ! -x "$BIN" ]]; then swift build -c release --static-swift-stdlib -Xlinker -no-pie --product calico-node; fi
+if [[ ! -x "$BIN" ]]; then BIN="$(bash scripts/build-release.sh)"; fi
 # The API columns measure the plugin, so the server should be a release build: a debug build of
 # its TLS stack (swift-nio-ssl's BoringSSL) spends ~10-25 ms per handshake. Build one with
 #   swift build -c release --product calico-devcluster
