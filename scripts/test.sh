@@ -9,10 +9,10 @@ section() { printf '\n==== %s ====\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
 # Build-time libraries, and the tools the integration tests drive (nft, ip, ping, bird, gobgp,
-# the reference CNI plugins, openssl for certificates, a netcat for raw sockets).
+# the reference CNI plugins, openssl for certificates, a netcat for raw sockets, nghttpd as an HTTP/2 server).
 PACKAGES=(
     libnftnl-dev libmnl-dev libnl-route-3-dev libnl-3-dev libcurl4-openssl-dev pkg-config
-    nftables iproute2 iputils-ping bird2 gobgpd containernetworking-plugins openssl frr curl ncat
+    nftables iproute2 iputils-ping bird2 gobgpd containernetworking-plugins openssl frr curl ncat nghttp2-server
 )
 
 installed() { dpkg -s "$1" >/dev/null 2>&1; }

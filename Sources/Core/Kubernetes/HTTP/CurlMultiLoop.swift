@@ -22,6 +22,9 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Transfers beyond `maxInFlight`, first in first out, not yet handed to libcurl.
     private var queued: [CurlTransfer] = []
     private let maxInFlight: Int?
+    /// Set once an answer came over HTTP/2 (or 3): libcurl then multiplexes further transfers
+    /// on that one connection, so `maxInFlight` no longer holds them back.
+    private var multiplexing = false  // loop thread
     private let finished = DispatchSemaphore(value: 0)
     /// Set once in init, before the thread starts.
     private weak var thread: Thread?
@@ -29,8 +32,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// `maxInFlight`: nil for no limit; otherwise transfers beyond it wait in this loop's own
     /// queue and each starts, on a kept-alive connection, as soon as one in flight is answered
     /// (for short-lived callers without watches, such as the CNI plugin, whose parallel requests
-    /// then share one TLS handshake). Not libcurl's CURLMOPT_MAX_HOST_CONNECTIONS queue: libcurl
-    /// 7.88 at times left a transfer queued there with no timer, so it waited for the 1 s poll cap.
+    /// then share one TLS handshake). Once an answer came over HTTP/2 the limit is lifted, as the
+    /// transfers then share the connection as streams. Not libcurl's CURLMOPT_MAX_HOST_CONNECTIONS
+    /// queue: libcurl 7.88 at times left a transfer queued there with no timer, so it waited for
+    /// the 1 s poll cap.
     init(name: String = "calico-http", maxInFlight: Int? = nil) throws {
         curl = try LibCurl.get()
         guard let multi = curl.multiInit() else {
@@ -89,6 +94,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     var connectionsOpened: Int { lock.withLock { openedTotal } }
     private var openedTotal = 0  // guarded by `lock`
 
+    /// Whether an answer came over HTTP/2 or later, lifting `maxInFlight` (for tests).
+    var multiplexes: Bool { lock.withLock { sawMultiplexing } }
+    private var sawMultiplexing = false  // guarded by `lock`
+
     // MARK: Loop thread
 
     private func run() {
@@ -132,7 +141,7 @@ final class CurlMultiLoop: @unchecked Sendable {
                 transfer.fail(CancellationError())
                 return
             }
-            if let limit = maxInFlight, active.count >= limit {
+            if let limit = maxInFlight, !multiplexing, active.count >= limit {
                 queued.append(transfer)
                 publishCount()
                 return
@@ -170,7 +179,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Queued transfers moved into free slots; true when any was started.
     private func admitQueued() -> Bool {
         var started = false
-        while let limit = maxInFlight, active.count < limit, !queued.isEmpty {
+        while let limit = maxInFlight, multiplexing || active.count < limit, !queued.isEmpty {
             start(queued.removeFirst())
             started = true
         }
@@ -187,7 +196,13 @@ final class CurlMultiLoop: @unchecked Sendable {
             let transfer = active.removeValue(forKey: easy)
             var opened = 0
             _ = cs_curl_getinfo_long(curl.easyGetinfo, easy, CURLINFO_NUM_CONNECTS, &opened)
-            lock.withLock { openedTotal += opened }
+            var version = 0
+            _ = cs_curl_getinfo_long(curl.easyGetinfo, easy, CURLINFO_HTTP_VERSION, &version)
+            if code == CURLE_OK, version >= CURL_HTTP_VERSION_2_0 { multiplexing = true }
+            lock.withLock {
+                openedTotal += opened
+                sawMultiplexing = multiplexing
+            }
             publishCount()
             transfer?.complete(code)
         }

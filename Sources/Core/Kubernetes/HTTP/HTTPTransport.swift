@@ -19,6 +19,8 @@ final class HTTPTransport: Sendable {
     var activeTransfers: Int { loop.activeCount }
     /// Connections opened so far (reused keep-alive connections are not counted again).
     var connectionsOpened: Int { loop.connectionsOpened }
+    /// Whether an answer came over HTTP/2, which lifts `maxInFlight` (for tests).
+    var multiplexes: Bool { loop.multiplexes }
 
     /// The whole answer, whatever its status. Cancelling the task aborts the exchange.
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
