@@ -9,6 +9,8 @@
 #   static libstdc++, libgcc    loading libstdc++.so and binding its symbols cost ~2.5 ms a start
 #   static libnl-3, libnl-route-3, libnftnl (when their .a is installed): ~0.6 ms a start
 # libcurl stays dynamic and is loaded on first use (Core/Kubernetes/HTTP/LibCurl.swift).
+# Licences: libnl is LGPL-2.1 and libnftnl GPL-2.0+; linking them statically keeps their terms
+# (this build is reproducible from public sources, so the binary can be relinked against others).
 # The static C libraries are selected with linker scripts named like the shared libraries in a
 # directory that comes first in the search path (through pkg-config files for the system
 # library target, whose -L flags precede the toolchain's), so no source or Package.swift change.
