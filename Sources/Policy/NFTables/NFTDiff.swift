@@ -151,12 +151,8 @@ public enum NFTDiff {
               known == desired[desired.count - 1 - tail], !forced(known) {
             tail += 1
         }
-        if head > 0 || tail > 0 {
-            diffWindow(chain: chain, current: current[head..<(current.count - tail)], desired: desired[head..<(desired.count - tail)],
-                       forced: forced, appendBefore: tail > 0 ? current[current.count - tail].handle : nil, into: &plan)
-        } else {
-            diffWindow(chain: chain, current: current[...], desired: desired[...], forced: forced, appendBefore: nil, into: &plan)
-        }
+        diffWindow(chain: chain, current: current[head..<(current.count - tail)], desired: desired[head..<(desired.count - tail)],
+                   forced: forced, appendBefore: tail > 0 ? current[current.count - tail].handle : nil, into: &plan)
     }
 
     /// Keeps the longest run of current rules that appear, in order, among the desired ones;

@@ -104,25 +104,20 @@ public final class NFTProgrammer: @unchecked Sendable {
             // The chains the diff saw whole now hold exactly the desired rules: remember them by
             // value so the next diff matches them without hashing their text.
             let seen = narrowed ?? Set(plan.addRules.map(\.chain) + plan.deleteRules.map(\.chain))
-            guard !plan.isEmpty else {
-                current.learn(desired, chains: seen.lazy.filter { !self.unread.contains($0) })  // not `subtracting`: O(unread)
-                programmed = current
-                inSync = true
-                applied = changed == nil ? desired : nil
-                return plan
+            if !plan.isEmpty {
+                let echo = plan.addRules.count <= echoLimit
+                let handles = try commitLocked(plan, echoRules: echo, lap: lap)
+                // Handles of added rules come from the kernel's echoes; chains of any not echoed are
+                // read when next needed. `current` is the only reference to the state now
+                // (`programmed` is nil): updated in place.
+                let left = current.apply(plan, handles: handles)
+                unread.formUnion(left)
+                unread.subtract(plan.deleteChains)
+                stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+                stats.chainsLeftUnread = left.count
             }
-            let echo = plan.addRules.count <= echoLimit
-            let handles = try commitLocked(plan, echoRules: echo, lap: lap)
-            // Handles of added rules come from the kernel's echoes; chains of any not echoed are
-            // read when next needed. `current` is the only reference to the state now
-            // (`programmed` is nil): updated in place.
-            let left = current.apply(plan, handles: handles)
-            unread.formUnion(left)
-            unread.subtract(plan.deleteChains)
-            stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-            stats.chainsLeftUnread = left.count
             current.learn(desired, chains: seen.lazy.filter { !self.unread.contains($0) })  // not `subtracting`: O(unread)
-            lap(\.updateNs)
+            if !plan.isEmpty { lap(\.updateNs) }
             programmed = current
             inSync = true
             applied = changed == nil ? desired : nil
