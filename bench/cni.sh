@@ -16,7 +16,9 @@
 # builds it, run if missing; CALICO_NODE_BIN overrides) and the dev API server calico-devcluster (release if built, else
 # debug; CALICO_DEVCLUSTER_BIN overrides; the header line says which). CALICO_CNI_TIMING=1 makes
 # the plugin print its phases to stderr; CNI_PHASES=N adds N timed cycles per column and prints
-# each phase's median.
+# each phase's median. CNI_COLS="ptp plain k8ssock cipamsock" runs only those columns (ptp, the
+# reference, always); CALICO_AGENT_BIN runs the agent from another build than the plugin (A/B of
+# agent changes with one plugin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER="${1:-1000}"
@@ -77,7 +79,8 @@ api POST /apis/crd.projectcalico.org/v1/ippools "{\"apiVersion\":\"crd.projectca
 
 # The agent's socket for the plugins (the direct columns turn it off with CALICO_CNI_API_SOCKET=none).
 SOCK="$WORK/agent/cni.sock"
-KUBECONFIG="$WORK/api/admin.kubeconfig" "$BIN" cni-api-proxy --cni-api-socket "$SOCK" > "$WORK/agent.log" 2>&1 &
+AGENT_BIN="${CALICO_AGENT_BIN:-$BIN}"
+KUBECONFIG="$WORK/api/admin.kubeconfig" "$AGENT_BIN" cni-api-proxy --cni-api-socket "$SOCK" > "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.1; done
 [[ -S "$SOCK" ]] || { echo "the agent's socket did not appear: $(cat "$WORK/agent.log")" >&2; exit 1; }
@@ -124,6 +127,11 @@ if [[ " ${COLS[*]} " == *" cipam "* ]]; then
         || echo "calico-ipam via the socket: IPAM in the plugin (per-object requests through the agent)" >&2
     COLS+=(cipamsock)
 fi
+if [[ -n "${CNI_COLS:-}" ]]; then
+    keep=(ptp); for c in "${COLS[@]}"; do [[ "$c" != ptp && " $CNI_COLS " == *" $c "* ]] && keep+=("$c"); done
+    COLS=("${keep[@]}")
+fi
+echo "agent: $AGENT_BIN (pid $AGENT_PID)" >&2
 cpu_ticks() { local f; read -r -a f < "/proc/$1/stat"; echo $(( f[13] + f[14] )); }
 AGENT_TICKS0=$(cpu_ticks "$AGENT_PID")
 declare -A COL_TICKS  # the agent's CPU ticks spent during each socket column's cycles

@@ -23,7 +23,7 @@ struct CNIAPIOptions: ParsableArguments {
     static func serve(path: String, api: KubeClient, logger: Logger, agentIPAM: Bool = true) async -> AgentAPIProxy? {
         let local = agentIPAM ? AgentIPAMService(api: api, environment: ProcessInfo.processInfo.environment).local : nil
         do {
-            return try await AgentAPIProxy.start(path: path, local: local, forward: { method, target, body, type in
+            return try await AgentAPIProxy.start(path: path, local: local, forwardNow: api.forward, forward: { method, target, body, type in
                 try await api.forward(method: method, target: target, body: body, contentType: type)
             })
         } catch {
@@ -57,7 +57,7 @@ struct CNIAPIProxyCommand: AsyncRunnable {
         }
         let api = try KubeClient(connection: DatastoreConfig.load(environment: env))
         let local = noAgentIPAM ? nil : AgentIPAMService(api: api, environment: env).local
-        let proxy = try await AgentAPIProxy.start(path: path, local: local, forward: { method, target, body, type in
+        let proxy = try await AgentAPIProxy.start(path: path, local: local, forwardNow: api.forward, forward: { method, target, body, type in
             try await api.forward(method: method, target: target, body: body, contentType: type)
         })
         do {

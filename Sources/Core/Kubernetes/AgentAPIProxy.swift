@@ -49,8 +49,10 @@ public final class AgentAPIProxy: Sendable {
     /// Binds `path` (replacing a stale socket, refusing a live one or a non-socket) and serves
     /// until `stop()`.
     /// `local` serves the agent's own endpoints (see `AgentAPIRouting.Local`); without it they
-    /// answer 404.
-    public static func start(path: String, local: AgentAPIRouting.Local? = nil, forward: @escaping AgentAPIRouting.Forward,
+    /// answer 404. `forwardNow`, when given, forwards instead of `forward`, started on the event
+    /// loop itself (no task per request).
+    public static func start(path: String, local: AgentAPIRouting.Local? = nil, forwardNow: AgentAPIRouting.ForwardNow? = nil,
+                             forward: @escaping AgentAPIRouting.Forward,
                              logger: Logger = Logger(label: "calico.cni-api")) async throws -> AgentAPIProxy {
         let fd = try AgentSocketListener.listen(path: path)
         let inode = AgentSocketListener.inode(of: path) ?? 0
@@ -69,7 +71,7 @@ public final class AgentAPIProxy: Sendable {
                         let sync = child.pipeline.syncOperations
                         try sync.addHandler(IdleStateHandler(allTimeout: idleLimit))
                         try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, local: local, logger: logger))
+                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, forwardNow: forwardNow, local: local, logger: logger))
                     }
                 }
                 .withBoundSocket(fd).get()
@@ -100,14 +102,16 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
     typealias OutboundOut = HTTPServerResponsePart
 
     private let forward: AgentAPIRouting.Forward
+    private let forwardNow: AgentAPIRouting.ForwardNow?
     private let local: AgentAPIRouting.Local?
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(forward: @escaping AgentAPIRouting.Forward, local: AgentAPIRouting.Local?, logger: Logger) {
+    init(forward: @escaping AgentAPIRouting.Forward, forwardNow: AgentAPIRouting.ForwardNow?, local: AgentAPIRouting.Local?, logger: Logger) {
         self.forward = forward
+        self.forwardNow = forwardNow
         self.local = local
         self.logger = logger
     }
@@ -129,15 +133,42 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
                 return
             }
             let bytes = body.readableBytes > 0 ? Data(body.readableBytesView) : nil
-            let (method, target, type, forward, local) = (h.method.rawValue, h.uri, h.headers.first(name: "Content-Type"), forward, local)
-            let promise = context.eventLoop.makePromise(of: AgentAPIRouting.Answer.self)
-            promise.completeWithTask {
-                await AgentAPIRouting.answer(method: method, target: target, body: bytes, contentType: type, local: local, forward: forward)
-            }
+            let route = AgentAPIRouting.route(method: h.method.rawValue, target: h.uri, body: bytes,
+                                              contentType: h.headers.first(name: "Content-Type"), hasLocal: local != nil)
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            promise.futureResult.whenSuccess { answer in
-                let (handler, context) = bound.value
-                handler.respond(context, h, answer)
+            switch route {
+            case .answer(let answer):
+                respond(context, h, answer)
+            case .forward(let method, let target, let body, let type) where forwardNow != nil:
+                // Straight to the HTTP client's thread and back to this loop: no task, no pool.
+                let loop = context.eventLoop
+                forwardNow!(method, target, body, type) { result in
+                    let answer = AgentAPIRouting.forwarded(result)
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.respond(context, h, answer)
+                    }
+                }
+            case .forward(let method, let target, let body, let type):
+                let forward = forward
+                let promise = context.eventLoop.makePromise(of: AgentAPIRouting.Answer.self)
+                promise.completeWithTask {
+                    do { return AgentAPIRouting.forwarded(.success(try await forward(method, target, body, type))) } catch {
+                        return AgentAPIRouting.forwarded(.failure(error))
+                    }
+                }
+                promise.futureResult.whenSuccess { answer in
+                    let (handler, context) = bound.value
+                    handler.respond(context, h, answer)
+                }
+            case .local(let path, let bytes):
+                let local = local!
+                let promise = context.eventLoop.makePromise(of: AgentAPIRouting.Answer.self)
+                promise.completeWithTask { await local(path, bytes) }
+                promise.futureResult.whenSuccess { answer in
+                    let (handler, context) = bound.value
+                    handler.respond(context, h, answer)
+                }
             }
         }
     }

@@ -47,36 +47,70 @@ public enum AgentAPIRouting {
     public static let maxRequestBody = 4 << 20
     static let contentTypes: Set<String> = ["application/json", "application/merge-patch+json"]
 
+    /// `Forward` without a task, for the agent's event loop: starts the request and calls `done`
+    /// exactly once, on any thread, with the server's answer or the transport's failure (the
+    /// request then goes from the loop straight to the HTTP client's thread and back, with no
+    /// hop through the concurrency pool).
+    public typealias ForwardNow = @Sendable (_ method: String, _ target: String, _ body: Data?, _ contentType: String?,
+                                             _ done: @escaping @Sendable (Result<(status: Int, body: Data), Error>) -> Void) -> Void
+
+    /// What to do with one request, decided without I/O.
+    public enum Route: Sendable, Equatable {
+        /// Answer at once (refused, malformed, too large).
+        case answer(Answer)
+        /// An agent endpoint: `local(path, body)`.
+        case local(path: String, body: Data)
+        /// Send on to the API server as it came (body and type nil when there is no body).
+        case forward(method: String, target: String, body: Data?, contentType: String?)
+    }
+
     public static func answer(method: String, target: String, body: Data?, contentType: String?,
                               local: Local? = nil, forward: Forward) async -> Answer {
+        switch route(method: method, target: target, body: body, contentType: contentType, hasLocal: local != nil) {
+        case .answer(let answer):
+            return answer
+        case .local(let path, let bytes):
+            return await local!(path, bytes)
+        case .forward(let method, let target, let body, let type):
+            do { return forwarded(.success(try await forward(method, target, body, type))) } catch { return forwarded(.failure(error)) }
+        }
+    }
+
+    /// The answer to a forwarded request: the server's as it came, or the agent's 502 when the
+    /// transport failed (only its message: method, URL, libcurl's reason; never a header).
+    public static func forwarded(_ result: Result<(status: Int, body: Data), Error>) -> Answer {
+        switch result {
+        case .success(let (status, body)):
+            return Answer(status: status, body: body)
+        case .failure(let error):
+            return Answer(status: 502, body: AgentAPIStatus.body(code: 502, reason: "BadGateway", message: "\(error)"), agentError: "transport")
+        }
+    }
+
+    /// The route of one request; `hasLocal`: whether this agent serves its own endpoints.
+    public static func route(method: String, target: String, body: Data?, contentType: String?, hasLocal: Bool) -> Route {
         if target.hasPrefix(localPrefix) {
-            return await answerLocal(method: method, target: target, body: body, contentType: contentType, local: local)
+            return routeLocal(method: method, target: target, body: body, contentType: contentType, hasLocal: hasLocal)
         }
         switch AgentAPIAllowList.check(method: method, target: target) {
         case .malformed(let message):
-            return Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest", message: message))
+            return .answer(Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest", message: message)))
         case .forbid(let message):
-            return Answer(status: 403, body: AgentAPIStatus.body(code: 403, reason: "Forbidden", message: message))
+            return .answer(Answer(status: 403, body: AgentAPIStatus.body(code: 403, reason: "Forbidden", message: message)))
         case .allow:
             break
         }
         if let body, body.count > maxRequestBody {
-            return Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
-                                                                  message: "request body of \(body.count) bytes exceeds \(maxRequestBody)"))
+            return .answer(Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
+                                                                          message: "request body of \(body.count) bytes exceeds \(maxRequestBody)")))
         }
         let type = mediaType(contentType)
         if let body, !body.isEmpty, type.map({ contentTypes.contains($0) }) != true {
-            return Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
-                                                                  message: "content type \(AgentAPIAllowList.abbreviated(contentType ?? "(none)")) is not forwarded; use application/json or application/merge-patch+json"))
+            return .answer(Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
+                                                                          message: "content type \(AgentAPIAllowList.abbreviated(contentType ?? "(none)")) is not forwarded; use application/json or application/merge-patch+json")))
         }
         let hasBody = (body?.isEmpty == false)
-        do {
-            let (status, answer) = try await forward(method.uppercased(), target, hasBody ? body : nil, hasBody ? type : nil)
-            return Answer(status: status, body: answer)
-        } catch {
-            // Only the transport's message (method, URL, libcurl's reason): never a header.
-            return Answer(status: 502, body: AgentAPIStatus.body(code: 502, reason: "BadGateway", message: "\(error)"), agentError: "transport")
-        }
+        return .forward(method: method.uppercased(), target: target, body: hasBody ? body : nil, contentType: hasBody ? type : nil)
     }
 
     /// `application/json` of `application/json; charset=utf-8`.
@@ -85,30 +119,30 @@ public enum AgentAPIRouting {
     }
 
     /// An agent endpoint: 404 when this agent serves none (a plugin then falls back to the
-    /// forwarded requests), else POST of a JSON body to `local`.
-    static func answerLocal(method: String, target: String, body: Data?, contentType: String?, local: Local?) async -> Answer {
+    /// forwarded requests), else POST of a JSON body to the agent's handler.
+    static func routeLocal(method: String, target: String, body: Data?, contentType: String?, hasLocal: Bool) -> Route {
         let path = String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0])
-        guard let local else {
-            return Answer(status: 404, body: AgentAPIStatus.body(code: 404, reason: "NotFound",
-                                                                  message: "this calico-node agent serves no endpoint \(AgentAPIAllowList.abbreviated(path))"))
+        guard hasLocal else {
+            return .answer(Answer(status: 404, body: AgentAPIStatus.body(code: 404, reason: "NotFound",
+                                                                          message: "this calico-node agent serves no endpoint \(AgentAPIAllowList.abbreviated(path))")))
         }
         guard path == target else {
-            return Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest",
-                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes no query"))
+            return .answer(Answer(status: 400, body: AgentAPIStatus.body(code: 400, reason: "BadRequest",
+                                                                          message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes no query")))
         }
         guard method.uppercased() == "POST" else {
-            return Answer(status: 405, body: AgentAPIStatus.body(code: 405, reason: "MethodNotAllowed",
-                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes only POST"))
+            return .answer(Answer(status: 405, body: AgentAPIStatus.body(code: 405, reason: "MethodNotAllowed",
+                                                                          message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes only POST")))
         }
         let bytes = body ?? Data()
         if bytes.count > maxRequestBody {
-            return Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
-                                                                  message: "request body of \(bytes.count) bytes exceeds \(maxRequestBody)"))
+            return .answer(Answer(status: 413, body: AgentAPIStatus.body(code: 413, reason: "RequestEntityTooLarge",
+                                                                          message: "request body of \(bytes.count) bytes exceeds \(maxRequestBody)")))
         }
         guard mediaType(contentType) == "application/json" else {
-            return Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
-                                                                  message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes application/json"))
+            return .answer(Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
+                                                                          message: "agent endpoint \(AgentAPIAllowList.abbreviated(path)) takes application/json")))
         }
-        return await local(path, bytes)
+        return .local(path: path, body: bytes)
     }
 }

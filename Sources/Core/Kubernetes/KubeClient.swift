@@ -138,17 +138,30 @@ public final class KubeClient: KubeAPI {
     /// as the plugin sent it (already percent-encoded), so nothing is re-encoded on the way.
     /// The answer whatever its status; only a transport failure throws (`KubeError.transport`).
     public func forward(method: String, target: String, body: Data?, contentType: String?) async throws -> (status: Int, body: Data) {
-        var base = connection.server
-        while base.hasSuffix("/") { base.removeLast() }
-        let request = HTTPRequest(method: method, url: base + target,
-                                  headers: body == nil ? [:] : ["Content-Type": contentType ?? "application/json"],
-                                  body: body, timeout: options.requestTimeout)
+        let request = forwardRequest(method: method, target: target, body: body, contentType: contentType)
         do {
             let response = try await transport.send(request)
             return (response.status, response.body)
         } catch {
             throw KubeErrorMapping.error(from: error)
         }
+    }
+
+    /// `forward` for callers that are not tasks (the agent's event loop): `done` is called once,
+    /// on the HTTP client's thread, with the answer or the transport failure (`KubeError.transport`).
+    public func forward(method: String, target: String, body: Data?, contentType: String?,
+                        done: @escaping @Sendable (Result<(status: Int, body: Data), Error>) -> Void) {
+        transport.send(forwardRequest(method: method, target: target, body: body, contentType: contentType)) { result in
+            done(result.map { ($0.status, $0.body) }.mapError { KubeErrorMapping.error(from: $0) })
+        }
+    }
+
+    private func forwardRequest(method: String, target: String, body: Data?, contentType: String?) -> HTTPRequest {
+        var base = connection.server
+        while base.hasSuffix("/") { base.removeLast() }
+        return HTTPRequest(method: method, url: base + target,
+                           headers: body == nil ? [:] : ["Content-Type": contentType ?? "application/json"],
+                           body: body, timeout: options.requestTimeout)
     }
 
     // MARK: Plumbing

@@ -10,6 +10,9 @@ final class CurlTransfer: @unchecked Sendable {
         case buffered(CheckedContinuation<HTTPResponse, Error>)
         /// 2xx body chunks as they arrive; any other status ends the stream with `HTTPStatusError`.
         case streaming(AsyncThrowingStream<Data, Error>.Continuation)
+        /// The whole answer, whatever its status, handed to a function on the loop thread (no
+        /// task to resume: the agent's forwarding answers its event loop from here).
+        case callback(@Sendable (Result<HTTPResponse, Error>) -> Void)
     }
 
     let curl: LibCurl
@@ -152,6 +155,8 @@ final class CurlTransfer: @unchecked Sendable {
         switch sink {
         case .buffered(let continuation)?:
             continuation.resume(returning: HTTPResponse(status: status, body: body))
+        case .callback(let done)?:
+            done(.success(HTTPResponse(status: status, body: body)))
         case .streaming(let continuation)?:
             if (200..<300).contains(status) { continuation.finish() }
             else { continuation.finish(throwing: HTTPStatusError(status: status, body: body)) }
@@ -163,6 +168,7 @@ final class CurlTransfer: @unchecked Sendable {
     func fail(_ error: Error) {
         switch sink {
         case .buffered(let continuation)?: continuation.resume(throwing: error)
+        case .callback(let done)?: done(.failure(error))
         case .streaming(let continuation)?: continuation.finish(throwing: error)
         case nil: break
         }

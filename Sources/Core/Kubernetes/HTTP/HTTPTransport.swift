@@ -35,6 +35,18 @@ final class HTTPTransport: Sendable {
         }
     }
 
+    /// The whole answer, whatever its status, to `done` (called once, on the loop thread), for
+    /// callers that are not tasks. Nothing cancels it but the transport's own timeout.
+    func send(_ request: HTTPRequest, done: @escaping @Sendable (Result<HTTPResponse, Error>) -> Void) {
+        let transfer: CurlTransfer
+        do { transfer = try CurlTransfer.make(request: request, config: config) } catch {
+            done(.failure(error))
+            return
+        }
+        transfer.attach(.callback(done))
+        loop.submit(transfer)
+    }
+
     /// The body of a 2xx answer chunk by chunk as it arrives; any other status fails the stream
     /// with `HTTPStatusError`. Ending the iteration (or cancelling its task) aborts the exchange.
     func stream(_ request: HTTPRequest) -> AsyncThrowingStream<Data, Error> {
