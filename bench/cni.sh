@@ -18,7 +18,7 @@
 # the plugin print its phases to stderr; CNI_PHASES=N adds N timed cycles per column and prints
 # each phase's median. CNI_COLS="ptp plain k8ssock cipamsock" runs only those columns (ptp, the
 # reference, always); CALICO_AGENT_BIN runs the agent from another build than the plugin (A/B of
-# agent changes with one plugin).
+# agent changes with one plugin); CNI_AGENT_NODECACHE=0 starts it without its Node cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER="${1:-1000}"
@@ -80,7 +80,10 @@ api POST /apis/crd.projectcalico.org/v1/ippools "{\"apiVersion\":\"crd.projectca
 # The agent's socket for the plugins (the direct columns turn it off with CALICO_CNI_API_SOCKET=none).
 SOCK="$WORK/agent/cni.sock"
 AGENT_BIN="${CALICO_AGENT_BIN:-$BIN}"
-KUBECONFIG="$WORK/api/admin.kubeconfig" "$AGENT_BIN" cni-api-proxy --cni-api-socket "$SOCK" > "$WORK/agent.log" 2>&1 &
+# NODENAME: the agent keeps this Node from a watch and answers the plugins' usePodCidr reads
+# (CNI_AGENT_NODECACHE=0: it forwards them, as an agent without the cache).
+AGENT_NODE="$NODE"; [[ "${CNI_AGENT_NODECACHE:-1}" == 0 ]] && AGENT_NODE=""
+NODENAME="$AGENT_NODE" KUBECONFIG="$WORK/api/admin.kubeconfig" "$AGENT_BIN" cni-api-proxy --cni-api-socket "$SOCK" > "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 100); do [[ -S "$SOCK" ]] && break; sleep 0.1; done
 [[ -S "$SOCK" ]] || { echo "the agent's socket did not appear: $(cat "$WORK/agent.log")" >&2; exit 1; }

@@ -10,6 +10,16 @@ struct CNIAPIOptions: ParsableArguments {
             help: "Unix socket for the CNI plugins' API requests (default: CALICO_CNI_API_SOCKET, else \(AgentSocket.defaultPath)).")
     var socket: String?
 
+    @Option(name: .customLong("cni-api-node"),
+            help: "This node's name: the agent keeps its Node from a watch and answers the plugins' reads of it (default: NODENAME; none: every read is forwarded).")
+    var node: String?
+
+    /// The Node the agent keeps for the plugins' usePodCidr reads, nil for none.
+    func nodeName(environment: [String: String]) -> String? {
+        let name = (node ?? environment["NODENAME"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return name.isEmpty ? nil : name
+    }
+
     /// The path to serve, nil when turned off (`none` in the environment).
     func path(environment: [String: String]) -> String? {
         if let socket, !socket.isEmpty { return socket }
@@ -20,12 +30,17 @@ struct CNIAPIOptions: ParsableArguments {
     /// the plugins then use the API directly.
     /// The agent also runs calico-ipam's ADD and DEL itself (one request per plugin ADD/DEL)
     /// unless `agentIPAM` is false (then it answers 404 there, as an older agent would).
-    static func serve(path: String, api: KubeClient, logger: Logger, agentIPAM: Bool = true) async -> AgentAPIProxy? {
+    /// `node`: this node's name, whose Node the agent keeps from a watch for the plugins' reads.
+    static func serve(path: String, api: KubeClient, logger: Logger, agentIPAM: Bool = true, node: String? = nil) async -> AgentAPIProxy? {
         let local = agentIPAM ? AgentIPAMService(api: api, environment: ProcessInfo.processInfo.environment).local : nil
+        let nodeCache = node.map(AgentNodeCache.init(node:))
         do {
-            return try await AgentAPIProxy.start(path: path, local: local, forwardNow: api.forward, forward: { method, target, body, type in
+            let proxy = try await AgentAPIProxy.start(path: path, local: local, cached: nodeCache?.answer, forwardNow: api.forward,
+                                                      forward: { method, target, body, type in
                 try await api.forward(method: method, target: target, body: body, contentType: type)
-            })
+            }, onStop: { nodeCache?.stop() })
+            nodeCache?.start(api: api, logger: logger)
+            return proxy
         } catch {
             logger.error("\(error); the CNI plugins will use the API directly")
             return nil
@@ -56,10 +71,10 @@ struct CNIAPIProxyCommand: AsyncRunnable {
             throw ValidationError("the CNI API socket is turned off (\(AgentSocket.environmentVariable)=none); pass --cni-api-socket PATH")
         }
         let api = try KubeClient(connection: DatastoreConfig.load(environment: env))
-        let local = noAgentIPAM ? nil : AgentIPAMService(api: api, environment: env).local
-        let proxy = try await AgentAPIProxy.start(path: path, local: local, forwardNow: api.forward, forward: { method, target, body, type in
-            try await api.forward(method: method, target: target, body: body, contentType: type)
-        })
+        guard let proxy = await CNIAPIOptions.serve(path: path, api: api, logger: logger, agentIPAM: !noAgentIPAM,
+                                                    node: cniAPI.nodeName(environment: env)) else {
+            throw ExitCode.failure
+        }
         do {
             try await ProcessSignals.runUntilTerminated {
                 while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }

@@ -56,7 +56,7 @@ struct RunCommand: AsyncRunnable {
 
         try await ProcessSignals.runUntilTerminated {
             // First, so that pods start through it while startup waits for the API.
-            let cniProxy = if let cniSocket { await CNIAPIOptions.serve(path: cniSocket, api: api, logger: logger) } else { AgentAPIProxy?.none }
+            let cniProxy = if let cniSocket { await CNIAPIOptions.serve(path: cniSocket, api: api, logger: logger, node: cniAPI.nodeName(environment: env)) } else { AgentAPIProxy?.none }
             do {
                 try await Self.runRoles(api: api, startup: startup, roles: roles, environment: env, logger: logger)
             } catch {

@@ -18,12 +18,14 @@ public final class AgentAPIProxy: Sendable {
     private let channel: any Channel
     private let inode: UInt
     private let connections: OpenConnections
+    private let onStop: @Sendable () -> Void
 
-    private init(path: String, channel: any Channel, inode: UInt, connections: OpenConnections) {
+    private init(path: String, channel: any Channel, inode: UInt, connections: OpenConnections, onStop: @escaping @Sendable () -> Void) {
         self.path = path
         self.channel = channel
         self.inode = inode
         self.connections = connections
+        self.onStop = onStop
     }
 
     /// The accepted connections still open, so that `stop()` can close them (plugins keep
@@ -50,9 +52,11 @@ public final class AgentAPIProxy: Sendable {
     /// until `stop()`.
     /// `local` serves the agent's own endpoints (see `AgentAPIRouting.Local`); without it they
     /// answer 404. `forwardNow`, when given, forwards instead of `forward`, started on the event
-    /// loop itself (no task per request).
-    public static func start(path: String, local: AgentAPIRouting.Local? = nil, forwardNow: AgentAPIRouting.ForwardNow? = nil,
-                             forward: @escaping AgentAPIRouting.Forward,
+    /// loop itself (no task per request). `cached` answers an allowed request from the agent's
+    /// own state before it would be forwarded.
+    public static func start(path: String, local: AgentAPIRouting.Local? = nil, cached: AgentAPIRouting.Cached? = nil,
+                             forwardNow: AgentAPIRouting.ForwardNow? = nil,
+                             forward: @escaping AgentAPIRouting.Forward, onStop: @escaping @Sendable () -> Void = {},
                              logger: Logger = Logger(label: "calico.cni-api")) async throws -> AgentAPIProxy {
         let fd = try AgentSocketListener.listen(path: path)
         let inode = AgentSocketListener.inode(of: path) ?? 0
@@ -71,7 +75,7 @@ public final class AgentAPIProxy: Sendable {
                         let sync = child.pipeline.syncOperations
                         try sync.addHandler(IdleStateHandler(allTimeout: idleLimit))
                         try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, forwardNow: forwardNow, local: local, logger: logger))
+                        try sync.addHandler(AgentAPIHTTPHandler(forward: forward, forwardNow: forwardNow, cached: cached, local: local, logger: logger))
                     }
                 }
                 .withBoundSocket(fd).get()
@@ -81,13 +85,14 @@ public final class AgentAPIProxy: Sendable {
             throw AgentAPIProxyError.listen(path: path, reason: "\(error)")
         }
         logger.info("serving the CNI plugins' API requests on \(path)")
-        return AgentAPIProxy(path: path, channel: channel, inode: inode, connections: connections)
+        return AgentAPIProxy(path: path, channel: channel, inode: inode, connections: connections, onStop: onStop)
     }
 
     /// Stops accepting, closes the open connections (an exchange in flight is cut: its plugin
     /// sees a transport error, as when the agent exits) and removes the socket file (unless
     /// another agent has bound the path since).
     public func stop() async {
+        onStop()
         try? await channel.close()
         await connections.closeAll()
         if AgentSocketListener.inode(of: path) == inode { unlink(path) }
@@ -103,15 +108,18 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
 
     private let forward: AgentAPIRouting.Forward
     private let forwardNow: AgentAPIRouting.ForwardNow?
+    private let cached: AgentAPIRouting.Cached?
     private let local: AgentAPIRouting.Local?
     private let logger: Logger
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(forward: @escaping AgentAPIRouting.Forward, forwardNow: AgentAPIRouting.ForwardNow?, local: AgentAPIRouting.Local?, logger: Logger) {
+    init(forward: @escaping AgentAPIRouting.Forward, forwardNow: AgentAPIRouting.ForwardNow?, cached: AgentAPIRouting.Cached?,
+         local: AgentAPIRouting.Local?, logger: Logger) {
         self.forward = forward
         self.forwardNow = forwardNow
+        self.cached = cached
         self.local = local
         self.logger = logger
     }
@@ -133,8 +141,9 @@ private final class AgentAPIHTTPHandler: ChannelInboundHandler, RemovableChannel
                 return
             }
             let bytes = body.readableBytes > 0 ? Data(body.readableBytesView) : nil
-            let route = AgentAPIRouting.route(method: h.method.rawValue, target: h.uri, body: bytes,
+            var route = AgentAPIRouting.route(method: h.method.rawValue, target: h.uri, body: bytes,
                                               contentType: h.headers.first(name: "Content-Type"), hasLocal: local != nil)
+            if case .forward(let method, let target, _, _) = route, let answer = cached?(method, target) { route = .answer(answer) }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             switch route {
             case .answer(let answer):

@@ -54,6 +54,10 @@ public enum AgentAPIRouting {
     public typealias ForwardNow = @Sendable (_ method: String, _ target: String, _ body: Data?, _ contentType: String?,
                                              _ done: @escaping @Sendable (Result<(status: Int, body: Data), Error>) -> Void) -> Void
 
+    /// An answer the agent has at hand for an allowed request (its own Node from a watched
+    /// cache), else nil: the request is forwarded.
+    public typealias Cached = @Sendable (_ method: String, _ target: String) -> Answer?
+
     /// What to do with one request, decided without I/O.
     public enum Route: Sendable, Equatable {
         /// Answer at once (refused, malformed, too large).
