@@ -102,6 +102,23 @@ final class FelixDataplaneTests: XCTestCase {
         XCTAssertTrue(metrics.contains("felix_policy_errors 1"), metrics)
     }
 
+    /// The packets counted for a pod's interface in one of the verdict counting sets, read
+    /// with `nft -j` (what an operator would look at).
+    private func verdictPackets(_ set: String, _ pod: Ref) throws -> Int {
+        let json = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node),
+                                                          "nft", "-j", "list", "set", "inet", RenderNames.table, set])
+        let iface = WorkloadEndpoint.hostInterfaceName(namespace: pod.namespace, pod: pod.name)
+        let root = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        for case let item as [String: Any] in root?["nftables"] as? [Any] ?? [] {
+            for case let entry as [String: Any] in (item["set"] as? [String: Any])?["elem"] as? [Any] ?? [] {
+                guard let elem = entry["elem"] as? [String: Any], elem["val"] as? String == iface,
+                      let counter = elem["counter"] as? [String: Any], let packets = counter["packets"] as? Int else { continue }
+                return packets
+            }
+        }
+        throw DevServerError("no counted element for \(iface) in set \(set): \(json)")
+    }
+
     private func ping(_ from: Ref, _ to: Ref) -> Bool {
         (try? KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.pods[from]!.netns),
                                                  "ping", "-c", "1", "-W", "1", cluster.pods[to]!.ip])) != nil
@@ -130,6 +147,13 @@ final class FelixDataplaneTests: XCTestCase {
         XCTAssertTrue(try cluster.canReach(a, b))
         XCTAssertFalse(ping(a, b), "ICMP echo to b is denied")
         XCTAssertTrue(ping(b, c), "c has no policy")
+        // Each endpoint counts its own verdicts: a allowed c and dropped b for want of an allow;
+        // b's ICMP was dropped by a Deny rule in its policy's chain, not counted as unallowed.
+        XCTAssertGreaterThan(try verdictPackets(RenderNames.toWorkloadAllowed, a), 0)
+        XCTAssertGreaterThan(try verdictPackets(RenderNames.toWorkloadDenied, a), 0)
+        XCTAssertEqual(try verdictPackets(RenderNames.toWorkloadDenied, b), 0)
+        XCTAssertGreaterThan(try verdictPackets(RenderNames.fromWorkloadAllowed, c), 0, "c's egress allowed it")
+        XCTAssertEqual(try verdictPackets(RenderNames.fromWorkloadDenied, c), 0)
     }
 
     func testRestartKeepsEstablishedFlowAndNeverAllowsDenied() async throws {

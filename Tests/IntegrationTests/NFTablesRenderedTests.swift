@@ -3,9 +3,9 @@ import Foundation
 import Policy
 import XCTest
 
-/// The renderer's own layout (base chains, reverse-path check, leaves, dispatch) in the real
-/// kernel: programmed through netlink it lists exactly as `nft -f` of its text does, and a
-/// restarted programmer finds nothing to change. Root.
+/// The renderer's own layout (base chains, reverse-path check, verdict rules and their counting
+/// sets, dispatch) in the real kernel: programmed through netlink it lists exactly as `nft -f`
+/// of its text does, and a restarted programmer finds nothing to change. Root.
 final class NFTablesRenderedTests: XCTestCase {
     private func ruleset(endpointToHost: String) -> NFTRuleset {
         func endpoint(_ pod: String, _ addresses: [String]) -> WorkloadEndpoint {

@@ -31,12 +31,15 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.table, "calico")
         XCTAssertEqual(ruleset.family, .inet)
         XCTAssertEqual(ruleset.sets["cali-wl-ifaces"]?.elements, [.ifname(iface)])
+        let notAccepted = NFTMatch.mark(value: 0x10000, mask: 0x10000, negated: true)
         XCTAssertEqual(ruleset.chains["filter-forward"]?.rules, [
             NFTRule(statements: [.andMark(~UInt32(0x30000))]),
             NFTRule([.iifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-from-wl")),
-            NFTRule(verdict: .vmapIifname("cali-fw-dispatch")),
+            NFTRule([acceptMark, .iifnameInSet("cali-fw-allowed")], comment: "allowed: counted, on to the destination"),
+            NFTRule([notAccepted, .iifnameInSet("cali-fw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
             NFTRule([.oifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-to-wl")),
-            NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
+            NFTRule([acceptMark, .oifnameInSet("cali-tw-allowed")], verdict: .accept),
+            NFTRule([.oifnameInSet("cali-tw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
         ])
         // Endpoint to host is Drop by default: only what conntrack knows gets through, nothing
         // is evaluated and nothing is dispatched to from the input hook.
@@ -53,22 +56,12 @@ final class RenderTests: XCTestCase {
                      .addr(.source, IPNet(parsing: "::/128")!, negated: true), .sourceRouteMissing()],
                     statements: [.counter], verdict: .drop, comment: "spoofed source"),
         ]))
-        // Each endpoint's leaves, reached by interface through one verdict map per direction.
-        XCTAssertEqual(ruleset.maps, [
-            "cali-fw-dispatch": NFTVerdictMap(name: "cali-fw-dispatch", elements: [iface: .jump("cali-fw-" + iface)]),
-            "cali-tw-dispatch": NFTVerdictMap(name: "cali-tw-dispatch", elements: [iface: .jump("cali-tw-" + iface)]),
-        ])
-        let counted = [NFTStatement.counter]
-        XCTAssertEqual(ruleset.chains["cali-tw-" + iface]?.rules, [
-            NFTRule([acceptMark], statements: counted, verdict: .accept),
-            NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
-        ])
-        XCTAssertEqual(ruleset.chains["cali-fw-" + iface]?.rules, [
-            NFTRule([acceptMark], statements: counted, verdict: .return),
-            NFTRule(statements: counted, verdict: .drop, comment: "no policy or profile allowed it"),
-        ])
-        XCTAssertTrue(ruleset.chains.values.filter { $0.name.hasPrefix("cali-tw-") || $0.name.hasPrefix("cali-fw-") }
-            .allSatisfy { $0.rules.allSatisfy { $0.verdict?.target == nil } }, "leaves never jump")
+        // No chain or rule per endpoint: each outcome counts per interface in a set of its own.
+        XCTAssertEqual(ruleset.maps, [:])
+        for name in ["cali-fw-allowed", "cali-fw-denied", "cali-tw-allowed", "cali-tw-denied"] {
+            XCTAssertEqual(ruleset.sets[name], NFTSet(name: name, type: .ifname, counter: true, elements: [.ifname(iface)]))
+        }
+        XCTAssertFalse(ruleset.chains.keys.contains { $0.contains(iface) }, "no chain per endpoint")
 
         // One shared chain per direction, pure evaluation: each policy and profile guarded by
         // the set of the interfaces it applies to; it returns with the accept mark set or clear.
@@ -109,8 +102,8 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: false)]?.elements, [.net(IPNet(parsing: "10.0.0.2")!)])
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: true)]?.elements, [])
         XCTAssertEqual(ruleset.sets[namedSet4]?.elements, [.net(IPNet(parsing: "10.0.0.1")!)])
-        XCTAssertEqual(Set(ruleset.chains.keys), ["raw-prerouting", "filter-forward", "filter-input", "cali-to-wl", "cali-from-wl", "cali-tw-" + iface,
-                                                  "cali-fw-" + iface, "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
+        XCTAssertEqual(Set(ruleset.chains.keys), ["raw-prerouting", "filter-forward", "filter-input", "cali-to-wl", "cali-from-wl",
+                                                  "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
     }
 
     /// Endpoints with different policy lists share the dispatch chain; each policy appears once,

@@ -25,7 +25,7 @@ public enum NFTDiff {
         // Sets and maps whose definition differs are recreated, and so are the rules naming them.
         var recreatedSets = Set<String>()
         for set in desiredSets {
-            if let p = programmed.sets[set.name], p.type != set.type || p.interval != set.interval { recreatedSets.insert(set.name) }
+            if let p = programmed.sets[set.name], p.type != set.type || p.interval != set.interval || p.counter != set.counter { recreatedSets.insert(set.name) }
             if programmed.maps[set.name] != nil { recreatedSets.insert(set.name) }
         }
         for name in desiredMapNames where programmed.sets[name] != nil { recreatedSets.insert(name) }

@@ -97,17 +97,21 @@ public enum NFTChainPolicy: String, Sendable, Hashable, CaseIterable {
     public var number: UInt32 { self == .accept ? 1 : 0 }
 }
 
-/// A named set. Interval sets hold CIDRs and port ranges; the others single values.
+/// A named set. Interval sets hold CIDRs and port ranges; the others single values. With
+/// `counter` each element counts the packets a rule's lookup found it for (nft's `counter`
+/// flag on a set), which gives per-interface counts without a rule per interface.
 public struct NFTSet: Sendable, Hashable {
     public var name: String
     public var type: NFTSetType
     public var interval: Bool
+    public var counter: Bool
     public var elements: Set<NFTSetElement>
 
-    public init(name: String, type: NFTSetType, interval: Bool = false, elements: Set<NFTSetElement> = []) {
+    public init(name: String, type: NFTSetType, interval: Bool = false, counter: Bool = false, elements: Set<NFTSetElement> = []) {
         self.name = name
         self.type = type
         self.interval = interval
+        self.counter = counter
         self.elements = elements
     }
 }

@@ -80,10 +80,10 @@ struct NFTPlanEncoder {
         for c in plan.updateChains { addChain(c, verb: .update) }
         var setIDs: [String: UInt32] = [:]
         for set in plan.addSets {
-            setIDs[set.name] = addSet(name: set.name, type: set.type, interval: set.interval, anonymous: false, verdictMap: false)
+            setIDs[set.name] = addSet(name: set.name, type: set.type, interval: set.interval, counter: set.counter, anonymous: false, verdictMap: false)
         }
         for map in plan.addMaps {
-            setIDs[map] = addSet(name: map, type: .ifname, interval: false, anonymous: false, verdictMap: true)
+            setIDs[map] = addSet(name: map, type: .ifname, interval: false, counter: false, anonymous: false, verdictMap: true)
         }
         for (set, keys) in plan.addSetElements.sorted(by: { $0.key < $1.key }) {
             elements(NFT_MSG_NEWSETELEM, set: set, id: setIDs[set], keys, verdicts: nil)
@@ -131,7 +131,7 @@ struct NFTPlanEncoder {
     }
 
     /// Adds a set (or verdict map); returns its batch-local id.
-    private mutating func addSet(name: String, type: NFTSetType, interval: Bool, anonymous: Bool, verdictMap: Bool) -> UInt32 {
+    private mutating func addSet(name: String, type: NFTSetType, interval: Bool, counter: Bool, anonymous: Bool, verdictMap: Bool) -> UInt32 {
         let id = nextSetID
         nextSetID += 1
         var flags: UInt32 = 0
@@ -157,6 +157,8 @@ struct NFTPlanEncoder {
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_TYPE.rawValue), UInt32(truncatingIfNeeded: NFT_DATA_VERDICT.rawValue))
                     nftnl_set_set_u32(s, UInt16(NFTNL_SET_DATA_LEN.rawValue), 0)
                 }
+                // The set's expression template: the kernel gives every element a counter of its own.
+                if counter, let expr = nftnl_expr_alloc("counter") { nftnl_set_add_expr(s, expr) }
                 nftnl_set_nlmsg_build_payload(nlh, s)
             }
         }

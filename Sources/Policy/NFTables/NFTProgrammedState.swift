@@ -48,10 +48,12 @@ public struct NFTProgrammedState: Sendable, Hashable {
     public struct SetState: Sendable, Hashable {
         public var type: NFTSetType?
         public var interval: Bool
+        public var counter: Bool
         public var elements: Set<NFTKeyElement>
-        public init(type: NFTSetType?, interval: Bool, elements: Set<NFTKeyElement> = []) {
+        public init(type: NFTSetType?, interval: Bool, counter: Bool = false, elements: Set<NFTKeyElement> = []) {
             self.type = type
             self.interval = interval
+            self.counter = counter
             self.elements = elements
         }
     }
@@ -83,7 +85,7 @@ public struct NFTProgrammedState: Sendable, Hashable {
             })
         }
         for set in rs.sets.values {
-            s.sets[set.name] = SetState(type: set.type, interval: set.interval, elements: NFTElementCodec.keyElements(set))
+            s.sets[set.name] = SetState(type: set.type, interval: set.interval, counter: set.counter, elements: NFTElementCodec.keyElements(set))
         }
         for m in rs.maps.values { s.maps[m.name] = m.elements }
         return s

@@ -20,7 +20,7 @@ extension NFTProgrammedState {
         for (m, keys) in plan.deleteMapElements { for k in keys { self.maps[m]?[k] = nil } }
         for c in plan.addChains { self.chains[c.name] = Chain(base: c.base) }
         for c in plan.updateChains { self.chains[c.name, default: Chain(base: nil)].base = c.base }
-        for s in plan.addSets { self.sets[s.name] = SetState(type: s.type, interval: s.interval) }
+        for s in plan.addSets { self.sets[s.name] = SetState(type: s.type, interval: s.interval, counter: s.counter) }
         for m in plan.addMaps { self.maps[m] = [:] }
         for (s, keys) in plan.addSetElements { self.sets[s]?.elements.formUnion(keys) }
         for (m, entries) in plan.addMapElements { self.maps[m, default: [:]].merge(entries) { _, new in new } }

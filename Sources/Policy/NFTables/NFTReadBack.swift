@@ -33,7 +33,7 @@ struct NFTReadBack {
             }
         }
         for (chain, rules) in try rules(chain: nil) { state.chains[chain, default: .init(base: nil)].rules = rules }
-        var sets: [(name: String, map: Bool, type: NFTSetType?, interval: Bool)] = []
+        var sets: [(name: String, map: Bool, type: NFTSetType?, interval: Bool, counter: Bool)] = []
         try dump(NFT_MSG_GETSET, payload: { nlh in
             NFTObjects.withSet { s in
                 nftnl_set_set_str(s, UInt16(NFTNL_SET_TABLE.rawValue), table)
@@ -47,7 +47,10 @@ struct NFTReadBack {
                 let flags = nftnl_set_get_u32(s, UInt16(NFTNL_SET_FLAGS.rawValue))
                 guard flags & UInt32(NFT_SET_ANONYMOUS.rawValue) == 0 else { return }
                 let type = NFTSetType(datatype: nftnl_set_get_u32(s, UInt16(NFTNL_SET_KEY_TYPE.rawValue)))
-                sets.append((name, flags & UInt32(NFT_SET_MAP.rawValue) != 0, type, flags & UInt32(NFT_SET_INTERVAL.rawValue) != 0))
+                // Our sets carry at most one expression, a counter (nftnl parses one into
+                // NFTNL_SET_EXPR, several into NFTNL_SET_EXPRESSIONS).
+                let counter = nftnl_set_is_set(s, UInt16(NFTNL_SET_EXPR.rawValue)) || nftnl_set_is_set(s, UInt16(NFTNL_SET_EXPRESSIONS.rawValue))
+                sets.append((name, flags & UInt32(NFT_SET_MAP.rawValue) != 0, type, flags & UInt32(NFT_SET_INTERVAL.rawValue) != 0, counter))
             }
         }
         for set in sets {
@@ -89,7 +92,7 @@ struct NFTReadBack {
             if set.map {
                 state.maps[set.name] = verdicts
             } else {
-                state.sets[set.name] = .init(type: set.type, interval: set.interval, elements: elements)
+                state.sets[set.name] = .init(type: set.type, interval: set.interval, counter: set.counter, elements: elements)
             }
         }
         return state

@@ -14,6 +14,7 @@ public enum NFTText {
         for set in rs.sets.values.sorted(by: { $0.name < $1.name }) {
             out += "\tset \(set.name) {\n\t\ttype \(set.type.rawValue)\n"
             if set.interval { out += "\t\tflags interval\n" }
+            if set.counter { out += "\t\tcounter\n" }
             if !set.elements.isEmpty {
                 out += "\t\telements = { " + set.elements.sorted().map(\.description).joined(separator: ", ") + " }\n"
             }

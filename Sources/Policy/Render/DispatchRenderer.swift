@@ -3,19 +3,20 @@ import Core
 extension RulesetRenderer {
     /// The shared evaluation chains `cali-to-wl` and `cali-from-wl` with the interface sets that
     /// guard each tier, policy and profile in them, the set of all workload interfaces and the
-    /// verdict maps to the endpoints' leaf chains (not the leaves themselves: `leafChains`).
+    /// counting sets of the verdicts (`verdictSets`).
     /// Depends on the endpoints' plans and on the policies' order (not on what they say).
-    static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet], maps: [NFTVerdictMap]) {
+    static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet]) {
         let d = dispatchIndexed(state)
-        return (d.chains, d.sets, d.maps)
+        return (d.chains, d.sets)
     }
 
     /// `dispatch`, with the index of its slots that lets a later membership change be applied
     /// as interface-set elements (nil when some tier or policy took more than one slot).
     static func dispatchIndexed(_ state: DataplaneState)
-        -> (chains: [NFTChain], sets: [NFTSet], maps: [NFTVerdictMap], index: DispatchIndex?) {
+        -> (chains: [NFTChain], sets: [NFTSet], index: DispatchIndex?) {
         let ifaces = state.endpoints.keys.sorted()
         var sets = [NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) }))]
+            + verdictSets(ifaces)
         let plans = ifaces.compactMap { state.endpoints[$0] }
         // Tiers and policies merge in Calico's order (the one every endpoint's lists are in),
         // not by name: then an endpoint gaining or losing a policy moves no other's slot.
@@ -23,7 +24,7 @@ extension RulesetRenderer {
         for (i, policy) in state.policies.values.sorted(by: Policy.appliesBefore).enumerated() { rank[policy.key] = i }
         var index: DispatchIndex? = DispatchIndex()
         let chains = [true, false].map { dispatchChain(plans, ingress: $0, rank: rank, sets: &sets, index: &index) }
-        return (chains, sets, dispatchMaps(ifaces), index)
+        return (chains, sets, index)
     }
 
     /// The calculator's order of tiers (`default` last, the others by name), in which every
@@ -33,7 +34,7 @@ extension RulesetRenderer {
     }
 
     /// Pure evaluation: returns with the accept mark set (allowed) or clear (denied) and leaves
-    /// the verdict to the endpoint's leaf chain; only conntrack's verdicts are given here.
+    /// the verdict to the rules after it (`verdictRules`); only conntrack's verdicts are given here.
     /// First match holds: the first policy or profile that allows returns at once.
     private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, rank: [PolicyKey: Int],
                                       sets: inout [NFTSet], index: inout DispatchIndex?) -> NFTChain {

@@ -1,12 +1,11 @@
 import Core
 
 /// `RulesetRenderer.render` one change at a time: keeps the last state and its ruleset, and
-/// re-renders only the policies, profiles and IP sets that differ, the dispatch chains, their
-/// interface sets and maps when an endpoint's plan changed (or only the elements of the `ep-*`
+/// re-renders only the policies, profiles and IP sets that differ, and the dispatch chains and
+/// their interface sets when an endpoint's plan changed (or only the elements of the `ep-*`
 /// sets when endpoints merely gained or lost policies, with the two rules of each tier or
 /// policy that came into force or went out of it inserted or removed in place: `DispatchIndex`),
-/// and the leaf chains of endpoints that came or went, naming the chains and sets that may have
-/// changed so the differ can skip the rest.
+/// naming the chains and sets that may have changed so the differ can skip the rest.
 ///
 /// Which keys differ comes from the calculator's journal when the state is a later revision of
 /// the one rendered last (O(changed)), else from comparing the two states (O(all)). The last
@@ -20,7 +19,7 @@ public struct IncrementalRenderer: Sendable {
     /// The journal revision `last` stands for (nil: unknown, compare in full).
     private var lastRevision: UInt64?
     /// Names of the pieces each policy or profile chain brought (the chain and its value sets),
-    /// and those of the dispatch (shared chains, sets and maps).
+    /// and those of the dispatch (shared chains and sets).
     private var owned: [String: [String]] = [:]
     private var dispatchNames: Set<String> = []
     /// The dispatch's policy slots, when a change of memberships alone can be set elements.
@@ -80,7 +79,7 @@ public struct IncrementalRenderer: Sendable {
                 dispatchIndex = index
                 if update.edits.isEmpty { dispatchUpdates.elements += 1 } else { dispatchUpdates.places += 1 }
             } else {
-                renderDispatch(state, movedEndpoints, changed: &changed)
+                renderDispatch(state, changed: &changed)
                 dispatchUpdates.full += 1
             }
         }
@@ -138,10 +137,8 @@ public struct IncrementalRenderer: Sendable {
         return true
     }
 
-    /// The dispatch chains, sets and maps rendered anew (those that differ replaced), and the
-    /// leaves of endpoints that came or went.
-    private mutating func renderDispatch(_ state: DataplaneState, _ movedEndpoints: [(before: EndpointPlan?, after: EndpointPlan?)],
-                                         changed: inout Set<String>) {
+    /// The dispatch chains and sets rendered anew (those that differ replaced).
+    private mutating func renderDispatch(_ state: DataplaneState, changed: inout Set<String>) {
         let dispatch = RulesetRenderer.dispatchIndexed(state)
         dispatchIndex = dispatch.index
         var names = Set<String>()
@@ -153,22 +150,11 @@ public struct IncrementalRenderer: Sendable {
             names.insert(set.name)
             if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
         }
-        for map in dispatch.maps {
-            names.insert(map.name)
-            if ruleset.maps[map.name] != map { ruleset.add(map); changed.insert(map.name) }
-        }
         for gone in dispatchNames.subtracting(names) {
             ruleset.sets[gone] = nil
             changed.insert(gone)
         }
         dispatchNames = names
-        // Leaves follow their endpoint's interface only: made when it comes, gone when it goes.
-        for (before, after) in movedEndpoints where (before == nil) != (after == nil) {
-            let iface = (before ?? after)!.interfaceName
-            for ingress in [true, false] { ruleset.chains[RenderNames.leafChain(iface, ingress: ingress)] = nil }
-            for leaf in after.map(RulesetRenderer.leafChains) ?? [] { ruleset.add(leaf) }
-            for ingress in [true, false] { changed.insert(RenderNames.leafChain(iface, ingress: ingress)) }
-        }
     }
 
     /// The keys whose values differ between two states, found by comparing every one.

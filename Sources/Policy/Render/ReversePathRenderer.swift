@@ -11,9 +11,9 @@ extension RulesetRenderer {
     /// interface (CNI and the endpoint manager make them) are what lets a pod's own addresses
     /// through. One rule per family (the IPv6 one with its exemptions).
     ///
-    /// Why here and not in each endpoint's `cali-fw-` leaf: the leaves sit below verdict maps
-    /// that the kernel walks at every commit that adds a rule, so each rule in a leaf costs a
-    /// visit per endpoint per path; this chain jumps nowhere and costs the walk nothing.
+    /// Why one check for all endpoints and not a rule per endpoint: the kernel walks every rule
+    /// reachable from a base chain at each commit that adds a rule, so per-endpoint rules cost
+    /// every policy change a visit each; this is two rules whatever the number of endpoints.
     static func reversePathChain() -> NFTChain {
         let rules = [4, 6].map { version in
             let exempt = version == 6 ? spoofExempt.map { NFTMatch.addr(.source, $0, negated: true) } : []

@@ -7,9 +7,8 @@ import Core
 ///   interface (`fib saddr . iif oif missing`) is dropped before conntrack sees it; the pod's
 ///   own /32 and /128 routes let its addresses through (`ReversePathRenderer`).
 /// - `filter-forward` (hook forward) clears our mark bits; traffic from a workload runs the
-///   shared chain `cali-from-wl` (its egress policy), then `iifname vmap @cali-fw-dispatch`
-///   sends it to its endpoint's leaf `cali-fw-<iface>`; traffic to a workload likewise runs
-///   `cali-to-wl`, then `oifname vmap @cali-tw-dispatch` to `cali-tw-<iface>`.
+///   shared chain `cali-from-wl` (its egress policy), then the verdict rules drop what it did
+///   not allow; traffic to a workload likewise runs `cali-to-wl`, then is accepted or dropped.
 /// - `filter-input` (hook input), workload to host: with the endpoint-to-host action Drop (the
 ///   default) it accepts established/related and drops the rest, without evaluating anything;
 ///   with Accept or Return it runs the workload's egress like forward, then gives that verdict.
@@ -21,27 +20,23 @@ import Core
 ///   accept mark follows each jump; a tier ends with a return (denied) for its endpoints that
 ///   nobody passed. Then the profiles, guarded the same way. They return with the accept mark
 ///   set or clear.
-/// - Leaf chains (`LeafRenderer`) give the verdict from the mark, two rules each: `cali-fw-`
-///   returns when allowed (so the destination's ingress runs next), else drops; `cali-tw-`
-///   accepts when allowed, else drops. They never jump.
+/// - The verdict rules (`VerdictRenderer`) after each shared chain act on the mark; the
+///   interface's element in a counting set counts each outcome per endpoint.
 /// - Policy and profile chains set the accept (0x10000) or pass (0x20000) mark and return.
 ///
-/// Why this shape: nf_tables re-validates the whole jump graph, path by path and without
-/// memoising, at every commit that adds a rule with a verdict, lookup or mark statement (or a
-/// verdict-map element); that walk is most of a structural update's time. With a policy jumped
-/// to from each endpoint's chain it sat on one path per endpoint it applies to; here it sits on
-/// one or two. The walk still visits every leaf rule once per path to it (each leaf is on one
-/// path per hook that dispatches to it), so the leaves hold no more than their verdict, the
-/// anti-spoofing lives in the prerouting chain that jumps nowhere, and with Drop the input hook
-/// dispatches to nothing. A policy's endpoints changing only changes elements of plain sets,
-/// which needs no validation.
+/// Why this shape: nf_tables re-validates every rule reachable from a base chain at every
+/// commit that adds a rule with a verdict, lookup or mark statement (or a verdict-map element);
+/// that walk is most of a structural update's time. A policy chain jumped to from each
+/// endpoint's chain sat on one path per endpoint; here it sits on one or two, and no rule
+/// exists per endpoint at all: a pod coming or going, or a policy's endpoints changing, only
+/// changes elements of plain sets, which needs no validation. The anti-spoofing lives in the
+/// prerouting chain that jumps nowhere, and with Drop the input hook evaluates nothing.
 public enum RulesetRenderer {
     public static func render(_ state: DataplaneState) -> NFTRuleset { renderNamingPieces(state).ruleset }
 
     /// `render`, with the names of the pieces each policy or profile brought (keyed by its
-    /// ingress chain's name) and those of the dispatch (shared chains, sets, maps; not the
-    /// leaves, which follow their endpoints) and the dispatch's slot index: what
-    /// `IncrementalRenderer` tracks.
+    /// ingress chain's name) and those of the dispatch (shared chains and sets) and the
+    /// dispatch's slot index: what `IncrementalRenderer` tracks.
     static func renderNamingPieces(_ state: DataplaneState)
         -> (ruleset: NFTRuleset, owned: [String: [String]], dispatchNames: Set<String>, dispatchIndex: DispatchIndex?) {
         var ruleset = NFTRuleset(table: RenderNames.table, family: .inet)
@@ -50,8 +45,6 @@ public enum RulesetRenderer {
         let dispatch = dispatchIndexed(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
-        for map in dispatch.maps { ruleset.add(map) }
-        for plan in state.endpoints.values { for leaf in leafChains(plan) { ruleset.add(leaf) } }
         let rules = RuleRenderer(state: state)
         for (key, policy) in state.policies {
             let pieces = policyChains(key, policy, rules)
@@ -64,7 +57,7 @@ public enum RulesetRenderer {
             owned[RenderNames.profileChain(name, ingress: true)] = pieces.map(\.name)
         }
         for set in ipSets(state) { ruleset.add(set) }
-        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name) + dispatch.maps.map(\.name)), dispatch.index)
+        return (ruleset, owned, Set(dispatch.chains.map(\.name) + dispatch.sets.map(\.name)), dispatch.index)
     }
 
     static func baseChains(_ config: CalcConfig) -> [NFTChain] {
@@ -74,10 +67,9 @@ public enum RulesetRenderer {
             NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
                 NFTRule(statements: [.andMark(~RenderMarks.all)]),
                 NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
-                NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
+            ] + verdictRules(ingress: false) + [
                 NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
-                NFTRule(verdict: .vmapOifname(RenderNames.toWorkloadMap)),
-            ]),
+            ] + verdictRules(ingress: true)),
             NFTChain(name: RenderNames.inputChain, base: NFTBaseChain(hook: .input), rules: inputRules(config)),
         ]
     }
@@ -85,8 +77,8 @@ public enum RulesetRenderer {
     /// Workload to host. Drop (the default) lets through only what conntrack already knows:
     /// replies to the node's own connections and what they relate to; running the workload's
     /// egress first would decide nothing and cost the kernel's validation a walk of every
-    /// policy and leaf from this hook. Accept and Return run the workload's egress policy first
-    /// (and its leaf, which drops what egress denies), then give that verdict.
+    /// policy from this hook. Accept and Return run the workload's egress policy first (and
+    /// the verdict rules, which drop what egress denies), then give that verdict.
     static func inputRules(_ config: CalcConfig) -> [NFTRule] {
         let wl = RenderNames.workloadInterfaces
         let action = endpointToHost(config)
@@ -99,7 +91,7 @@ public enum RulesetRenderer {
         return [
             NFTRule(statements: [.andMark(~RenderMarks.all)]),
             NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
-            NFTRule(verdict: .vmapIifname(RenderNames.fromWorkloadMap)),
+        ] + verdictRules(ingress: false) + [
             NFTRule([.iifnameInSet(wl)], verdict: action),
         ]
     }

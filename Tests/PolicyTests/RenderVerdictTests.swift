@@ -2,10 +2,10 @@ import XCTest
 import Core
 @testable import Policy
 
-/// The per-endpoint leaf chains below the shared evaluation chains: their verdicts, the shared
-/// reverse-path anti-spoofing check, endpoint to host, the dispatch maps, and how few paths reach
-/// a policy or a leaf.
-final class RenderLeafTests: XCTestCase {
+/// The verdict rules after the shared evaluation chains and their counting sets, the shared
+/// reverse-path anti-spoofing check, endpoint to host, and how few paths reach a policy (with
+/// nothing per endpoint for the kernel's validation to walk).
+final class RenderVerdictTests: XCTestCase {
     private typealias F = Fixture
 
     private func endpoint(_ pod: String, addresses: [String], labels: [String: String] = [:]) -> WorkloadEndpoint {
@@ -91,9 +91,9 @@ final class RenderLeafTests: XCTestCase {
         XCTAssertEqual(verdict("Accept", [denyEgress], ct: .established), .accept)
     }
 
-    /// Pod to pod: the source's leaf returns when its egress allowed, so the destination's
+    /// Pod to pod: the source's verdict goes on when its egress allowed, so the destination's
     /// ingress decides; either side denying drops.
-    func testPodToPodNeedsBothLeaves() {
+    func testPodToPodNeedsBothSides() {
         let a = endpoint("a", addresses: ["10.0.0.1"], labels: ["pod": "a"])
         let b = endpoint("b", addresses: ["10.0.0.2"], labels: ["pod": "b"])
         let denyEgressA = F.policy("deny-egress-a", ns: "x", selector: "pod == 'a'", egress: [])
@@ -113,8 +113,9 @@ final class RenderLeafTests: XCTestCase {
         XCTAssertEqual(verdict([ingressB], from: "a", "10.0.0.2", to: "b", "10.0.0.2"), .drop, "a spoofing b")
     }
 
-    /// The kernel re-validates the jump graph path by path: a policy chain must stay on few
-    /// paths however many endpoints it applies to, and a leaf on one per hook that reaches it.
+    /// The kernel walks every rule reachable from a base chain at each validating commit: a
+    /// policy chain must stay on few paths however many endpoints it applies to, and no rule or
+    /// chain may exist per endpoint.
     func testPolicyChainsAreReachableOnFewPaths() {
         var endpoints: [String: WorkloadEndpoint] = [:]
         for i in 0..<40 {
@@ -137,9 +138,7 @@ final class RenderLeafTests: XCTestCase {
             XCTAssertEqual(paths[chain], 1, "\(chain): from cali-from-wl on the forward hook (endpoint to host Drop evaluates nothing)")
         }
         for e in endpoints.values {
-            XCTAssertEqual(paths[RenderNames.toWorkload(e.interfaceName)], 1)
-            XCTAssertEqual(paths[RenderNames.fromWorkload(e.interfaceName)], 1)
-            XCTAssertEqual(ruleset.chains[RenderNames.fromWorkload(e.interfaceName)]?.rules.count, 2, "a leaf is its verdict only")
+            XCTAssertFalse(ruleset.chains.keys.contains { $0.contains(e.interfaceName) }, "no chain per endpoint")
         }
         XCTAssertEqual(paths[RenderNames.rawPreroutingChain], 1)
         XCTAssertTrue(ruleset.chains[RenderNames.rawPreroutingChain]!.rules.allSatisfy { $0.verdict == .drop }, "prerouting jumps nowhere")
@@ -148,9 +147,18 @@ final class RenderLeafTests: XCTestCase {
         accepting.config = CalcConfig(endpointToHostAction: "Accept")
         let acceptPaths = Self.pathCounts(RulesetRenderer.render(DataplaneState.compute(from: accepting)))
         XCTAssertEqual(acceptPaths["cali-po-x_all-in"], 2)
-        XCTAssertEqual(acceptPaths[RenderNames.fromWorkload(endpoints.values.first!.interfaceName)], 2)
-        XCTAssertEqual(ruleset.maps[RenderNames.toWorkloadMap]?.elements.count, 40)
-        XCTAssertEqual(ruleset.maps[RenderNames.fromWorkloadMap]?.elements.count, 40)
+        for ingress in [true, false] {
+            for allowed in [true, false] {
+                XCTAssertEqual(ruleset.sets[RenderNames.verdictSet(ingress: ingress, allowed: allowed)]?.elements.count, 40)
+            }
+        }
+        // The rules the base chains reach outside the policies do not grow with the endpoints.
+        var fewer = inputs
+        fewer.endpoints = fewer.endpoints.filter { $0.value.addresses.first!.addressText.hasSuffix(".1") }
+        let small = RulesetRenderer.render(DataplaneState.compute(from: fewer))
+        for name in [RenderNames.forwardChain, RenderNames.inputChain, RenderNames.rawPreroutingChain] {
+            XCTAssertEqual(small.chains[name], ruleset.chains[name], name)
+        }
     }
 
     /// How many paths from the base chains reach each chain (jumps, gotos and verdict-map
@@ -175,32 +183,32 @@ final class RenderLeafTests: XCTestCase {
         return counts
     }
 
-    /// A pod arriving names its leaves and the maps; an address change no leaf (only the address
-    /// sets that hold it); leaving removes its leaves.
-    func testIncrementalRenderNamesLeavesOfChangedEndpointsOnly() {
+    /// A pod arriving names the interface sets it joins (no chain); an address change none of
+    /// them (only the address sets that hold it); leaving removes its elements.
+    func testIncrementalRenderNamesInterfaceSetsOfChangedEndpointsOnly() {
         var calc = PolicyCalculator(nodeName: "n1")
         calc.apply(.profileUpdated(F.namespace("x")))
         calc.apply(.endpointUpdated(endpoint("a", addresses: ["10.0.0.1"])))
         var renderer = IncrementalRenderer()
         _ = renderer.render(calc.state)
+        let chainsBefore = Set(renderer.ruleset.chains.keys)
         calc.apply(.endpointUpdated(endpoint("b", addresses: ["10.0.0.2"])))
         let arrived = renderer.render(calc.state)
-        let b = iface("b"), a = iface("a")
-        XCTAssertTrue(arrived.changed!.isSuperset(of: [RenderNames.toWorkload(b), RenderNames.fromWorkload(b),
-                                                       RenderNames.toWorkloadMap, RenderNames.fromWorkloadMap]))
-        XCTAssertFalse(arrived.changed!.contains(RenderNames.fromWorkload(a)))
+        let b = iface("b")
+        let verdictSets = [true, false].flatMap { i in [true, false].map { RenderNames.verdictSet(ingress: i, allowed: $0) } }
+        XCTAssertTrue(arrived.changed!.isSuperset(of: verdictSets + [RenderNames.workloadInterfaces]))
+        XCTAssertEqual(Set(arrived.ruleset.chains.keys), chainsBefore, "a pod brings no chain")
+        for name in verdictSets { XCTAssertTrue(arrived.ruleset.sets[name]!.elements.contains(.ifname(b)), name) }
         XCTAssertEqual(arrived.ruleset, RulesetRenderer.render(calc.state))
 
         calc.apply(.endpointUpdated(endpoint("b", addresses: ["10.0.0.3"])))
         let moved = renderer.render(calc.state)
-        XCTAssertFalse(moved.changed!.contains(RenderNames.fromWorkload(b)), "leaves do not hold addresses")
-        XCTAssertFalse(moved.changed!.contains(RenderNames.toWorkloadMap), "same interfaces: the maps stay")
+        XCTAssertTrue(moved.changed!.isDisjoint(with: verdictSets), "same interfaces: the counting sets stay")
         XCTAssertEqual(moved.ruleset, RulesetRenderer.render(calc.state))
 
         calc.apply(.endpointRemoved(key: "x/b"))
         let left = renderer.render(calc.state)
-        XCTAssertNil(left.ruleset.chains[RenderNames.fromWorkload(b)])
-        XCTAssertNil(left.ruleset.maps[RenderNames.toWorkloadMap]?.elements[b])
+        for name in verdictSets { XCTAssertFalse(left.ruleset.sets[name]!.elements.contains(.ifname(b)), name) }
         XCTAssertEqual(left.ruleset, RulesetRenderer.render(calc.state))
     }
 }
