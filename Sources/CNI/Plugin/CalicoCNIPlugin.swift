@@ -207,6 +207,17 @@ public struct CalicoCNIPlugin: Sendable {
     /// Blanks podIP/podIPs unless a newer sandbox has written its own container ID; a Pod that
     /// is gone needs nothing.
     private func clearPod(_ store: PluginDatastore, _ ns: String, _ pod: String, containerID: String) async throws(CNIError) {
+        // Usually this sandbox's ID is the recorded one: one JSON patch that tests it. A failed
+        // test (another, empty or no ID), an agent that refuses JSON patches (415) or any other
+        // API answer falls back to reading the Pod; not found needs nothing.
+        do {
+            try await store.api().applyJSONPatch(Pod.self, name: pod, namespace: ns, jsonPatch: PodAnnotations.delJSONPatch(containerID: containerID))
+            return
+        } catch KubeError.notFound {
+            return
+        } catch KubeError.transport(let message) {
+            throw CNIError.wrapping(KubeError.transport(message), "clear the addresses of Pod \(ns)/\(pod)")
+        } catch {}
         do {
             let current = try await store.api().getJSON(Pod.self, name: pod, namespace: ns)
             guard PodAnnotations.delApplies(to: PodAnnotations.of(current), containerID: containerID) else { return }

@@ -1,3 +1,4 @@
+import Foundation
 import Core
 
 /// The Pod annotations the plugin writes, which felix reads to learn a pod's addresses before
@@ -20,6 +21,20 @@ public enum PodAnnotations {
     /// DEL: podIP and podIPs blanked (the annotations stay, empty, as Calico leaves them).
     public static func delPatch() -> JSONValue {
         .object(["metadata": .object(["annotations": .object([podIP: .string(""), podIPs: .string("")])])])
+    }
+
+    /// DEL in one request: podIP and podIPs blanked only if the recorded container ID is this
+    /// one (a JSON patch whose `test` fails, 422, when it is another, empty or missing; the
+    /// caller then reads the Pod and decides with `delApplies`).
+    public static func delJSONPatch(containerID: String) -> JSONValue {
+        func path(_ key: String) -> JSONValue {
+            .string("/metadata/annotations/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1"))
+        }
+        return .array([
+            .object(["op": .string("test"), "path": path(Self.containerID), "value": .string(containerID)]),
+            .object(["op": .string("add"), "path": path(podIP), "value": .string("")]),
+            .object(["op": .string("add"), "path": path(podIPs), "value": .string("")]),
+        ])
     }
 
     /// The string annotations of a Pod as the server sent it (`KubeAPI.getJSON`).

@@ -45,7 +45,7 @@ public enum AgentAPIRouting {
 
     /// Request bodies larger than this are refused (a Pod patch or an IPAMBlock is a few KiB).
     public static let maxRequestBody = 4 << 20
-    static let contentTypes: Set<String> = ["application/json", "application/merge-patch+json"]
+    static let contentTypes: Set<String> = ["application/json", "application/merge-patch+json", "application/json-patch+json"]
 
     /// `Forward` without a task, for the agent's event loop: starts the request and calls `done`
     /// exactly once, on any thread, with the server's answer or the transport's failure (the
@@ -111,7 +111,7 @@ public enum AgentAPIRouting {
         let type = mediaType(contentType)
         if let body, !body.isEmpty, type.map({ contentTypes.contains($0) }) != true {
             return .answer(Answer(status: 415, body: AgentAPIStatus.body(code: 415, reason: "UnsupportedMediaType",
-                                                                          message: "content type \(AgentAPIAllowList.abbreviated(contentType ?? "(none)")) is not forwarded; use application/json or application/merge-patch+json")))
+                                                                          message: "content type \(AgentAPIAllowList.abbreviated(contentType ?? "(none)")) is not forwarded; use application/json, application/merge-patch+json or application/json-patch+json")))
         }
         let hasBody = (body?.isEmpty == false)
         return .forward(method: method.uppercased(), target: target, body: hasBody ? body : nil, contentType: hasBody ? type : nil)

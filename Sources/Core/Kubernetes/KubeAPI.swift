@@ -19,6 +19,9 @@ public protocol KubeAPI: Sendable {
     func getJSON<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws -> JSONValue
     /// A merge patch whose answer the caller does not need, so it is not decoded.
     func applyMergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws
+    /// An RFC 6902 JSON patch (`JSONPatch`), answer not decoded. One that does not apply (a
+    /// failed `test`) is `.api(code: 422, ...)`, as the API server answers.
+    func applyJSONPatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, jsonPatch: JSONValue) async throws
 }
 
 extension KubeAPI {
@@ -30,6 +33,17 @@ extension KubeAPI {
 
     public func applyMergePatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, mergePatch: JSONValue) async throws {
         _ = try await patch(type, name: name, namespace: namespace, mergePatch: mergePatch)
+    }
+
+    /// For conformers without JSON patches: applied to the object read here, then written as
+    /// the merge patch of the difference (not atomic; in-memory fakes only).
+    public func applyJSONPatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, jsonPatch: JSONValue) async throws {
+        let current = try await getJSON(type, name: name, namespace: namespace)
+        let patched: JSONValue
+        do { patched = try JSONPatch.apply(jsonPatch, to: current) } catch {
+            throw KubeError.api(code: 422, APIStatus(message: "\(error)", reason: "Invalid", code: 422))
+        }
+        _ = try await patch(type, name: name, namespace: namespace, mergePatch: JSONPatch.mergeDiff(from: current, to: patched))
     }
 
     /// Every page of a list, following `continue` tokens; the resourceVersion is the first page's.

@@ -109,6 +109,11 @@ public final class KubeClient: KubeAPI {
         _ = try await send("PATCH", path: path, body: Data(JSONWire.encodeSorted(mergePatch)), contentType: "application/merge-patch+json")
     }
 
+    public func applyJSONPatch<T: KubeResource>(_ type: T.Type, name: String, namespace: String?, jsonPatch: JSONValue) async throws {
+        let path = KubeURL.path(T.resource, namespace: namespace, name: name)
+        _ = try await send("PATCH", path: path, body: Data(JSONWire.encodeSorted(jsonPatch)), contentType: "application/json-patch+json")
+    }
+
     public func delete<T: KubeResource>(_ type: T.Type, name: String, namespace: String?) async throws {
         _ = try await send("DELETE", path: KubeURL.path(T.resource, namespace: namespace, name: name))
     }

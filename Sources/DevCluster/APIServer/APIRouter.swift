@@ -94,6 +94,11 @@ final class APIRouter: Sendable {
             return .bytes(status: 200, contentType: "application/json", o.json)
         case ("PATCH", let name?):
             let type = r.contentType.split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+            if type == "application/json-patch+json" {
+                let patch = try parseBody(r)
+                let o = try write(r) { s throws(StoreError) in try s.jsonPatch(k, namespace: a.namespace, name: name, patch: patch, statusOnly: statusOnly) }
+                return .bytes(status: 200, contentType: "application/json", o.json)
+            }
             guard ["application/merge-patch+json", "application/strategic-merge-patch+json", "application/json"].contains(type) else {
                 throw .unsupportedMediaType(type)
             }

@@ -107,6 +107,27 @@ struct Store: Sendable {
         return commit(kind, k, old: old, new: new)
     }
 
+    /// PATCH with an RFC 6902 JSON patch (a failed `test` or a missing path is 422, as the
+    /// real API server answers).
+    mutating func jsonPatch(_ kind: ResourceKind, namespace: String?, name: String, patch: JSONValue, statusOnly: Bool = false) throws(StoreError) -> Mutation {
+        let k = key(kind, namespace, name)
+        guard let old = objects[kind]?[k] else { throw .notFound(kind, name) }
+        var new: JSONValue
+        do { new = try JSONPatch.apply(patch, to: old.value) } catch {
+            switch error {
+            case .malformed: throw .badRequest("\(error)")
+            case .notApplicable: throw .invalid(kind, name, "\(error)")
+            }
+        }
+        if statusOnly { new = old.value.mergePatched(with: .object(["status": new["status"] ?? .null])) }
+        if let rv = new["metadata"]?["resourceVersion"]?.stringValue, rv != String(old.resourceVersion) {
+            throw .conflict(kind, name)
+        }
+        if case .object = new {} else { throw .badRequest("the patch did not produce an object") }
+        new = try checkedBody(kind, new)
+        return commit(kind, k, old: old, new: new)
+    }
+
     mutating func delete(_ kind: ResourceKind, namespace: String?, name: String, resourceVersion precondition: String? = nil) throws(StoreError) -> Mutation {
         let k = key(kind, namespace, name)
         guard let old = objects[kind]?[k] else { throw .notFound(kind, name) }

@@ -51,7 +51,7 @@ enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .gone(let m): return m
         case .methodNotAllowed(let m): return m
         case .notFoundPath(let p): return "the server could not find the requested resource: \(p)"
-        case .unsupportedMediaType(let t): return "the body of the request was in an unknown format (\(t)); accepted media types: application/json, application/merge-patch+json, application/strategic-merge-patch+json"
+        case .unsupportedMediaType(let t): return "the body of the request was in an unknown format (\(t)); accepted media types: application/json, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"
         }
     }
 
