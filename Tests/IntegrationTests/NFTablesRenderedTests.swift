@@ -39,9 +39,56 @@ final class NFTablesRenderedTests: XCTestCase {
                 for chain in desired.chains.keys.sorted() {
                     XCTAssertEqual(try list(spaces[0], chain), try list(spaces[1], chain), "\(action): \(chain)")
                 }
+                for set in desired.sets.keys.sorted() {
+                    let listSet = { (ns: NetNamespace) in
+                        try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(ns), "nft", "list", "set", "inet", "calico", set])
+                    }
+                    XCTAssertEqual(try listSet(spaces[0]), try listSet(spaces[1]), "\(action): \(set)")
+                }
                 // A restarted felix recognises every rule, the fib one included: nothing to send.
                 XCTAssertTrue(try NFTProgrammer(namespace: spaces[0]).apply(desired).isEmpty, action)
             }
+        }
+    }
+
+    /// A node programmed by the earlier layout (a leaf chain per endpoint and direction, reached
+    /// through two verdict maps) moves to this one in one batch on felix's restart: the rules
+    /// naming the maps, the maps and the leaves go, the counting sets come, nothing else moves.
+    func testEarlierLeafLayoutReconcilesInOneBatch() throws {
+        try KernelFixture.withNamespaces(1) { spaces in
+            let desired = ruleset(endpointToHost: "Drop")
+            let ifaces = desired.sets[RenderNames.workloadInterfaces]!.elements.compactMap { e -> String? in
+                if case .ifname(let name) = e { return name } else { return nil }
+            }
+            var earlier = desired
+            for ingress in [true, false] {
+                for allowed in [true, false] { earlier.sets[RenderNames.verdictSet(ingress: ingress, allowed: allowed)] = nil }
+            }
+            let wl = RenderNames.workloadInterfaces
+            earlier.chains[RenderNames.forwardChain]!.rules = [
+                desired.chains[RenderNames.forwardChain]!.rules[0],
+                NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
+                NFTRule(verdict: .vmapIifname("cali-fw-dispatch")),
+                NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
+                NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
+            ]
+            let accepted = NFTMatch.mark(value: 0x10000, mask: 0x10000)
+            for (prefix, verdict) in [("cali-fw-", NFTVerdict.return), ("cali-tw-", .accept)] {
+                var map = NFTVerdictMap(name: prefix + "dispatch")
+                for iface in ifaces {
+                    earlier.add(NFTChain(name: prefix + iface, rules: [NFTRule([accepted], statements: [.counter], verdict: verdict),
+                                                                      NFTRule(statements: [.counter], verdict: .drop)]))
+                    map.elements[iface] = .jump(prefix + iface)
+                }
+                earlier.add(map)
+            }
+            try NFTProgrammer(namespace: spaces[0]).apply(earlier)
+            let plan = try NFTProgrammer(namespace: spaces[0]).apply(desired)
+            XCTAssertEqual(Set(plan.deleteChains), Set(ifaces.flatMap { ["cali-fw-" + $0, "cali-tw-" + $0] }))
+            XCTAssertEqual(Set(plan.deleteSets), ["cali-fw-dispatch", "cali-tw-dispatch"])
+            XCTAssertEqual(Set(plan.addSets.map(\.name)), Set([true, false].flatMap { i in [true, false].map { RenderNames.verdictSet(ingress: i, allowed: $0) } }))
+            XCTAssertEqual(Set(plan.addRules.map(\.chain)), [RenderNames.forwardChain], "no other chain moves")
+            XCTAssertTrue(try NFTProgrammer(namespace: spaces[0]).apply(desired).isEmpty, "a second restart sends nothing")
         }
     }
 }
