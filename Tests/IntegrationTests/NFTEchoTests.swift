@@ -72,4 +72,30 @@ final class NFTEchoTests: XCTestCase {
             XCTAssertTrue(try nft.apply(NFTablesTests.sample()).isEmpty)
         }
     }
+
+    /// A chain too large to read cheaply later (the shared dispatch after a full program) is
+    /// read right after a commit that did not echo it; small chains stay unread until needed.
+    func testLargeChainsAreReadRightAfterAnUnechoedCommit() throws {
+        try KernelFixture.withNamespaces(1) { spaces in
+            let nft = try NFTProgrammer(namespace: spaces[0])
+            nft.echoLimit = 0
+            var ruleset = NFTablesTests.sample()
+            let big = (0..<200).map { NFTRule([.l4proto(6), .port(.tcp, .destination, .eq(UInt16(1000 + $0)))], verdict: .accept) }
+            ruleset.add(NFTChain(name: "cali-big", rules: big))
+            try nft.apply(ruleset)
+            XCTAssertEqual(nft.lastStats.chainsRead, 1)
+            let cached = try XCTUnwrap(nft.cachedState)
+            XCTAssertFalse(cached.unreadChains.contains("cali-big"))
+            XCTAssertTrue(cached.unreadChains.contains("cali-pi-web"), "small chains wait until a diff needs them")
+            XCTAssertEqual(cached.state.chains["cali-big"], try fresh(spaces[0]).chains["cali-big"])
+
+            // The next edit of the large chain reads nothing and deletes the right rule.
+            ruleset.chains["cali-big"]!.rules.remove(at: 100)
+            let plan = try nft.apply(ruleset, changed: ["cali-big"])
+            XCTAssertEqual(nft.lastStats.chainsRead, 0)
+            XCTAssertEqual(plan.deleteRules.count, 1)
+            XCTAssertEqual(plan.addRules.count, 0)
+            XCTAssertEqual(try fresh(spaces[0]).chains["cali-big"]?.rules.map(\.identity), ruleset.chains["cali-big"]!.rules.map(\.identity))
+        }
+    }
 }

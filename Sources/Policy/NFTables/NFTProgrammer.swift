@@ -113,8 +113,13 @@ public final class NFTProgrammer: @unchecked Sendable {
                 let left = current.apply(plan, handles: handles)
                 unread.formUnion(left)
                 unread.subtract(plan.deleteChains)
+                // Large chains left unread (a full program's shared dispatch chains) are read
+                // now, not by the next update that edits them: a dump of ~850 rules would cost
+                // that update 10-20 ms.
+                let large = left.filter { (desired.chains[$0]?.rules.count ?? 0) >= Self.readAheadRules }
+                if !large.isEmpty { stats.chainsRead += try readUnread(large, into: &current) }
                 stats.rulesEchoed = handles.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-                stats.chainsLeftUnread = left.count
+                stats.chainsLeftUnread = left.count - large.count
             }
             current.learn(desired, chains: seen.lazy.filter { !self.unread.contains($0) })  // not `subtracting`: O(unread)
             if !plan.isEmpty { lap(\.updateNs) }
@@ -124,6 +129,9 @@ public final class NFTProgrammer: @unchecked Sendable {
             return plan
         }
     }
+
+    /// Chains at least this long are read back right after a commit that did not echo them.
+    static let readAheadRules = 128
 
     /// Reads the rules of `chains` into `state`: one dump per chain when few, else one of the
     /// table. Returns how many chains it read.
