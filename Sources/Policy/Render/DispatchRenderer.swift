@@ -3,15 +3,10 @@ import Core
 extension RulesetRenderer {
     /// The shared evaluation chains `cali-to-wl` and `cali-from-wl` with the interface sets that
     /// guard each tier, policy and profile in them, the set of all workload interfaces and the
-    /// counting sets of the verdicts (`verdictSets`).
-    /// Depends on the endpoints' plans and on the policies' order (not on what they say).
-    static func dispatch(_ state: DataplaneState) -> (chains: [NFTChain], sets: [NFTSet]) {
-        let d = dispatchIndexed(state)
-        return (d.chains, d.sets)
-    }
-
-    /// `dispatch`, with the index of its slots that lets a later membership change be applied
-    /// as interface-set elements (nil when some tier or policy took more than one slot).
+    /// counting sets of the verdicts (`verdictSets`), and the index of its slots that lets a
+    /// later membership change be applied as interface-set elements (nil when some tier or
+    /// policy took more than one slot). Depends on the endpoints' plans and on the policies'
+    /// order (not on what they say).
     static func dispatchIndexed(_ state: DataplaneState)
         -> (chains: [NFTChain], sets: [NFTSet], index: DispatchIndex?) {
         let ifaces = state.endpoints.keys.sorted()
