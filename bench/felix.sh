@@ -6,10 +6,12 @@
 # only), structural (a rule added or removed), selector (a policy's selector changes so it
 # applies to an overlapping set of endpoints: interface-set elements, and a place opened or closed
 # when it reaches its first or leaves its last) and create (a new policy on 10 local endpoints,
-# deleted by the next update: its places open and close); a restarted programmer's reconcile; peak RSS.
+# deleted by the next update: its places open and close); then pods (a local pod arriving, leaving
+# with the next update: not a policy change, timed the same way); a restarted programmer's
+# reconcile; peak RSS.
 # FELIX_BENCH_BIN=<driver> reuses a driver built before; FELIX_BENCH_PROBE=1 on the driver times
 # single kinds of kernel change instead (element, rule, chain); FELIX_BENCH_TRACE=1 prints each
-# update's phases (value, structural, selector, create); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
+# update's phases (value, structural, selector, create, pod); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
 # FELIX_BENCH_FULL_ECHO=1 has the full program echoed too. FELIX_BENCH_KEEP_TEXT=<file> keeps the
 # ruleset text the driver wrote (the `nft -f` side), e.g. to time the kernel's validation on it.
 # Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
@@ -42,7 +44,7 @@ ip netns add "$NS"
 ours=$(/usr/bin/time -f "bench_peak_rss_kb=%M" "$WORK/felix-bench" "$NS" "$WORK/ruleset.nft" "$EPS" "$POLS" "$UPDATES" 2>&1)
 eval "$(echo "$ours" | tr ' ' '\n' | grep = | sed 's/^/our_/')"
 # FELIX_BENCH_TRACE=1: the driver's per-update lines, to stderr.
-if [ -n "${FELIX_BENCH_TRACE:-}" ]; then echo "$ours" | grep -E '^(value|structural|selector|create) ' >&2 || true; fi
+if [ -n "${FELIX_BENCH_TRACE:-}" ]; then echo "$ours" | grep -E '^(value|structural|selector|create|pod) ' >&2 || true; fi
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 ip netns exec "$NS" nft delete table inet calico
@@ -60,7 +62,8 @@ echo "ours: value-only update, a policy's port (calc + render + diff + commit) m
 echo "ours: structural update, a policy gains or loses a rule: median ${our_structural_median_ms} ms, p99 ${our_structural_p99_ms} ms over ${our_structural_timed} that reached the kernel (${our_structural_noops} of $UPDATES had nothing to commit; ${our_structural_rule_ops} rule operations)"
 echo "ours: selector update, a policy's selector moves to an overlapping set of local endpoints: median ${our_selector_median_ms} ms, p99 ${our_selector_p99_ms} ms over ${our_selector_timed} that reached the kernel (${our_selector_noops} of $UPDATES had nothing to commit; ${our_selector_rule_ops} rule operations); of which render ${our_selector_render_median_ms} ms, commit ${our_selector_commit_median_ms} ms (medians)"
 echo "ours: create update, a new policy on 10 local endpoints, then deleted again (alternating): median ${our_create_median_ms} ms, p99 ${our_create_p99_ms} ms over ${our_create_timed} (${our_create_rule_ops} rule operations); of which render ${our_create_render_median_ms} ms (median)"
-echo "ours: full renders of the dispatch chains during the updates: value ${our_value_full_dispatch}, structural ${our_structural_full_dispatch}, selector ${our_selector_full_dispatch}, create ${our_create_full_dispatch} (0 = set elements and places in place only)"
+echo "ours: pod update, a local pod arrives, then leaves again (alternating): median ${our_pod_median_ms} ms, p99 ${our_pod_p99_ms} ms over ${our_pod_timed} (${our_pod_rule_ops} rule operations); of which render ${our_pod_render_median_ms} ms, commit ${our_pod_commit_median_ms} ms (medians)"
+echo "ours: full renders of the dispatch chains during the updates: value ${our_value_full_dispatch}, structural ${our_structural_full_dispatch}, selector ${our_selector_full_dispatch}, create ${our_create_full_dispatch}, pod ${our_pod_full_dispatch} (0 = set elements and places in place only)"
 echo "ours: structural update by phase (medians): calc ${our_structural_calc_median_ms} ms, render ${our_structural_render_median_ms} ms, read back ${our_structural_read_median_ms} ms, diff ${our_structural_diff_median_ms} ms, encode ${our_structural_encode_median_ms} ms, commit (send + kernel + answers) ${our_structural_commit_median_ms} ms, state update ${our_structural_update_median_ms} ms; chains read back ${our_structural_chains_read}, added rules echoed ${our_structural_rules_echoed}"
 echo "ours: full program by phase: diff ${our_full_diff_ms} ms, encode ${our_full_encode_ms} ms, commit ${our_full_commit_ms} ms (rules echoed ${our_full_rules_echoed})"
 echo "ours: restarted programmer reconcile ${our_restart_reconcile_ms} ms, ${our_restart_plan_messages} messages (0 = nothing flushed or changed)"

@@ -277,6 +277,25 @@ struct FelixBench {
             }
         }
         countFull("create")
+        // Pod updates: a pod of the next index arrives (its interface, its labels' memberships,
+        // its addresses in selector sets), then leaves again with the next update.
+        var podSamples: [UInt64] = [], podRenderSamples: [UInt64] = [], podCommitSamples: [UInt64] = [], podRuleOps: [Int] = []
+        for u in 0..<nUpdates {
+            let pod = endpoint(nEndpoints + u / 2)
+            let (start, r0, p0, end, plan, changedNames) = try timedUpdate(u % 2 == 0 ? .endpointUpdated(pod) : .endpointRemoved(key: pod.key))
+            podSamples.append(end - start)
+            podRenderSamples.append(p0 - r0)
+            podCommitSamples.append(programmer.lastStats.commitNs)
+            podRuleOps.append(plan.addRules.count + plan.deleteRules.count)
+            if env("FELIX_BENCH_TRACE") != nil {
+                print(format("pod %.2f ms (calc %.2f render %.2f ", ms(end - start), ms(r0 - start), ms(p0 - r0))
+                      + programmerPhases() + "): \(plan.summary) changed=\(changedNames?.count ?? -1)")
+            }
+        }
+        countFull("pod")
+        podSamples.sort()
+        podRenderSamples.sort()
+        podCommitSamples.sort()
         createSamples.sort()
         createRenderSamples.sort()
         selectorSamples.sort()
@@ -321,7 +340,10 @@ struct FelixBench {
               format("create_median_ms=%.2f create_p99_ms=%.2f create_render_median_ms=%.2f",
                      pct(createSamples, 0.5), pct(createSamples, 0.99), pct(createRenderSamples, 0.5)),
               "create_timed=\(createSamples.count)", "create_rule_ops=\(createRuleOps.reduce(0, +))",
-              ["value", "structural", "selector", "create"].map { "\($0)_full_dispatch=\(fullDispatch[$0] ?? 0)" }.joined(separator: " "),
+              format("pod_median_ms=%.2f pod_p99_ms=%.2f pod_render_median_ms=%.2f pod_commit_median_ms=%.2f",
+                     pct(podSamples, 0.5), pct(podSamples, 0.99), pct(podRenderSamples, 0.5), pct(podCommitSamples, 0.5)),
+              "pod_timed=\(podSamples.count)", "pod_rule_ops=\(podRuleOps.reduce(0, +))",
+              ["value", "structural", "selector", "create", "pod"].map { "\($0)_full_dispatch=\(fullDispatch[$0] ?? 0)" }.joined(separator: " "),
               "value_update_rule_ops=\(valueMessages.reduce(0, +))", "structural_rule_ops=\(structuralRuleOps.reduce(0, +))",
               "update_timed=\(samples.count)", "update_noops=\(valueNoops)", "structural_timed=\(structural.count)", "structural_noops=\(structuralNoops)",
               format("update_render_median_ms=%.2f update_calc_median_ms=%.2f", pct(renderSamples, 0.5), pct(calcSamples, 0.5)),
