@@ -124,6 +124,27 @@ final class FelixDataplaneTests: XCTestCase {
                                                  "ping", "-c", "1", "-W", "1", cluster.pods[to]!.ip])) != nil
     }
 
+    /// A pod whose veth exists before felix knows the pod (the CNI plugin's host route and
+    /// proxy ARP in place) sends and receives nothing until its Pod arrives; then it is policed
+    /// like any other (its namespace's profile allows).
+    func testUnknownWorkloadInterfaceIsDroppedUntilItsPodIsKnown() async throws {
+        let d = Ref(namespace: "fa", name: "d")
+        try await cluster.addPod(namespace: "fa", name: "d", ip: "10.78.0.4", labels: ["pod": "d"], register: false)
+        let iface = WorkloadEndpoint.hostInterfaceName(namespace: "fa", pod: "d")
+        try ipNode(["route", "add", "10.78.0.4/32", "dev", iface, "scope", "link"])
+        _ = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node), "sysctl", "-w", "net.ipv4.conf.\(iface).proxy_arp=1"])
+        cluster.startFelix()
+        try await cluster.waitFelixReady()
+        XCTAssertTrue(try cluster.canReach(b, a), "known pods")
+        XCTAssertFalse(try cluster.canReach(d, a), "from an interface felix does not know")
+        XCTAssertFalse(try cluster.canReach(a, d), "to an interface felix does not know")
+        try await cluster.change {
+            try await cluster.registerPod(namespace: "fa", name: "d", ip: "10.78.0.4", labels: ["pod": "d"])
+        }
+        XCTAssertTrue(try cluster.canReach(d, a), "known now: the profile allows")
+        XCTAssertTrue(try cluster.canReach(a, d))
+    }
+
     func testCalicoPassToProfilesAndICMPDeny() async throws {
         cluster.startFelix()
         try await cluster.waitFelixReady()

@@ -65,7 +65,9 @@ final class FelixTestCluster: @unchecked Sendable {
     // MARK: pods
 
     /// Makes the pod: its namespace, the veth into the node, addresses, the API object, servers.
-    func addPod(namespace: String, name: String, ip: String, labels: [String: String]) async throws {
+    /// A pod's netns, veth and servers; with `register` false no Pod object is made, so felix
+    /// does not know its interface (as when the CNI plugin has made it and felix not yet).
+    func addPod(namespace: String, name: String, ip: String, labels: [String: String], register: Bool = true) async throws {
         let ref = PodRef(namespace: namespace, name: name)
         let netnsName = "\(tag)\(namespace)\(name)"
         try? NetNamespace.delete(name: netnsName)
@@ -80,12 +82,7 @@ final class FelixTestCluster: @unchecked Sendable {
         try KernelFixture.ip(netns, ["route", "add", "169.254.1.1", "dev", "eth0", "scope", "link"])
         try KernelFixture.ip(netns, ["route", "add", "default", "via", "169.254.1.1", "dev", "eth0"])
         pods[ref] = (netns, ip)
-
-        let ports = [80, 81].flatMap { port in ["TCP", "UDP"].map { ContainerPort(name: "serve-\(port)-\($0.lowercased())", containerPort: port, protocol: $0) } }
-        let pod = Pod(metadata: ObjectMeta(name: name, namespace: namespace, labels: labels),
-                      spec: PodSpec(nodeName: nodeName, containers: [Container(name: "c", ports: ports)]),
-                      status: PodStatus(phase: "Running", podIP: ip))
-        _ = try await api.create(pod)
+        if register { try await registerPod(namespace: namespace, name: name, ip: ip, labels: labels) }
 
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
@@ -94,6 +91,15 @@ final class FelixTestCluster: @unchecked Sendable {
         p.standardError = FileHandle.nullDevice
         try p.run()
         serverProcesses.append(p)
+    }
+
+    /// The Pod object of a pod whose network `addPod` made.
+    func registerPod(namespace: String, name: String, ip: String, labels: [String: String]) async throws {
+        let ports = [80, 81].flatMap { port in ["TCP", "UDP"].map { ContainerPort(name: "serve-\(port)-\($0.lowercased())", containerPort: port, protocol: $0) } }
+        let pod = Pod(metadata: ObjectMeta(name: name, namespace: namespace, labels: labels),
+                      spec: PodSpec(nodeName: nodeName, containers: [Container(name: "c", ports: ports)]),
+                      status: PodStatus(phase: "Running", podIP: ip))
+        _ = try await api.create(pod)
     }
 
     func ensureNamespace(_ name: String, labels: [String: String] = [:]) async throws {

@@ -32,8 +32,13 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.family, .inet)
         XCTAssertEqual(ruleset.sets["cali-wl-ifaces"]?.elements, [.ifname(iface)])
         let notAccepted = NFTMatch.mark(value: 0x10000, mask: 0x10000, negated: true)
+        let unknownIn = NFTRule([.iifname("cali*"), .iifnameInSet("cali-wl-ifaces", negated: true)], statements: [.counter], verdict: .drop,
+                                comment: "unknown workload interface")
+        let unknownOut = NFTRule([.oifname("cali*"), .oifnameInSet("cali-wl-ifaces", negated: true)], statements: [.counter], verdict: .drop,
+                                 comment: "unknown workload interface")
         XCTAssertEqual(ruleset.chains["filter-forward"]?.rules, [
             NFTRule(statements: [.andMark(~UInt32(0x30000))]),
+            unknownIn, unknownOut,
             NFTRule([.iifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-from-wl")),
             NFTRule([acceptMark, .iifnameInSet("cali-fw-allowed")], comment: "allowed: counted, on to the destination"),
             NFTRule([notAccepted, .iifnameInSet("cali-fw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
@@ -44,6 +49,7 @@ final class RenderTests: XCTestCase {
         // Endpoint to host is Drop by default: only what conntrack knows gets through, nothing
         // is evaluated and nothing is dispatched to from the input hook.
         XCTAssertEqual(ruleset.chains["filter-input"]?.rules, [
+            unknownIn,
             NFTRule([.iifnameInSet("cali-wl-ifaces"), .ctState([.established, .related])], verdict: .accept),
             NFTRule([.iifnameInSet("cali-wl-ifaces")], statements: [.counter], verdict: .drop, comment: "endpoint to host: drop"),
         ])

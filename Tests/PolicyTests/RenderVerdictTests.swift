@@ -113,6 +113,40 @@ final class RenderVerdictTests: XCTestCase {
         XCTAssertEqual(verdict([ingressB], from: "a", "10.0.0.2", to: "b", "10.0.0.2"), .drop, "a spoofing b")
     }
 
+    /// A workload interface felix does not know yet (a pod's veth made before felix has the
+    /// pod) is dropped both ways and to the host, whatever the action; other interfaces pass.
+    func testUnknownWorkloadInterfaceIsDropped() {
+        let a = endpoint("a", addresses: ["10.0.0.1"], labels: ["pod": "a"])
+        for action in ["Drop", "Accept"] {
+            let inputs = CalcInputs(nodeName: "n1", endpoints: [a.key: a], profiles: ["kns.x": F.namespace("x")],
+                                    config: CalcConfig(endpointToHostAction: action))
+            let state = DataplaneState.compute(from: inputs)
+            let ruleset = RulesetRenderer.render(state)
+            func verdict(_ from: String, _ to: String, hook: NFTHook = .forward, ct: NFTCtState = .new) -> RulesetPacketWalk.Verdict {
+                var p = NFTPacket(inputInterface: from, outputInterface: to, source: IPNet(parsing: "10.0.0.9")!,
+                                  destination: IPNet(parsing: "10.0.0.1")!, l4proto: 6, sourcePort: 40000, destinationPort: 80)
+                p.ctState = ct
+                return RulesetPacketWalk.verdict(ruleset, hook: hook, packet: p)
+            }
+            XCTAssertEqual(verdict("calinew0000001", "eth0"), .drop, "from an unknown workload interface")
+            XCTAssertEqual(verdict("calinew0000001", "eth0", ct: .established), .drop, "even a flow conntrack knows")
+            XCTAssertEqual(verdict("eth0", "calinew0000001"), .drop, "to an unknown workload interface")
+            XCTAssertEqual(verdict("calinew0000001", "", hook: .input), .drop, "\(action): to the host")
+            XCTAssertEqual(verdict("eth0", "eth1"), .accept, "not a workload interface")
+            XCTAssertEqual(verdict("eth0", iface("a")), .accept, "a known one: its profile allows")
+        }
+        // Another prefix (felix's InterfacePrefix) is the one matched.
+        var inputs = CalcInputs(nodeName: "n1", endpoints: [a.key: a], profiles: ["kns.x": F.namespace("x")])
+        inputs.config = CalcConfig(interfacePrefix: "tap")
+        let tap = RulesetRenderer.render(DataplaneState.compute(from: inputs))
+        let p = NFTPacket(inputInterface: "tap0", outputInterface: "eth0", source: IPNet(parsing: "10.0.0.9")!,
+                          destination: IPNet(parsing: "192.0.2.1")!, l4proto: 6, sourcePort: 40000, destinationPort: 80)
+        XCTAssertEqual(RulesetPacketWalk.verdict(tap, hook: .forward, packet: p), .drop)
+        inputs.config = CalcConfig(interfacePrefix: "")
+        XCTAssertEqual(RulesetPacketWalk.verdict(RulesetRenderer.render(DataplaneState.compute(from: inputs)), hook: .forward, packet: p), .accept,
+                       "no prefix: no rule that would match every interface")
+    }
+
     /// The kernel walks every rule reachable from a base chain at each validating commit: a
     /// policy chain must stay on few paths however many endpoints it applies to, and no rule or
     /// chain may exist per endpoint.

@@ -4,9 +4,13 @@ import Core
 public struct CalcConfig: Sendable, Hashable {
     /// What happens to traffic from a workload to its own host: `Drop`, `Accept` or `Return`.
     public var endpointToHostAction: String
+    /// The prefix of workload interfaces (felix's InterfacePrefix): traffic through one that is
+    /// no known endpoint's is dropped.
+    public var interfacePrefix: String
 
-    public init(endpointToHostAction: String = "Drop") {
+    public init(endpointToHostAction: String = "Drop", interfacePrefix: String = "cali") {
         self.endpointToHostAction = endpointToHostAction
+        self.interfacePrefix = interfacePrefix
     }
 }
 

@@ -134,8 +134,8 @@ public enum RulesetPacketWalk {
 
     private static func matches(_ m: NFTMatch, _ ruleset: NFTRuleset, _ routes: NFTRoutes, _ p: NFTPacket) -> Bool {
         switch m {
-        case .iifname(let n, let neg): return (p.inputInterface == n) != neg
-        case .oifname(let n, let neg): return (p.outputInterface == n) != neg
+        case .iifname(let n, let neg): return Self.ifname(p.inputInterface, matches: n) != neg
+        case .oifname(let n, let neg): return Self.ifname(p.outputInterface, matches: n) != neg
         case .iifnameInSet(let s, let neg): return (ruleset.sets[s]?.elements.contains(.ifname(p.inputInterface)) ?? false) != neg
         case .oifnameInSet(let s, let neg): return (ruleset.sets[s]?.elements.contains(.ifname(p.outputInterface)) ?? false) != neg
         case .addr(let dir, let net, let neg):
@@ -173,5 +173,10 @@ public enum RulesetPacketWalk {
         case .mark(let value, let mask, let neg): return ((p.mark & mask) == value) != neg
         case .sourceRouteMissing(let neg): return (routes.outputInterface(to: p.source) != p.inputInterface) != neg
         }
+    }
+
+    /// An interface name against a rule's: exact, or nft's wildcard (a trailing `*` matches any rest).
+    static func ifname(_ name: String, matches pattern: String) -> Bool {
+        pattern.hasSuffix("*") ? name.hasPrefix(pattern.dropLast()) : name == pattern
     }
 }

@@ -21,7 +21,7 @@ public struct FelixEngine: Sendable {
         let (config, issues) = FelixConfigLayering.resolve(environment: environment)
         self.config = config
         configIssues = issues
-        calculator = PolicyCalculator(nodeName: nodeName, config: CalcConfig(endpointToHostAction: config.defaultEndpointToHostAction))
+        calculator = PolicyCalculator(nodeName: nodeName, config: CalcConfig(endpointToHostAction: config.defaultEndpointToHostAction, interfacePrefix: config.interfacePrefix))
     }
 
     public var state: DataplaneState { calculator.state }
@@ -124,7 +124,7 @@ public struct FelixEngine: Sendable {
         configIssues = issues
         guard next != config else { return false }
         config = next
-        let calc = CalcConfig(endpointToHostAction: next.defaultEndpointToHostAction)
+        let calc = CalcConfig(endpointToHostAction: next.defaultEndpointToHostAction, interfacePrefix: next.interfacePrefix)
         if calc != calculator.state.config { calculator.apply(.configUpdated(calc)) }
         return true
     }

@@ -115,7 +115,8 @@ struct NFTRuleEncoder {
         switch m {
         case .iifname(let n, let neg), .oifname(let n, let neg):
             metaLoad(isInput(m) ? NFT_META_IIFNAME.rawValue : NFT_META_OIFNAME.rawValue)
-            cmpEq(NFTElementCodec.ifnameKey(n), negated: neg)
+            // nft's wildcard "cali*": compare the prefix's bytes only (no terminating NUL).
+            cmpEq(n.hasSuffix("*") ? Array(n.dropLast().utf8) : NFTElementCodec.ifnameKey(n), negated: neg)
         case .iifnameInSet(let s, let neg), .oifnameInSet(let s, let neg):
             metaLoad(isInput(m) ? NFT_META_IIFNAME.rawValue : NFT_META_OIFNAME.rawValue)
             lookup(set: s, id: nil, negated: neg)

@@ -66,6 +66,7 @@ public enum RulesetRenderer {
             reversePathChain(),
             NFTChain(name: RenderNames.forwardChain, base: NFTBaseChain(hook: .forward), rules: [
                 NFTRule(statements: [.andMark(~RenderMarks.all)]),
+            ] + unknownInterface(config, input: true) + unknownInterface(config, input: false) + [
                 NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
             ] + verdictRules(ingress: false) + [
                 NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
@@ -83,17 +84,28 @@ public enum RulesetRenderer {
         let wl = RenderNames.workloadInterfaces
         let action = endpointToHost(config)
         guard action != .drop else {
-            return [
+            return unknownInterface(config, input: true) + [
                 NFTRule([.iifnameInSet(wl), .ctState([.established, .related])], verdict: .accept),
                 NFTRule([.iifnameInSet(wl)], statements: [.counter], verdict: .drop, comment: "endpoint to host: drop"),
             ]
         }
-        return [
+        return unknownInterface(config, input: true) + [
             NFTRule(statements: [.andMark(~RenderMarks.all)]),
             NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
         ] + verdictRules(ingress: false) + [
             NFTRule([.iifnameInSet(wl)], verdict: action),
         ]
+    }
+
+    /// A workload interface (by felix's prefix) that is no known endpoint's, e.g. a pod's veth
+    /// the CNI plugin made before felix has the pod: nothing is evaluated for it, so its traffic
+    /// is dropped until it is known (Calico's "unknown interface"), never let through unpoliced.
+    /// None without a prefix (a bare `*` would match every interface).
+    static func unknownInterface(_ config: CalcConfig, input: Bool) -> [NFTRule] {
+        guard !config.interfacePrefix.isEmpty else { return [] }
+        let prefix = config.interfacePrefix + "*", wl = RenderNames.workloadInterfaces
+        return [NFTRule(input ? [.iifname(prefix), .iifnameInSet(wl, negated: true)] : [.oifname(prefix), .oifnameInSet(wl, negated: true)],
+                        statements: [.counter], verdict: .drop, comment: "unknown workload interface")]
     }
 
     private static func endpointToHost(_ config: CalcConfig) -> NFTVerdict {
