@@ -20,12 +20,7 @@ final class AgentAPIForwardNowTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent)
     }
 
-    final class Seen: @unchecked Sendable {
-        private let lock = NSLock()
-        private var items: [String] = []
-        func add(_ s: String) { lock.withLock { items.append(s) } }
-        var all: [String] { lock.withLock { items } }
-    }
+    typealias Seen = AgentAPIProxySocketTests.LockedTargets
 
     func testForwardNowAnswersFromAnotherThreadAndTheTaskPathIsUnused() async throws {
         let seen = Seen(), taskPath = Seen()
