@@ -41,10 +41,6 @@ enum KernelProbe {
         out.append(try time("two_rules_verdict_shared_chain", policyChain) { rs, i in
             rs.chains[policyChain]!.rules += [NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"),
                                               NFTRule([.l4proto(17)], verdict: .drop, comment: "probe \(i)")] })
-        if let leaf = base.chains.keys.filter({ $0.hasPrefix("cali-tw-") }).sorted().first {
-            out.append(try time("rule_verdict_leaf_chain", leaf) { rs, i in
-                rs.chains[leaf]!.rules.insert(NFTRule([.l4proto(6)], verdict: .drop, comment: "probe \(i)"), at: 0) })
-        }
         // A new named set alone, and with a rule that looks it up (what a rule gaining a value set costs).
         let probeSet = "fx-probe-set"
         out.append(try time("new_set_alone", probeSet) { rs, i in
