@@ -55,6 +55,24 @@ static inline CURLMcode cs_curl_multi_setopt_long(void *fn, CURLM *m, CURLMoptio
 #define CS_CLONE_NEWNET 0x40000000
 static inline int cs_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
 static inline int cs_unshare(int flags) { return (int)syscall(SYS_unshare, flags); }
+
+// Sends one netlink request from a forked child that then exits; returns the child's pid (or -1).
+// The kernel runs a request in its sender's context, and deleting a link holds the sender in
+// rcu_barrier (netdev_run_todo, ~15 ms at HZ=250) after the link is already unregistered, so the
+// parent reads the outcome (the RTM_DELLINK broadcast, or the ack) from the shared socket instead.
+// After fork in a threaded process the child may only make async-signal-safe calls, so it makes
+// raw system calls alone; it closes every other descriptor first, so it holds no pipe of the
+// caller's runtime (which waits for EOF) and no lock file open.
+static inline int cs_fork_send(int fd, const void *msg, size_t len) {
+    pid_t pid = fork();
+    if (pid != 0) return (int)pid;
+    if (dup2(fd, 0) < 0) _exit(1);
+    if (syscall(SYS_close_range, 1U, ~0U, 0) != 0) {
+        for (int i = 1; i < 4096; i++) close(i);
+    }
+    (void)send(0, msg, len, 0);
+    _exit(0);
+}
 #endif
 
 // Socket types as plain ints: with <sys/socket.h> imported through this module, a whole-module

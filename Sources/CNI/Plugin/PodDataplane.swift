@@ -74,12 +74,15 @@ struct PodDataplane {
     /// DEL's kernel part, idempotent: the pod interface when the namespace is still there (the
     /// host end goes with it), then the host veth if it is still there and was made for this
     /// container (or carries no record); a veth of a newer sandbox of the same pod is kept.
+    /// Each returns once the kernel has unregistered the pair (both ends, their addresses,
+    /// routes and neighbours); the kernel's RCU teardown after that is sat out by a child
+    /// process (`DetachedLinkDelete`), not by DEL.
     func remove(hostVeth: String, podInterface: String, netns: String?, containerID: String) throws {
         if let netns {
             do {
-                let pod = try Netlink(in: NetNamespace(path: netns))
-                if try pod.link(named: podInterface) != nil {
-                    do { try pod.deleteLink(podInterface) } catch let e where e.isNotFound {}
+                let ns = NetNamespace(path: netns)
+                if let link = try Netlink(in: ns).link(named: podInterface) {
+                    try DetachedLinkDelete.delete(index: link.index, name: podInterface, in: ns)
                 }
             } catch let e as KernelError where e.isNotFound {
                 // The namespace is gone, and with it the pod end.
@@ -89,9 +92,9 @@ struct PodDataplane {
     }
 
     func removeHostVeth(_ name: String, containerID: String?) throws {
-        guard try host.link(named: name) != nil else { return }
+        guard let link = try host.link(named: name) else { return }
         if let containerID, let owner = HostVethAlias.read(name), !owner.isEmpty, owner != containerID { return }
-        do { try host.deleteLink(name) } catch let e where e.isNotFound {}
+        try DetachedLinkDelete.delete(index: link.index, name: name)
     }
 }
 
