@@ -1,37 +1,45 @@
 import Core
 
-/// The dispatch chains' places, kept so that endpoints gaining or losing policies can be
-/// rendered as interface-set elements and, when a tier or policy comes into force or goes out of
-/// it, as the two rules of its place, instead of a rebuild of both chains and every `ep-*` set.
+/// The dispatch chains' places, kept so that endpoints arriving, leaving or gaining and losing
+/// policies can be rendered as interface-set elements and, when a tier, policy or profile comes
+/// into force or goes out of it, as the two rules of its place, instead of a rebuild of both
+/// chains and every `ep-*` set.
 ///
-/// Recorded only when every tier and every policy took one slot, in Calico's order. Then every
-/// endpoint's list is in that order (a list is a subsequence of its slots), and a merge of lists
-/// that are all in one order gives the distinct keys in that order, one slot each, whoever the
-/// members are. So as long as the policies' order is unchanged and a change keeps each
-/// endpoint's profiles and its lists in order, a full render would give the chains as they are,
-/// with the places of the tiers and policies that gained their first endpoint inserted at their
-/// rank and those of the ones that lost their last removed, and the changed endpoints'
-/// interfaces moved between `ep-*` and tier sets.
+/// Recorded only when every tier, policy and profile took one slot, in their order (Calico's for
+/// tiers and policies, by chain name for profiles). Then every endpoint's list is in that order
+/// (a list is a subsequence of its slots), and a merge of lists that are all in one order gives
+/// the distinct keys in that order, one slot each, whoever the members are. So as long as the
+/// policies' order is unchanged and a change keeps each endpoint's lists in order, a full render
+/// would give the chains as they are, with the places of the tiers, policies and profiles that
+/// gained their first endpoint inserted at their rank and those of the ones that lost their last
+/// removed, and the changed endpoints' interfaces moved between `ep-*`, tier and the interface
+/// and counting sets. A pod arriving or leaving is then set elements, plus a place only when it
+/// is the first or last of its namespace, service account or policy.
 struct DispatchIndex: Sendable, Equatable {
     /// Per direction, per tier: how many endpoints go through each policy's slot.
     private var ingress: [String: [PolicyKey: Int]] = [:]
     private var egress: [String: [PolicyKey: Int]] = [:]
-    /// Per direction: how many endpoints go through each tier.
+    /// Per direction: how many endpoints go through each tier, and each profile chain.
     private var tiers: [Bool: [String: Int]] = [:]
+    private var profiles: [Bool: [String: Int]] = [:]
     /// Per direction: the chain's places in order, two rules each from rule `firstRule` on.
     private var layout: [Bool: [Place]] = [:]
     private var firstRule: [Bool: Int] = [:]
 
-    /// One place of a dispatch chain's tiers: a policy's slot (its jump, then the return when it
-    /// allowed) or a tier's end (the return of its denied endpoints, then the pass mark cleared).
+    /// One place of a dispatch chain: a policy's slot (its jump, then the return when it
+    /// allowed), a tier's end (the return of its denied endpoints, then the pass mark cleared),
+    /// or, after every tier, a profile's slot (its jump, then the return when it allowed).
     enum Place: Hashable, Sendable {
         case policy(tier: String, key: PolicyKey)
         case tierEnd(String)
+        case profile(chain: String)
 
-        var tier: String {
+        /// The tier a place belongs to; nil for a profile's.
+        var tier: String? {
             switch self {
             case .policy(let tier, _): return tier
             case .tierEnd(let tier): return tier
+            case .profile: return nil
             }
         }
 
@@ -40,6 +48,7 @@ struct DispatchIndex: Sendable, Equatable {
             switch self {
             case .policy(_, let key): return RenderNames.membersSet(chain: RenderNames.policyChain(key, ingress: ingress), occurrence: 0)
             case .tierEnd(let tier): return RenderNames.tierSet(tier, ingress: ingress, occurrence: 0)
+            case .profile(let chain): return RenderNames.membersSet(chain: chain, occurrence: 0)
             }
         }
     }
@@ -93,19 +102,49 @@ struct DispatchIndex: Sendable, Equatable {
         return true
     }
 
-    /// The edits and set moves that render `moved` (plans before and after, of endpoints that
-    /// stayed), and the index updated; nil when the change does not fit (then render the
-    /// dispatch in full). `policies` are the current ones, whose order must be the one the
-    /// index was recorded in.
+    /// Records the profile slots of one direction (after its tiers); false when they do not fit
+    /// the index (a profile in two slots, or slots out of name order).
+    mutating func record(profiles slots: [SequenceMerge.Slot<String>], ingress: Bool) -> Bool {
+        guard slots.allSatisfy({ $0.occurrence == 0 }), zip(slots, slots.dropFirst()).allSatisfy({ $0.key < $1.key }) else { return false }
+        profiles[ingress] = Dictionary(uniqueKeysWithValues: slots.map { ($0.key, $0.members.count) })
+        layout[ingress, default: []].append(contentsOf: slots.map { .profile(chain: $0.key) })
+        return true
+    }
+
+    /// The edits and set moves that render `moved` (plans before and after; nil before: the
+    /// endpoint arrived, nil after: it left), and the index updated; nil when the change does
+    /// not fit (then render the dispatch in full). `policies` are the current ones, whose order
+    /// must be the one the index was recorded in.
     mutating func update(_ moved: [(before: EndpointPlan?, after: EndpointPlan?)], policies: [PolicyKey: Policy]) -> Update? {
         var moves: [Move] = []
         var delta: [Bool: [String: [PolicyKey: Int]]] = [:]
         var tierDelta: [Bool: [String: Int]] = [:]
+        var profileDelta: [Bool: [String: Int]] = [:]
         for (before, after) in moved {
-            guard let before, let after, before.profiles == after.profiles else { return nil }
-            let iface = after.interfaceName
+            guard let plan = after ?? before else { continue }
+            let iface = plan.interfaceName
+            if (before == nil) != (after == nil) {
+                // Every endpoint is in the interface set and the four counting sets.
+                let sets = [RenderNames.workloadInterfaces] + [true, false].flatMap { ingress in
+                    [true, false].map { RenderNames.verdictSet(ingress: ingress, allowed: $0) }
+                }
+                moves += sets.map { Move(set: $0, interface: iface, add: after != nil) }
+            }
             for direction in [true, false] {
-                let old = direction ? before.ingress : before.egress, new = direction ? after.ingress : after.egress
+                let oldProfiles = (before?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
+                let newProfiles = (after?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
+                if oldProfiles != newProfiles {
+                    for (a, b) in zip(newProfiles, newProfiles.dropFirst()) where !(a < b) { return nil }
+                    let was = Set(oldProfiles), now = Set(newProfiles)
+                    for (chains, add) in [(was.subtracting(now), false), (now.subtracting(was), true)] {
+                        for chain in chains {
+                            profileDelta[direction, default: [:]][chain, default: 0] += add ? 1 : -1
+                            moves.append(Move(set: Place.profile(chain: chain).set(ingress: direction), interface: iface, add: add))
+                        }
+                    }
+                }
+                let old = before.map { direction ? $0.ingress : $0.egress } ?? []
+                let new = after.map { direction ? $0.ingress : $0.egress } ?? []
                 for (a, b) in zip(new, new.dropFirst()) where !RulesetRenderer.tierBefore(a.name, b.name) { return nil }
                 let oldTiers = Dictionary(uniqueKeysWithValues: old.map { ($0.name, $0.policies) })
                 let newTiers = Dictionary(uniqueKeysWithValues: new.map { ($0.name, $0.policies) })
@@ -139,6 +178,15 @@ struct DispatchIndex: Sendable, Equatable {
                 if was == nil { opened[direction, default: []].append(.tierEnd(tier)) }
                 if count == 0 { closed[direction, default: []].append(.tierEnd(tier)) }
                 updated.tiers[direction, default: [:]][tier] = count == 0 ? nil : count
+            }
+        }
+        for (direction, changes) in profileDelta {
+            for (chain, change) in changes {
+                let was = updated.profiles[direction]?[chain], count = (was ?? 0) + change
+                guard count >= 0, was != nil || count > 0 else { return nil }
+                if was == nil { opened[direction, default: []].append(.profile(chain: chain)) }
+                if count == 0 { closed[direction, default: []].append(.profile(chain: chain)) }
+                updated.profiles[direction, default: [:]][chain] = count == 0 ? nil : count
             }
         }
         for (direction, tiers) in delta {
@@ -183,18 +231,25 @@ struct DispatchIndex: Sendable, Equatable {
     }
 
     /// Where `place` goes among `places` (in chain order: tiers by `tierBefore`, within a tier
-    /// the policies in Calico's order, then its end): the first place that comes after it.
-    /// Nil when a policy to compare with is unknown.
+    /// the policies in Calico's order, then its end; after the tiers the profiles by chain name):
+    /// the first place that comes after it. Nil when a policy to compare with is unknown.
     private static func insertion(of place: Place, in places: [Place], policies: [PolicyKey: Policy]) -> Int? {
         var unknown = false
         func follows(_ other: Place) -> Bool {
-            guard other.tier == place.tier else { return RulesetRenderer.tierBefore(place.tier, other.tier) }
             switch (place, other) {
-            case (.tierEnd, _): return false
-            case (.policy, .tierEnd): return true
+            case (.profile(let a), .profile(let b)): return a < b
+            case (.profile, _): return false
+            case (_, .profile): return true
+            default: break
+            }
+            guard let tier = place.tier, let otherTier = other.tier else { return false }
+            guard otherTier == tier else { return RulesetRenderer.tierBefore(tier, otherTier) }
+            switch (place, other) {
             case (.policy(_, let key), .policy(_, let otherKey)):
                 guard let p = policies[key], let q = policies[otherKey] else { unknown = true; return false }
                 return Policy.appliesBefore(p, q)
+            case (.policy, .tierEnd): return true
+            default: return false
             }
         }
         var low = 0, high = places.count

@@ -66,24 +66,32 @@ extension RulesetRenderer {
             rules += tierEndRules(tier.key, guardedBy: set, ingress: ingress)
         }
         let profileLists = plans.map { plan in (plan.interfaceName, plan.profiles.map { RenderNames.profileChain($0, ingress: ingress) }) }
-        for slot in SequenceMerge.merge(profileLists) {
+        let profileSlots = SequenceMerge.merge(profileLists)
+        if index?.record(profiles: profileSlots, ingress: ingress) == false { index = nil }
+        for slot in profileSlots {
             let set = RenderNames.membersSet(chain: slot.key, occurrence: slot.occurrence)
             sets.append(members(set, slot))
-            rules.append(NFTRule([guarded(set, ingress: ingress)], verdict: .jump(slot.key)))
-            rules.append(accepted(set))
+            rules += profileSlotRules(slot.key, guardedBy: set, ingress: ingress)
         }
         // Falling off the end returns with the accept mark clear: denied.
         return NFTChain(name: RenderNames.dispatchChain(ingress: ingress), rules: rules)
     }
 
-    /// The two rules of a place of the tiers (`DispatchIndex.Place`), as `dispatchChain` lays them.
+    /// The two rules of a place (`DispatchIndex.Place`), as `dispatchChain` lays them.
     static func placeRules(_ place: DispatchIndex.Place, ingress: Bool) -> [NFTRule] {
         switch place {
         case .policy(_, let key):
             return policySlotRules(RenderNames.policyChain(key, ingress: ingress), guardedBy: place.set(ingress: ingress), ingress: ingress)
         case .tierEnd(let tier):
             return tierEndRules(tier, guardedBy: place.set(ingress: ingress), ingress: ingress)
+        case .profile(let chain):
+            return profileSlotRules(chain, guardedBy: place.set(ingress: ingress), ingress: ingress)
         }
+    }
+
+    /// A profile's slot: jump to its chain (no pass mark to heed: tiers are over), return when it allowed.
+    private static func profileSlotRules(_ chain: String, guardedBy set: String, ingress: Bool) -> [NFTRule] {
+        [NFTRule([guarded(set, ingress: ingress)], verdict: .jump(chain)), accepted(set)]
     }
 
     /// A policy's slot: jump to its chain when no earlier policy passed, return when it allowed.
