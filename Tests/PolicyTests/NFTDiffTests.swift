@@ -155,4 +155,31 @@ final class NFTDiffTests: XCTestCase {
         XCTAssertEqual(NFTDiff.longestIncreasing([]), [])
         XCTAssertEqual(NFTDiff.longestIncreasing([nil, nil]), [])
     }
+
+    /// A set of interface names is diffed name by name against the kernel's keys: the same plan
+    /// as the full comparison, nothing for what the kernel already has or lacks, and what it
+    /// holds beyond the desired names deleted.
+    func testInterfaceSetDeltaEqualsTheFullComparison() {
+        func ifaces(_ range: Range<Int>) -> NFTSet {
+            NFTSet(name: "wl", type: .ifname, elements: Set(range.map { NFTSetElement.ifname("cali\($0)") }))
+        }
+        let before = NFTRuleset(chains: [], sets: [ifaces(0..<100)])
+        let after = NFTRuleset(chains: [], sets: [ifaces(1..<101)])
+        let state = NFTProgrammedState.assuming(before)
+        let fast = NFTDiff.plan(from: state, to: after, previous: before, changed: ["wl"])
+        XCTAssertEqual(fast, NFTDiff.plan(from: state, to: after))
+        XCTAssertEqual(fast.deleteSetElements["wl"], [NFTKeyElement(key: NFTElementCodec.ifnameKey("cali0"))])
+        XCTAssertEqual(fast.addSetElements["wl"], [NFTKeyElement(key: NFTElementCodec.ifnameKey("cali100"))])
+        var drifted = state
+        drifted.sets["wl"]!.elements.remove(NFTKeyElement(key: NFTElementCodec.ifnameKey("cali0")))
+        drifted.sets["wl"]!.elements.insert(NFTKeyElement(key: NFTElementCodec.ifnameKey("cali100")))
+        XCTAssertTrue(NFTDiff.plan(from: drifted, to: after, previous: before, changed: ["wl"]).isEmpty)
+        // What the kernel holds beyond the desired names goes.
+        drifted.sets["wl"]!.elements.insert(NFTKeyElement(key: NFTElementCodec.ifnameKey("foreign")))
+        XCTAssertEqual(NFTDiff.plan(from: drifted, to: after, previous: before, changed: ["wl"]).deleteSetElements["wl"],
+                       [NFTKeyElement(key: NFTElementCodec.ifnameKey("foreign"))])
+        // A name longer than a key falls back to the full comparison (the key keeps 15 bytes).
+        let long = NFTRuleset(chains: [], sets: [NFTSet(name: "wl", type: .ifname, elements: [.ifname("cali0123456789abcdef")])])
+        XCTAssertEqual(NFTDiff.plan(from: state, to: long, previous: before, changed: ["wl"]), NFTDiff.plan(from: state, to: long))
+    }
 }

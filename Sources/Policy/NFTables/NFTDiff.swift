@@ -83,9 +83,14 @@ public enum NFTDiff {
         // Set elements.
         for set in names(desired.sets.keys).compactMap({ desired.sets[$0] }) {
             if !recreatedSets.contains(set.name), programmed.sets[set.name] != nil, unchanged(set.name, set, { $0.sets[set.name] }) { continue }
-            let want = NFTElementCodec.keyElements(set)
             let existing = programmed.sets[set.name]
             let fresh = existing == nil || recreatedSets.contains(set.name)
+            if !fresh, let delta = interfaceDelta(set, programmed: existing!.elements) {
+                if !delta.gone.isEmpty { plan.deleteSetElements[set.name] = delta.gone }
+                if !delta.added.isEmpty { plan.addSetElements[set.name] = delta.added }
+                continue
+            }
+            let want = NFTElementCodec.keyElements(set)
             let have = fresh ? [] : existing!.elements
             let gone = have.subtracting(want), added = want.subtracting(have)
             if !gone.isEmpty { plan.deleteSetElements[set.name] = gone.sorted() }
@@ -108,6 +113,28 @@ public enum NFTDiff {
             }
         }
         return plan
+    }
+
+    /// The elements to delete and add for a set of interface names, keyed name by name against
+    /// the kernel's keys: a pod coming or going changes one element of the sets of every
+    /// workload interface, and `keyElements` (an array per element, then a set of them) cost
+    /// ~7 ms a change for the five such sets of 1,000 pods. Nil for other sets.
+    static func interfaceDelta(_ set: NFTSet, programmed: Set<NFTKeyElement>) -> (gone: [NFTKeyElement], added: [NFTKeyElement])? {
+        guard set.type == .ifname, !set.interval else { return nil }
+        var added: [NFTKeyElement] = [], present = 0
+        for element in set.elements {
+            // One name is one key only while it fits the key (interface names always do).
+            guard case .ifname(let name) = element, name.utf8.count < NFTKeyElement.maxKeyLength else { return nil }
+            let key = NFTKeyElement(ifname: name)
+            if programmed.contains(key) { present += 1 } else { added.append(key) }
+        }
+        var gone: [NFTKeyElement] = []
+        if present < programmed.count {
+            var want = Set<NFTKeyElement>(minimumCapacity: set.elements.count)
+            for case .ifname(let name) in set.elements { want.insert(NFTKeyElement(ifname: name)) }
+            gone = programmed.filter { !want.contains($0) }
+        }
+        return (gone.sorted(), added.sorted())
     }
 
     static func sameHook(_ a: NFTBaseChain?, _ b: NFTBaseChain?) -> Bool {

@@ -27,6 +27,19 @@ public struct NFTKeyElement: Sendable, Hashable, Comparable, CustomStringConvert
         self.intervalEnd = intervalEnd
     }
 
+    /// An interface name's key (`NFTElementCodec.ifnameKey`: 16 bytes, NUL-padded) without
+    /// making an array: a set of every workload interface is keyed at each pod coming or going.
+    public init(ifname name: String) {
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, b) in name.utf8.prefix(15).enumerated() {
+            if i < 8 { h |= UInt64(b) << (56 - 8 * UInt64(i)) } else { l |= UInt64(b) << (56 - 8 * UInt64(i - 8)) }
+        }
+        high = h
+        low = l
+        count = UInt8(Self.maxKeyLength)
+        intervalEnd = false
+    }
+
     public var key: [UInt8] { withKeyBytes { Array($0) } }
 
     /// The key's bytes without making an array of them.
