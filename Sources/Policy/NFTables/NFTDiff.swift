@@ -57,7 +57,9 @@ public enum NFTDiff {
         for chain in chainNames.compactMap({ desired.chains[$0] }) {
             if nothingRecreated, programmed.chains[chain.name] != nil, unchanged(chain.name, chain, { $0.chains[chain.name] }) { continue }
             let current = recreatedChains.contains(chain.name) ? [] : (programmed.chains[chain.name]?.rules ?? [])
-            let forced = { (rule: NFTRule) in
+            // Without recreated sets or chains no rule is forced: skip listing every kept rule's
+            // references (an array per rule: ~0.1 ms over an 850-rule dispatch chain).
+            let forced: (NFTRule) -> Bool = nothingRecreated ? { _ in false } : { rule in
                 references(rule).contains { recreatedSets.contains($0) || recreatedChains.contains($0) }
             }
             diffRules(chain: chain.name, current: current, desired: chain.rules, forced: forced, into: &plan)
@@ -194,8 +196,9 @@ public enum NFTDiff {
             if let id = r.identity { byIdentity[id, default: []].append(i) }
         }
         var matched = [Int?](repeating: nil, count: desired.count)
+        let identities = desired.map(\.identity)
         for (j, rule) in desired.enumerated() where !forced(rule) {
-            matched[j] = byIdentity[rule.identity]?.popLast()
+            matched[j] = byIdentity[identities[j]]?.popLast()
         }
         let kept = longestIncreasing(matched)
         var keptCurrent = Set<Int>()
@@ -210,7 +213,7 @@ public enum NFTDiff {
             if keptDesired.contains(j) {
                 nextKeptHandle = current[matched[j]!].handle
             } else {
-                inserts.append(.init(chain: chain, rule: desired[j], beforeHandle: nextKeptHandle))
+                inserts.append(.init(chain: chain, rule: desired[j], beforeHandle: nextKeptHandle, identity: identities[j]))
             }
         }
         plan.addRules += inserts.reversed()

@@ -214,7 +214,7 @@ struct NFTPlanEncoder {
             }
             nftnl_rule_set_str(r, UInt16(NFTNL_RULE_TABLE.rawValue), table)
             nftnl_rule_set_str(r, UInt16(NFTNL_RULE_CHAIN.rawValue), insert.chain)
-            let comment = NFTRuleUserdata.encode(comment: insert.rule.storedComment)
+            let comment = NFTRuleUserdata.encode(comment: NFTRuleIdentity.stored(identity: insert.identity, comment: insert.rule.comment))
             NFTObjects.setData(comment) { _ = nftnl_rule_set_data(r, UInt16(NFTNL_RULE_USERDATA.rawValue), $0, $1) }
             var flags = create | (echoRules ? NLM_F_ECHO : 0)
             if let before = insert.beforeHandle {

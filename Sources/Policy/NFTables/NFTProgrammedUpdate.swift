@@ -29,7 +29,7 @@ extension NFTProgrammedState {
             unknown.insert(insert.chain)
         }
         for (i, insert) in plan.addRules.enumerated() where !unknown.contains(insert.chain) {
-            let rule = Rule(handle: handles[i]!, identity: insert.rule.identity)
+            let rule = Rule(handle: handles[i]!, identity: insert.identity)
             guard let before = insert.beforeHandle else {
                 self.chains[insert.chain, default: Chain(base: nil)].rules.append(rule)
                 continue
