@@ -72,6 +72,63 @@ final class NFTModelTests: XCTestCase {
         XCTAssertEqual(NFTElementCodec.ifname(fromKey: NFTElementCodec.ifnameKey("cali123")), "cali123")
     }
 
+    /// The keys of random address and port sets (overlapping, adjacent, nested, reaching the
+    /// top) against a plain byte-array reference: sort by first key, merge what overlaps or
+    /// touches, end one past each interval's last key unless it is the top.
+    func testIntervalKeysEqualAByteArrayReference() {
+        func reference(_ ranges: [(first: [UInt8], last: [UInt8])]) -> Set<NFTKeyElement> {
+            func next(_ k: [UInt8]) -> [UInt8]? {
+                var k = k
+                for i in k.indices.reversed() { if k[i] == 0xff { k[i] = 0 } else { k[i] += 1; return k } }
+                return nil
+            }
+            var merged: [(first: [UInt8], last: [UInt8])] = []
+            for r in ranges.sorted(by: { $0.first.lexicographicallyPrecedes($1.first) }) {
+                if let top = merged.last {
+                    guard let n = next(top.last) else { continue }
+                    if !n.lexicographicallyPrecedes(r.first) {
+                        if top.last.lexicographicallyPrecedes(r.last) { merged[merged.count - 1].last = r.last }
+                        continue
+                    }
+                }
+                merged.append(r)
+            }
+            var out = Set<NFTKeyElement>()
+            for r in merged {
+                out.insert(NFTKeyElement(key: r.first))
+                if let end = next(r.last) { out.insert(NFTKeyElement(key: end, intervalEnd: true)) }
+            }
+            return out
+        }
+        var g = RNG(state: 42)
+        for round in 0..<300 {
+            let v6 = round % 3 == 0
+            var nets: [IPNet] = []
+            for _ in 0..<Int.random(in: 1...40, using: &g) {
+                let bytes = (0..<(v6 ? 16 : 4)).map { i in i < 2 ? UInt8.random(in: 250...255, using: &g) : UInt8.random(in: 0...255, using: &g) }
+                let length = Int.random(in: 0...(v6 ? 128 : 32), using: &g)
+                var masked = bytes
+                for bit in length..<(bytes.count * 8) { masked[bit / 8] &= ~(0x80 >> UInt8(bit % 8)) }
+                nets.append(IPNet(bytes: masked, prefixLength: length)!)
+            }
+            let set = NFTSet(name: "s", type: v6 ? .ipv6Addr : .ipv4Addr, interval: true, elements: Set(nets.map { .net($0) }))
+            let expected = reference(nets.map { n in
+                var last = n.bytes
+                for bit in n.prefixLength..<(n.bytes.count * 8) { last[bit / 8] |= 0x80 >> UInt8(bit % 8) }
+                return (n.bytes, last)
+            })
+            XCTAssertEqual(NFTElementCodec.keyElements(set), expected, "\(nets)")
+            let ports = (0..<Int.random(in: 1...20, using: &g)).map { _ -> ClosedRange<UInt16> in
+                let lo = UInt16.random(in: 65_400...65_535, using: &g)
+                return lo...UInt16.random(in: lo...65_535, using: &g)
+            }
+            let portSet = NFTSet(name: "p", type: .inetService, interval: true, elements: Set(ports.map { .ports($0) }))
+            XCTAssertEqual(NFTElementCodec.keyElements(portSet),
+                           reference(ports.map { ([UInt8($0.lowerBound >> 8), UInt8($0.lowerBound & 0xff)], [UInt8($0.upperBound >> 8), UInt8($0.upperBound & 0xff)]) }),
+                           "\(ports)")
+        }
+    }
+
     func testRuleUserdataRoundTrips() {
         let data = NFTRuleUserdata.encode(comment: "0123456789abcdef note")
         XCTAssertEqual(data.prefix(2), [0, 22])

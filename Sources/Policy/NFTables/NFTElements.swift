@@ -40,6 +40,14 @@ public struct NFTKeyElement: Sendable, Hashable, Comparable, CustomStringConvert
         intervalEnd = false
     }
 
+    /// A key of `count` bytes held left-aligned in 128 bits (byte 0 the most significant).
+    init(wide: UInt128, count: Int, intervalEnd: Bool = false) {
+        high = UInt64(truncatingIfNeeded: wide >> 64)
+        low = UInt64(truncatingIfNeeded: wide)
+        self.count = UInt8(count)
+        self.intervalEnd = intervalEnd
+    }
+
     public var key: [UInt8] { withKeyBytes { Array($0) } }
 
     /// The key's bytes without making an array of them.
@@ -72,50 +80,57 @@ public enum NFTElementCodec {
         String(decoding: key.prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    static func bigEndian(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }
-
-    /// First and last key of an element for a set of `type`; nil when it does not fit the type.
-    static func bounds(_ e: NFTSetElement, type: NFTSetType) -> (first: [UInt8], last: [UInt8])? {
+    /// First and last key of an element for a set of `type`, each left-aligned in 128 bits
+    /// (compared as numbers they compare as their bytes do); nil when it does not fit the type.
+    /// Numbers, not byte arrays: a set of 1,000 addresses is keyed at each change of it.
+    static func bounds(_ e: NFTSetElement, type: NFTSetType) -> (first: UInt128, last: UInt128)? {
         switch (e, type) {
         case (.net(let n), .ipv4Addr) where !n.isIPv6, (.net(let n), .ipv6Addr) where n.isIPv6:
-            var last = n.bytes
-            for bit in n.prefixLength..<(n.bytes.count * 8) { last[bit / 8] |= 0x80 >> UInt8(bit % 8) }
-            return (n.bytes, last)
-        case (.ports(let r), .inetService): return (bigEndian(r.lowerBound), bigEndian(r.upperBound))
-        case (.proto(let p), .inetProto): return ([p], [p])
-        case (.ifname(let s), .ifname): return (ifnameKey(s), ifnameKey(s))
+            var first: UInt128 = 0
+            for (i, b) in n.bytes.enumerated() { first |= UInt128(b) << (120 - 8 * i) }
+            let bits = n.bytes.count * 8
+            let host = n.prefixLength >= bits ? 0 : (UInt128.max >> n.prefixLength) & ~(bits == 128 ? 0 : UInt128.max >> bits)
+            return (first, first | host)
+        case (.ports(let r), .inetService): return (UInt128(r.lowerBound) << 112, UInt128(r.upperBound) << 112)
+        case (.proto(let p), .inetProto): return (UInt128(p) << 120, UInt128(p) << 120)
+        case (.ifname(let s), .ifname):
+            var key: UInt128 = 0
+            for (i, b) in s.utf8.prefix(15).enumerated() { key |= UInt128(b) << (120 - 8 * i) }
+            return (key, key)
         default: return nil
         }
     }
 
-    /// Big-endian increment; nil on overflow.
-    static func successor(_ key: [UInt8]) -> [UInt8]? {
-        var k = key
-        for i in k.indices.reversed() {
-            if k[i] == 0xff { k[i] = 0 } else { k[i] += 1; return k }
-        }
-        return nil
+    /// The next key of `width` bytes (big-endian increment); nil on overflow.
+    static func successor(_ key: UInt128, width: Int) -> UInt128? {
+        let (next, overflow) = key.addingReportingOverflow(1 << (128 - 8 * width))
+        return overflow ? nil : next
     }
 
     /// The kernel elements for a set. Elements of the wrong kind for the set's type are skipped
     /// (the renderer's bug, reported by `invalidElements`); a non-interval set keeps single keys
     /// (the first of each range: the kernel cannot hold a range there).
     public static func keyElements(_ set: NFTSet) -> Set<NFTKeyElement> {
+        let width = set.type.keyLength
         let ranges = set.elements.compactMap { bounds($0, type: set.type) }
-        guard set.interval else { return Set(ranges.map { NFTKeyElement(key: $0.first) }) }
-        var result = Set<NFTKeyElement>()
-        var merged: [(first: [UInt8], last: [UInt8])] = []
-        for r in ranges.sorted(by: { $0.first.lexicographicallyPrecedes($1.first) }) {
-            if let top = merged.last, let next = successor(top.last), !next.lexicographicallyPrecedes(r.first) {
-                if top.last.lexicographicallyPrecedes(r.last) { merged[merged.count - 1].last = r.last }
-                continue
+        guard set.interval else { return Set(ranges.map { NFTKeyElement(wide: $0.first, count: width) }) }
+        var merged: [(first: UInt128, last: UInt128)] = []
+        merged.reserveCapacity(ranges.count)
+        for r in ranges.sorted(by: { $0.first < $1.first }) {
+            if let top = merged.last {
+                // Overlapping or adjacent: one interval; nothing follows one reaching the top.
+                guard let next = successor(top.last, width: width) else { continue }
+                if next >= r.first {
+                    if top.last < r.last { merged[merged.count - 1].last = r.last }
+                    continue
+                }
             }
-            if let top = merged.last, successor(top.last) == nil { continue }
             merged.append(r)
         }
+        var result = Set<NFTKeyElement>(minimumCapacity: 2 * merged.count)
         for r in merged {
-            result.insert(NFTKeyElement(key: r.first))
-            if let end = successor(r.last) { result.insert(NFTKeyElement(key: end, intervalEnd: true)) }
+            result.insert(NFTKeyElement(wide: r.first, count: width))
+            if let end = successor(r.last, width: width) { result.insert(NFTKeyElement(wide: end, count: width, intervalEnd: true)) }
         }
         return result
     }
