@@ -112,8 +112,9 @@ final class CNIDetachedLinkDeleteTests: XCTestCase {
 
     func testFromThePodSideBothEndsRoutesAndNeighbourAreGoneOnReturnAndTheNamesAreFree() throws {
         try deleteRounds(5, subnet: "100.127.250", prefix: "dld") { _, _, ns, index in
-            try DetachedLinkDelete.delete(index: index, name: "eth0", in: ns)
-            // Deleting it again (a second DEL) is no error.
+            XCTAssertTrue(try DetachedLinkDelete.delete(named: "eth0", in: ns))
+            // Deleting it again (a second DEL) is no error, by name or by its old index.
+            XCTAssertFalse(try DetachedLinkDelete.delete(named: "eth0", in: ns))
             try DetachedLinkDelete.delete(index: index, name: "eth0", in: ns)
         }
     }

@@ -80,11 +80,8 @@ struct PodDataplane {
     func remove(hostVeth: String, podInterface: String, netns: String?, containerID: String) throws {
         if let netns {
             do {
-                let ns = NetNamespace(path: netns)
-                if let link = try Netlink(in: ns).link(named: podInterface) {
-                    try DetachedLinkDelete.delete(index: link.index, name: podInterface, in: ns)
-                }
-            } catch let e as KernelError where e.isNotFound {
+                _ = try DetachedLinkDelete.delete(named: podInterface, in: NetNamespace(path: netns))
+            } catch let e where e.isNotFound {
                 // The namespace is gone, and with it the pod end.
             }
         }

@@ -16,9 +16,28 @@ public enum DetachedLinkDelete {
     /// Deletes link `index` (called `name`, for messages) in `namespace` (nil: this thread's)
     /// and returns once the kernel has unregistered it. A link that is already gone is no error.
     public static func delete(index: Int32, name: String, in namespace: NetNamespace? = nil) throws(KernelError) {
-        let op = "delete link \(name)"
-        let fd = try subscribedSocket(in: namespace, op)
+        let fd = try inNamespace(namespace, "delete link \(name)") { () throws(KernelError) in try LinkMonitor.subscribe() }
         defer { close(fd) }
+        try delete(index: index, name: name, subscribed: fd)
+    }
+
+    /// Deletes the link called `name` in `namespace` if there is one; false when there is none.
+    /// One trip into the namespace (the name is resolved there) instead of two.
+    public static func delete(named name: String, in namespace: NetNamespace? = nil) throws(KernelError) -> Bool {
+        let op = "delete link \(name)"
+        guard Link.isValidName(name) else { throw .invalid(op, "not an interface name") }
+        let (fd, index) = try inNamespace(namespace, op) { () throws(KernelError) -> (Int32, Int32) in
+            let fd = try LinkMonitor.subscribe()
+            return (fd, Int32(bitPattern: if_nametoindex(name)))
+        }
+        defer { close(fd) }
+        guard index != 0 else { return false }
+        try delete(index: index, name: name, subscribed: fd)
+        return true
+    }
+
+    private static func delete(index: Int32, name: String, subscribed fd: Int32) throws(KernelError) {
+        let op = "delete link \(name)"
         let seq = UInt32.random(in: 1...UInt32.max)
         let request = message(index: index, seq: seq)
         let child = request.withUnsafeBytes { cs_fork_send(fd, $0.baseAddress, $0.count) }
@@ -26,19 +45,18 @@ public enum DetachedLinkDelete {
             // No child (process limit): send it ourselves and wait for the ack as before.
             let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             guard sent == request.count else { throw .system("\(op): send") }
-        } else {
-            reap(child)
         }
+        defer { if child > 0 { reap(child) } }
         try waitForUnregister(index: index, seq: seq, on: fd, op)
     }
 
-    /// A raw NETLINK_ROUTE socket in `namespace`, subscribed to link notifications before the
-    /// request goes out, so the broadcast cannot be missed.
-    static func subscribedSocket(in namespace: NetNamespace?, _ op: String) throws(KernelError) -> Int32 {
-        guard let namespace else { return try LinkMonitor.subscribe() }
-        var r: Result<Int32, KernelError> = .failure(.invalid(op, "not run"))
+    /// `body` on a thread inside `namespace` (nil: here).
+    static func inNamespace<T>(_ namespace: NetNamespace?, _ op: String,
+                               _ body: () throws(KernelError) -> T) throws(KernelError) -> T {
+        guard let namespace else { return try body() }
+        var r: Result<T, KernelError> = .failure(.invalid(op, "not run"))
         do {
-            try namespace.run { r = Result { () throws(KernelError) in try LinkMonitor.subscribe() } }
+            try namespace.run { r = Result { () throws(KernelError) in try body() } }
         } catch let e as KernelError {
             throw e
         } catch {
