@@ -8,11 +8,53 @@
 #       the bench's ruleset text (FELIX_BENCH_KEEP_TEXT=<file> bash bench/felix.sh) as rendered
 #       and with its leaves changed, in interleaved rounds: as-is, leaves without their drop
 #       rule, without comments, leaves empty, leaves unreferenced (dispatch vmap rules removed).
+#   bench/felix/kernel-commit.sh probe-perf <driver> <probe label> [rounds] [cold MiB]
+#       perf record -g of the bench driver's probe (FELIX_BENCH_PROBE=<label>, see KernelProbe.swift;
+#       <driver> built as bench/felix.sh builds it), then its kernel samples from the first probe
+#       on, per round, by nf_tables handler and what inside it (validation, set-name walks, the
+#       chain blob copy): where one kind of transaction spends the kernel's time. Needs perf.
 set -euo pipefail
 cd "$(dirname "$0")"
 WORK="$(mktemp -d)"
 NS="fx-kc-$$"
 trap 'ip netns del "$NS" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+# perf script output -> ms per round by nf_tables handler (:inner part), samples of the probes only.
+perf_by_handler() {
+    awk -v rounds="$1" '
+    function flush(   i, h, hs, n, sub_, cat, ks) {
+        if (nf == 0) return
+        if (!started) { for (i = 1; i <= nf; i++) if (fr[i] ~ /KernelProbe/) started = 1; if (!started) { nf = 0; return } }
+        ks = ""; for (i = 1; i <= nf; i++) if (kern[i]) ks = ks " " sym[i] " "
+        if (ks == "") { cnt["user"]++; nf = 0; return }
+        n = split("nf_tables_commit nf_tables_abort nf_tables_newrule nf_tables_newset nf_tables_newsetelem nf_tables_newchain nf_tables_delrule nf_tables_delset nf_tables_delsetelem nf_tables_delchain nfnetlink_rcv_batch", hs, " ")
+        cat = "kernel, other"
+        for (i = 1; i <= n; i++) if (index(ks, " " hs[i] " ")) { cat = hs[i]; break }
+        if (cat == "nf_tables_commit") {
+            if (index(ks, " nf_tables_validate ") || index(ks, " nft_table_validate ")) cat = cat ": validation"
+            else if (index(ks, " __pi_memcpy ") || index(ks, " memcpy ")) cat = cat ": chain blob copy"
+        } else if (cat == "nf_tables_newrule") {
+            if (index(ks, " nft_set_lookup_global ")) cat = cat ": set name walk"
+            else if (index(ks, " __nft_expr_type_get ")) cat = cat ": expression types"
+        }
+        cnt[cat]++; nf = 0
+    }
+    /^[^ \t]/ { flush(); if (match($0, /[0-9]+ cpu-clock/)) period = substr($0, RSTART, RLENGTH) + 0; next }
+    /^[ \t]*$/ { flush(); next }
+    { nf++; fr[nf] = $0; split($2, a, "+"); sym[nf] = a[1]; kern[nf] = ($0 ~ /kernel\.kallsyms/) }
+    END { flush(); for (c in cnt) printf "%8.3f ms  %s\n", cnt[c] * period / 1e6 / rounds, c }' | sort -rn
+}
+
+if [ "${1:-}" = probe-perf ]; then
+    driver="$2" label="$3" rounds="${4:-200}"
+    ip netns add "$NS"
+    env ${5:+FELIX_BENCH_PROBE_COLD=$5} FELIX_BENCH_PROBE="$label" FELIX_BENCH_PROBE_N="$rounds" \
+        perf record -q -g -F 4999 -o "$WORK/perf.data" -- "$driver" "$NS" "$WORK/ruleset.nft" 1000 500 0 | tr ' ' '\n' | grep probe_
+    echo "kernel time per round (the change and its revert), from perf samples at 4999 Hz:"
+    perf script -i "$WORK/perf.data" 2>/dev/null | perf_by_handler "$rounds" | grep -v ' user$' | head -20
+    exit 0
+fi
+
 gcc -O2 -Wall -o "$WORK/probe" nft-commit-probe.c -lnftnl -lmnl
 
 # Loads a ruleset text into a fresh namespace and prints the probe's figures on one line.
