@@ -58,7 +58,8 @@ extension CalicoCNIPlugin {
             let host = try Netlink()
             for link in try host.links() where link.name.hasPrefix(settings.interfacePrefix) && link.kind == "veth" {
                 guard let owner = HostVethAlias.read(link.name), !valid.contains(owner) else { continue }
-                do { try host.deleteLink(link.name) } catch let e where e.isNotFound {}
+                // Each returns at the unregistering, not after the kernel's RCU barrier.
+                try DetachedLinkDelete.delete(index: link.index, name: link.name)
             }
         } catch {
             throw CNIError.wrapping(error, "remove stale host veths")
