@@ -33,7 +33,8 @@ public struct NFTPlan: Sendable, Hashable {
 
     public struct RuleInsert: Sendable, Hashable {
         public var chain: String
-        public var rule: NFTRule
+        /// A constant: `identity` is its hash.
+        public let rule: NFTRule
         /// Insert before this rule; nil appends at the end of the chain.
         public var beforeHandle: UInt64?
         /// `rule.identity`, hashed once: the differ, the encoder (the rule's comment) and the
