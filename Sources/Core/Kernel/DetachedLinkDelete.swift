@@ -90,18 +90,18 @@ public enum DetachedLinkDelete {
     static func outcome(of bytes: [UInt8], index: Int32, seq: UInt32) -> Outcome {
         var at = 0
         while at + 16 <= bytes.count {
-            let len = Int(get32(bytes, at))
+            let len = Int(LinkMessageParser.u32(bytes, at))
             guard len >= 16, at + len <= bytes.count else { break }
-            let type = get16(bytes, at + 4)
+            let type = LinkMessageParser.u16(bytes, at + 4)
             if type == UInt16(RTM_DELLINK), len >= 32, bytes[at + 16] == 0,
-               Int32(bitPattern: get32(bytes, at + 20)) == index {
+               Int32(bitPattern: LinkMessageParser.u32(bytes, at + 20)) == index {
                 return .gone
             }
-            if type == UInt16(NLMSG_ERROR), get32(bytes, at + 8) == seq, len >= 20 {
-                let error = -Int32(bitPattern: get32(bytes, at + 16))
+            if type == UInt16(NLMSG_ERROR), LinkMessageParser.u32(bytes, at + 8) == seq, len >= 20 {
+                let error = -Int32(bitPattern: LinkMessageParser.u32(bytes, at + 16))
                 return error == 0 || error == ENODEV ? .gone : .failed(error)
             }
-            at += (len + 3) & ~3
+            at += LinkMessageParser.align(len)
         }
         return .pending
     }
@@ -142,11 +142,5 @@ public enum DetachedLinkDelete {
 
     private static func put32(_ m: inout [UInt8], _ i: Int, _ v: UInt32) {
         for k in 0..<4 { m[i + k] = UInt8((v >> (8 * UInt32(k))) & 0xff) }
-    }
-
-    private static func get16(_ b: [UInt8], _ i: Int) -> UInt16 { UInt16(b[i]) | UInt16(b[i + 1]) << 8 }
-
-    private static func get32(_ b: [UInt8], _ i: Int) -> UInt32 {
-        UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }
 }
