@@ -124,17 +124,18 @@ public enum NFTDiff {
     /// diff, alternating runs). Nil for other sets.
     static func interfaceDelta(_ set: NFTSet, programmed: Set<NFTKeyElement>) -> (gone: [NFTKeyElement], added: [NFTKeyElement])? {
         guard set.type == .ifname, !set.interval else { return nil }
+        func key(_ element: NFTSetElement) -> NFTKeyElement? {
+            NFTElementCodec.bounds(element, type: .ifname).map { NFTKeyElement(wide: $0.first, count: NFTSetType.ifname.keyLength) }
+        }
         var added: [NFTKeyElement] = [], present = 0
         for element in set.elements {
             // One name is one key only while it fits the key (interface names always do).
-            guard case .ifname(let name) = element, name.utf8.count < NFTKeyElement.maxKeyLength else { return nil }
-            let key = NFTKeyElement(ifname: name)
-            if programmed.contains(key) { present += 1 } else { added.append(key) }
+            guard case .ifname(let name) = element, name.utf8.count < NFTKeyElement.maxKeyLength, let k = key(element) else { return nil }
+            if programmed.contains(k) { present += 1 } else { added.append(k) }
         }
         var gone: [NFTKeyElement] = []
         if present < programmed.count {
-            var want = Set<NFTKeyElement>(minimumCapacity: set.elements.count)
-            for case .ifname(let name) in set.elements { want.insert(NFTKeyElement(ifname: name)) }
+            let want = Set(set.elements.compactMap(key))
             gone = programmed.filter { !want.contains($0) }
         }
         return (gone.sorted(), added.sorted())

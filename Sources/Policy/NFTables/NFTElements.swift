@@ -27,19 +27,6 @@ public struct NFTKeyElement: Sendable, Hashable, Comparable, CustomStringConvert
         self.intervalEnd = intervalEnd
     }
 
-    /// An interface name's key (`NFTElementCodec.ifnameKey`: 16 bytes, NUL-padded) without
-    /// making an array: a set of every workload interface is keyed at each pod coming or going.
-    public init(ifname name: String) {
-        var h: UInt64 = 0, l: UInt64 = 0
-        for (i, b) in name.utf8.prefix(15).enumerated() {
-            if i < 8 { h |= UInt64(b) << (56 - 8 * UInt64(i)) } else { l |= UInt64(b) << (56 - 8 * UInt64(i - 8)) }
-        }
-        high = h
-        low = l
-        count = UInt8(Self.maxKeyLength)
-        intervalEnd = false
-    }
-
     /// A key of `count` bytes held left-aligned in 128 bits (byte 0 the most significant).
     init(wide: UInt128, count: Int, intervalEnd: Bool = false) {
         high = UInt64(truncatingIfNeeded: wide >> 64)
