@@ -16,7 +16,7 @@ final class RecordingDataplane: FelixDataplane, FelixEndpointDataplane, @uncheck
     var last: NFTRuleset? { rulesets.last }
     var endpoints: [LocalEndpoint] { lock.withLock { _endpoints } }
 
-    func program(_ ruleset: NFTRuleset, changed: Set<String>?) throws -> NFTPlan {
+    func program(_ ruleset: NFTRuleset, changed: Set<String>?, deltas: [String: NFTSetDelta]) throws -> NFTPlan {
         try lock.withLock {
             if failNext > 0 {
                 failNext -= 1

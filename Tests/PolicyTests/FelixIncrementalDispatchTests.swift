@@ -54,7 +54,7 @@ final class FelixIncrementalDispatchTests: XCTestCase {
     }
 
     func testMembershipChangesRenderExactlyWhicheverPathTheyTake() {
-        var elements = 0, places = 0, fulls = 0
+        var elements = 0, places = 0, fulls = 0, deltas = 0
         for seed in 0..<30 {
             var g = RNG(state: UInt64(seed) &* 6_700_417 &+ 3)
             var calc = PolicyCalculator(nodeName: "n1")
@@ -96,6 +96,10 @@ final class FelixIncrementalDispatchTests: XCTestCase {
                 guard changed == nil || missed.isEmpty else {
                     return XCTFail("seed \(seed) step \(step) after \(applied): not named as changed: \(missed.sorted())")
                 }
+                if let problem = ElementDeltaCheck.problem(previous: previous, got: got, changed: changed, deltas: renderer.elementDeltas) {
+                    return XCTFail("seed \(seed) step \(step) after \(applied): \(problem)")
+                }
+                deltas += renderer.elementDeltas.count
                 previous = fresh
             }
             elements += renderer.dispatchUpdates.elements
@@ -108,6 +112,7 @@ final class FelixIncrementalDispatchTests: XCTestCase {
         XCTAssertGreaterThan(elements, 500, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
         XCTAssertGreaterThan(places, 200, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
         XCTAssertGreaterThan(fulls, 20, "element-only dispatch updates \(elements), places \(places), full \(fulls)")
+        XCTAssertGreaterThan(deltas, 500, "sets edited element by element")
     }
 
     /// A selector change that swaps pods between a policy's endpoints: only that policy's

@@ -10,7 +10,7 @@ final class FelixIncrementalRenderTests: XCTestCase {
     private func change(_ g: inout RNG) -> CalcChange {
         let pod = ["a", "b", "c"].randomElement(using: &g)!, ns = ["x", "y"].randomElement(using: &g)!
         let sels = ["pod == 'a'", "has(pod)", "all()", "pod != 'b'", "pcns.team == 'red'"]
-        switch Int.random(in: 0..<9, using: &g) {
+        switch Int.random(in: 0..<10, using: &g) {
         case 0, 1:
             let port = UInt16.random(in: 80...81, using: &g)
             return .endpointUpdated(F.endpoint(pod, ns: ns, node: Int.random(in: 0..<4, using: &g) == 0 ? "n2" : "n1",
@@ -27,12 +27,19 @@ final class FelixIncrementalRenderTests: XCTestCase {
                                            egress: Bool.random(using: &g) ? [rule] : nil))
         case 7:
             return .policyRemoved(PolicyKey(namespace: "x", name: ["q1", "q2"].randomElement(using: &g)!))
+        case 8:
+            // A network set next to the pods' addresses: a host or a CIDR in the same sets.
+            let net = Bool.random(using: &g) ? "10.1.0.\(Int.random(in: 6...7, using: &g))/32" : "10.1.0.8/30"
+            return .networkSetUpdated(NetworkSetEntry(key: "x/ns1", namespace: "x", labels: ["pod": pod], profiles: [],
+                                                      nets: [IPNet(parsing: net)!]))
         default:
             return .configUpdated(CalcConfig(endpointToHostAction: Bool.random(using: &g) ? "Drop" : "Accept"))
         }
     }
 
     func testIncrementalRenderEqualsFullRenderAndNamesEveryDifference() {
+        var deltas = 0
+        defer { XCTAssertGreaterThan(deltas, 100, "sets edited element by element") }
         for seed in 0..<30 {
             var g = RNG(state: UInt64(seed) &* 7919)
             var calc = PolicyCalculator(nodeName: "n1")
@@ -46,6 +53,10 @@ final class FelixIncrementalRenderTests: XCTestCase {
                 guard got == full else {
                     return XCTFail("seed \(seed) step \(step) after \(c): incremental render differs from the full one")
                 }
+                if let problem = ElementDeltaCheck.problem(previous: previous, got: got, changed: changed, deltas: renderer.elementDeltas) {
+                    return XCTFail("seed \(seed) step \(step) after \(c): \(problem)")
+                }
+                deltas += renderer.elementDeltas.count
                 if let changed {
                     let names = Set(full.chains.keys).union(previous.chains.keys).filter { full.chains[$0] != previous.chains[$0] }
                         .union(Set(full.sets.keys).union(previous.sets.keys).filter { full.sets[$0] != previous.sets[$0] })

@@ -179,7 +179,7 @@ struct FelixBench {
             let r0 = now()
             let (desired, changedNames) = renderer.render(calc.state)
             let p0 = now()
-            let plan = try programmer.apply(desired, changed: changedNames)
+            let plan = try programmer.apply(desired, changed: changedNames, deltas: renderer.elementDeltas)
             return (start, r0, p0, now(), plan, changedNames)
         }
         /// The last apply's phases, for traces.
@@ -195,7 +195,11 @@ struct FelixBench {
             fullDispatch[kind] = renderer.dispatchUpdates.full - fullBefore
             fullBefore = renderer.dispatchUpdates.full
         }
-        for u in 0..<nUpdates {
+        // FELIX_BENCH_KINDS=<kinds, comma-separated>: only those kinds of update run (e.g. to
+        // `perf record` one), the others count none.
+        let kinds = env("FELIX_BENCH_KINDS").map { Set($0.split(separator: ",").map(String.init)) }
+        func runs(_ kind: String) -> Int { kinds.map { $0.contains(kind) ? nUpdates : 0 } ?? nUpdates }
+        for u in 0..<runs("value") {
             variants[u * 7 % nPolicies] = 1 + u % 3
             let (start, r0, p0, end, plan, changedNames) = try timedUpdate(policy(u * 7 % nPolicies, variant: 1 + u % 3))
             calcSamples.append(r0 - start)
@@ -212,7 +216,7 @@ struct FelixBench {
             }
         }
         countFull("value")
-        for u in 0..<nUpdates {
+        for u in 0..<runs("structural") {
             // Each policy twice in a row: it gains the rule, then loses it again (by the handle
             // the first commit learnt).
             let i = (u / 2) * 11 % nPolicies
@@ -243,7 +247,7 @@ struct FelixBench {
         // overlapping set of local endpoints (its rules as they are now).
         var selectorSamples: [UInt64] = [], selectorRenderSamples: [UInt64] = [], selectorCommitSamples: [UInt64] = []
         var selectorRuleOps: [Int] = [], selectorNoops = 0
-        for u in 0..<nUpdates {
+        for u in 0..<runs("selector") {
             let i = u * 13 % nPolicies
             let w = windows[i].map { $0 + 1 } ?? 0
             windows[i] = w
@@ -265,7 +269,7 @@ struct FelixBench {
         countFull("selector")
         // Create updates: a new policy on 10 local endpoints, deleted again by the next update.
         var createSamples: [UInt64] = [], createRenderSamples: [UInt64] = [], createRuleOps: [Int] = []
-        for u in 0..<nUpdates {
+        for u in 0..<runs("create") {
             let policy = created(u / 2)
             let (start, r0, p0, end, plan, changedNames) = try timedUpdate(u % 2 == 0 ? .policyUpdated(policy) : .policyRemoved(policy.key))
             createSamples.append(end - start)
@@ -280,7 +284,7 @@ struct FelixBench {
         // Pod updates: a pod of the next index arrives (its interface, its labels' memberships,
         // its addresses in selector sets), then leaves again with the next update.
         var podSamples: [UInt64] = [], podRenderSamples: [UInt64] = [], podCommitSamples: [UInt64] = [], podRuleOps: [Int] = []
-        for u in 0..<nUpdates {
+        for u in 0..<runs("pod") {
             let pod = endpoint(nEndpoints + u / 2)
             let (start, r0, p0, end, plan, changedNames) = try timedUpdate(u % 2 == 0 ? .endpointUpdated(pod) : .endpointRemoved(key: pod.key))
             podSamples.append(end - start)

@@ -8,6 +8,12 @@ struct DataplaneChanges: Sendable {
     var policies: Set<PolicyKey> = []
     var profiles: Set<String> = []
     var ipSets: Set<IPSetID> = []
+    /// The addresses (selector sets) and address-port members (named-port sets) that came into
+    /// or left each of `ipSets`, all of them: a reader may edit the set by these instead of
+    /// comparing it whole. Not for the sets in `wholeSets` (made or dropped since).
+    var netDeltas: [IPSetID: MemberDelta<IPNet>] = [:]
+    var portDeltas: [IPSetID: MemberDelta<IPPortMember>] = [:]
+    var wholeSets: Set<IPSetID> = []
     var config = false
 
     mutating func formUnion(_ other: DataplaneChanges) {
@@ -15,7 +21,25 @@ struct DataplaneChanges: Sendable {
         policies.formUnion(other.policies)
         profiles.formUnion(other.profiles)
         ipSets.formUnion(other.ipSets)
+        for (id, delta) in other.netDeltas { netDeltas[id, default: MemberDelta()].append(delta) }
+        for (id, delta) in other.portDeltas { portDeltas[id, default: MemberDelta()].append(delta) }
+        wholeSets.formUnion(other.wholeSets)
         config = config || other.config
+    }
+}
+
+/// Members added to and removed from one set over some revisions: a member removed and added
+/// again (or the reverse) is in neither.
+struct MemberDelta<Member: Hashable & Sendable>: Sendable, Equatable {
+    var added: Set<Member> = []
+    var removed: Set<Member> = []
+
+    mutating func insert(_ member: Member) { if removed.remove(member) == nil { added.insert(member) } }
+    mutating func remove(_ member: Member) { if added.remove(member) == nil { removed.insert(member) } }
+    /// This delta followed by `later`.
+    mutating func append(_ later: MemberDelta) {
+        for member in later.added { insert(member) }
+        for member in later.removed { remove(member) }
     }
 }
 

@@ -69,18 +69,31 @@ extension PolicyCalculator {
 
     private mutating func count(_ members: IPSetMembers, in id: IPSetID, by delta: Int) {
         guard !members.isEmpty else { return }
-        state.journal.record { $0.ipSets.insert(id) }
+        state.journal.record {
+            $0.ipSets.insert(id)
+            // Selector sets hold addresses, named-port sets address-port members: anything else
+            // is not journalled member by member.
+            if id.isNamedPort ? !members.nets.isEmpty : !members.ports.isEmpty { $0.wholeSets.insert(id) }
+        }
         for net in members.nets {
             let n = (netCounts[id]?[net] ?? 0) + delta
             netCounts[id, default: [:]][net] = n > 0 ? n : nil
-            if n > 0, delta > 0, n == 1 { state.ipSets[id]?.nets.insert(net) }
-            if n <= 0 { state.ipSets[id]?.nets.remove(net) }
+            if n > 0, delta > 0, n == 1, state.ipSets[id]?.nets.insert(net).inserted == true {
+                state.journal.record { $0.netDeltas[id, default: MemberDelta()].insert(net) }
+            }
+            if n <= 0, state.ipSets[id]?.nets.remove(net) != nil {
+                state.journal.record { $0.netDeltas[id, default: MemberDelta()].remove(net) }
+            }
         }
         for port in members.ports {
             let n = (portCounts[id]?[port] ?? 0) + delta
             portCounts[id, default: [:]][port] = n > 0 ? n : nil
-            if n > 0, delta > 0, n == 1 { state.ipSets[id]?.ports.insert(port) }
-            if n <= 0 { state.ipSets[id]?.ports.remove(port) }
+            if n > 0, delta > 0, n == 1, state.ipSets[id]?.ports.insert(port).inserted == true {
+                state.journal.record { $0.portDeltas[id, default: MemberDelta()].insert(port) }
+            }
+            if n <= 0, state.ipSets[id]?.ports.remove(port) != nil {
+                state.journal.record { $0.portDeltas[id, default: MemberDelta()].remove(port) }
+            }
         }
     }
 
@@ -93,7 +106,7 @@ extension PolicyCalculator {
             guard refs == 1 else { continue }
             let selector = CalcSemantics.selector(of: id)
             state.ipSets[id] = IPSetMembers()
-            state.journal.record { $0.ipSets.insert(id) }
+            state.journal.record { $0.ipSets.insert(id); $0.wholeSets.insert(id) }
             setIndex.insert(id, selector: selector)
             let candidates = SelectorSetIndex<IPSetID>.candidateMembers(selector, byLabel: membersByLabel,
                                                                all: Set(memberLabels.keys))
@@ -115,7 +128,7 @@ extension PolicyCalculator {
             netCounts[id] = nil
             portCounts[id] = nil
             state.ipSets[id] = nil
-            state.journal.record { $0.ipSets.insert(id) }
+            state.journal.record { $0.ipSets.insert(id); $0.wholeSets.insert(id) }
         }
     }
 

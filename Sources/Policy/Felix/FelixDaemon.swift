@@ -133,7 +133,7 @@ public actor FelixDaemon {
         let started = clock.now
         let (ruleset, changed) = renderer.render(engine.state)
         do {
-            let plan = try dataplane.program(ruleset, changed: changed)
+            let plan = try dataplane.program(ruleset, changed: changed, deltas: renderer.elementDeltas)
             let done = clock.now
             metrics.applyTime.record(done - started)
             if let since { metrics.updateToCommit.record(done - since) }

@@ -4,9 +4,11 @@ public enum NFTDiff {
     /// `previous`: the ruleset last applied successfully onto `programmed`; its chains, sets and
     /// maps that are equal in `desired` are known in sync and skipped (the cheap path per event).
     /// `changed`: with `previous`, the caller's word for which chains, sets and maps may differ
-    /// from it; the others are skipped without comparing them.
+    /// from it; the others are skipped without comparing them. `deltas`, with `changed`: the
+    /// elements that came and went in some of the changed sets (`NFTSetDelta`), keyed alone.
     public static func plan(from programmed: NFTProgrammedState, to desired: NFTRuleset,
-                            previous: NFTRuleset? = nil, changed: Set<String>? = nil) -> NFTPlan {
+                            previous: NFTRuleset? = nil, changed: Set<String>? = nil,
+                            deltas: [String: NFTSetDelta] = [:]) -> NFTPlan {
         func unchanged<T: Equatable>(_ name: String, _ value: T, _ before: (NFTRuleset) -> T?) -> Bool {
             guard let previous else { return false }
             if let changed { return !changed.contains(name) }
@@ -87,6 +89,11 @@ public enum NFTDiff {
             if !recreatedSets.contains(set.name), programmed.sets[set.name] != nil, unchanged(set.name, set, { $0.sets[set.name] }) { continue }
             let existing = programmed.sets[set.name]
             let fresh = existing == nil || recreatedSets.contains(set.name)
+            if !fresh, scope != nil, let given = deltas[set.name], let delta = keyDelta(set, given, programmed: existing!.elements) {
+                if !delta.gone.isEmpty { plan.deleteSetElements[set.name] = delta.gone }
+                if !delta.added.isEmpty { plan.addSetElements[set.name] = delta.added }
+                continue
+            }
             if !fresh, let delta = interfaceDelta(set, programmed: existing!.elements) {
                 if !delta.gone.isEmpty { plan.deleteSetElements[set.name] = delta.gone }
                 if !delta.added.isEmpty { plan.addSetElements[set.name] = delta.added }
@@ -94,9 +101,10 @@ public enum NFTDiff {
             }
             let want = NFTElementCodec.keyElements(set)
             let have = fresh ? [] : existing!.elements
-            let gone = have.subtracting(want), added = want.subtracting(have)
-            if !gone.isEmpty { plan.deleteSetElements[set.name] = gone.sorted() }
-            if !added.isEmpty { plan.addSetElements[set.name] = added.sorted() }
+            var gone = have.subtracting(want).sorted(), added = want.subtracting(have).sorted()
+            if set.interval, !gone.isEmpty || !added.isEmpty { (gone, added) = intervalDelta(have: have, want: want) }
+            if !gone.isEmpty { plan.deleteSetElements[set.name] = gone }
+            if !added.isEmpty { plan.addSetElements[set.name] = added }
             if fresh { plan.addSets.append(set) }
         }
 
@@ -139,6 +147,44 @@ public enum NFTDiff {
             gone = programmed.filter { !want.contains($0) }
         }
         return (gone.sorted(), added.sorted())
+    }
+
+    /// An interval set's change as whole intervals: each interval that is not wanted as it is
+    /// goes with both its keys, each wanted one that is not there comes with both (the same start
+    /// key may go and come back). The kernel checks every key it adds against the intervals in
+    /// place: an address taken out of the middle of an interval, as the two keys that split it,
+    /// would be refused as an overlap with the interval still there.
+    static func intervalDelta(have: Set<NFTKeyElement>, want: Set<NFTKeyElement>) -> (gone: [NFTKeyElement], added: [NFTKeyElement]) {
+        let had = Set(intervals(have)), wanted = intervals(want)
+        let kept = Set(wanted).intersection(had)
+        let gone = had.subtracting(kept).flatMap(\.keys).sorted()
+        let added = wanted.filter { !kept.contains($0) }.flatMap(\.keys)  // ascending: as the kernel checks them
+        return (gone, added)
+    }
+
+    /// One interval of a set's keys: a start and the end after it (either missing in a set that
+    /// reaches the top of the key space, or in one not made by us).
+    struct Interval: Hashable {
+        var start: NFTKeyElement?
+        var end: NFTKeyElement?
+        var keys: [NFTKeyElement] { [start, end].compactMap { $0 } }
+    }
+
+    /// Keys paired into intervals, in ascending order.
+    static func intervals(_ keys: Set<NFTKeyElement>) -> [Interval] {
+        var out: [Interval] = []
+        var open: NFTKeyElement?
+        for key in keys.sorted() {
+            if key.intervalEnd {
+                out.append(Interval(start: open, end: key))
+                open = nil
+            } else {
+                if let open { out.append(Interval(start: open, end: nil)) }
+                open = key
+            }
+        }
+        if let open { out.append(Interval(start: open, end: nil)) }
+        return out
     }
 
     static func sameHook(_ a: NFTBaseChain?, _ b: NFTBaseChain?) -> Bool {

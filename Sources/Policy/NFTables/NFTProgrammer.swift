@@ -63,9 +63,10 @@ public final class NFTProgrammer: @unchecked Sendable {
     /// Brings the table to `desired` in one batch and returns what changed. On error nothing was
     /// applied and the next call re-reads the kernel. `changed`, when given, names the chains,
     /// sets and maps that may differ from the ruleset of the previous successful `apply` (the
-    /// others are not compared); it is ignored when that ruleset is not known.
+    /// others are not compared); it is ignored when that ruleset is not known, and so are
+    /// `deltas` (the elements that came and went in some of those sets: `NFTSetDelta`).
     @discardableResult
-    public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil) throws -> NFTPlan {
+    public func apply(_ desired: NFTRuleset, changed: Set<String>? = nil, deltas: [String: NFTSetDelta] = [:]) throws -> NFTPlan {
         try lock.withLock {
             precondition(desired.table == table && desired.family == family, "ruleset for another table")
             var stats = NFTApplyStats()
@@ -88,7 +89,7 @@ public final class NFTProgrammer: @unchecked Sendable {
             applied = nil
             stats.chainsRead += try readUnread(narrowed.map { unread.intersection($0) } ?? unread, into: &current)
             lap(\.readNs)
-            var plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
+            var plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed, deltas: narrowed == nil ? [:] : deltas)
             lap(\.diffNs)
             // A diff that went beyond the named pieces (a set or chain recreated) must see every
             // chain whole: read the rest and diff again.
@@ -97,7 +98,7 @@ public final class NFTProgrammer: @unchecked Sendable {
                 if !unread.isDisjoint(with: touched) {
                     stats.chainsRead += try readUnread(unread, into: &current)
                     lap(\.readNs)
-                    plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed)
+                    plan = NFTDiff.plan(from: current, to: desired, previous: previous, changed: narrowed, deltas: narrowed == nil ? [:] : deltas)
                     lap(\.diffNs)
                 }
             }

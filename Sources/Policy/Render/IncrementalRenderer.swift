@@ -28,12 +28,25 @@ public struct IncrementalRenderer: Sendable {
     /// (and elements), and how often it was rendered anew (after the first render): which path
     /// changes took.
     private(set) var dispatchUpdates = (elements: 0, places: 0, full: 0)
+    /// The elements the last `render` added to and removed from sets it edited in place (a
+    /// subset of its changed names: sets it replaced or made are not here), for the differ.
+    public private(set) var elementDeltas: [String: NFTSetDelta] = [:]
+    /// During a render: sets edited element by element, and those replaced whole.
+    private var edited: [String: NFTSetDelta] = [:]
+    private var replaced: Set<String> = []
 
     public init() {}
 
     /// The ruleset for `state`, and the names of the chains, sets and maps that differ from the
     /// previous call's ruleset (nil: treat everything as changed).
     public mutating func render(_ state: DataplaneState) -> (ruleset: NFTRuleset, changed: Set<String>?) {
+        edited = [:]
+        replaced = []
+        defer {
+            elementDeltas = edited.filter { !replaced.contains($0.key) }
+            edited = [:]
+            replaced = []
+        }
         guard var old = last, old.config == state.config else {
             renderAll(state)
             return (ruleset, nil)
@@ -47,15 +60,26 @@ public struct IncrementalRenderer: Sendable {
         var namedPortsMoved = false
         for id in keys.ipSets {
             let before = old.ipSets[id], after = state.ipSets[id]
+            // A set that stayed: its members' comings and goings, if any, are journalled.
+            if before != nil, after != nil, !keys.wholeSets.contains(id) {
+                if id.isNamedPort {
+                    if let delta = keys.portDeltas[id], editPorts(id, delta, old: &old, changed: &changed) { namedPortsMoved = true }
+                } else if let delta = keys.netDeltas[id] {
+                    editNets(id, delta, old: &old, changed: &changed)
+                }
+                continue
+            }
             guard before != after else { continue }
             if id.isNamedPort, Set(before?.ports.map(\.port) ?? []) != Set(after?.ports.map(\.port) ?? []) { namedPortsMoved = true }
             for set in before.map({ RulesetRenderer.ipSets(id, $0) }) ?? [] {
                 ruleset.sets[set.name] = nil
                 changed.insert(set.name)
+                replaced.insert(set.name)
             }
             for set in after.map({ RulesetRenderer.ipSets(id, $0) }) ?? [] {
                 ruleset.add(set)
                 changed.insert(set.name)
+                replaced.insert(set.name)
             }
             old.ipSets[id] = after
         }
@@ -115,6 +139,7 @@ public struct IncrementalRenderer: Sendable {
             guard let count = ruleset.chains[chain]?.rules.count, edit.rule + (edit.open ? 0 : rules.count) <= count else { return false }
             changed.insert(chain)
             changed.insert(set)
+            replaced.insert(set)
             if edit.open {
                 ruleset.chains[chain]?.rules.insert(contentsOf: rules, at: edit.rule)
                 ruleset.add(NFTSet(name: set, type: .ifname))
@@ -129,8 +154,10 @@ public struct IncrementalRenderer: Sendable {
         for move in update.moves {
             if move.add {
                 ruleset.sets[move.set]?.elements.insert(.ifname(move.interface))
+                edited[move.set, default: NFTSetDelta()].insert(.ifname(move.interface))
             } else {
                 ruleset.sets[move.set]?.elements.remove(.ifname(move.interface))
+                edited[move.set, default: NFTSetDelta()].remove(.ifname(move.interface))
             }
             changed.insert(move.set)
         }
@@ -148,13 +175,93 @@ public struct IncrementalRenderer: Sendable {
         }
         for set in dispatch.sets {
             names.insert(set.name)
-            if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name) }
+            if ruleset.sets[set.name] != set { ruleset.add(set); changed.insert(set.name); replaced.insert(set.name) }
         }
         for gone in dispatchNames.subtracting(names) {
             ruleset.sets[gone] = nil
             changed.insert(gone)
+            replaced.insert(gone)
         }
         dispatchNames = names
+    }
+
+    /// A selector set's addresses as they came and went: edited in the ruleset (and in `old`,
+    /// which keeps storage of its own) element by element, O(changed) instead of rendering and
+    /// comparing both versions of the set.
+    private mutating func editNets(_ id: IPSetID, _ delta: MemberDelta<IPNet>, old: inout DataplaneState, changed: inout Set<String>) {
+        old.ipSets[id]?.nets.subtract(delta.removed)
+        old.ipSets[id]?.nets.formUnion(delta.added)
+        for net in delta.removed { edit(RenderNames.selectorSet(id, ipv6: net.isIPv6), remove: net, changed: &changed) }
+        for net in delta.added { edit(RenderNames.selectorSet(id, ipv6: net.isIPv6), add: net, changed: &changed) }
+    }
+
+    /// The same for a named-port set: each member goes into the address set of its protocol and
+    /// port. A port that gains its first member or loses its last makes or drops that port's
+    /// two sets (as `RulesetRenderer.ipSets` would): then true, the rules naming them must be
+    /// rendered again.
+    private mutating func editPorts(_ id: IPSetID, _ delta: MemberDelta<IPPortMember>, old: inout DataplaneState,
+                                    changed: inout Set<String>) -> Bool {
+        old.ipSets[id]?.ports.subtract(delta.removed)
+        old.ipSets[id]?.ports.formUnion(delta.added)
+        var moved = false
+        for member in delta.removed {
+            edit(RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: member.address.isIPv6),
+                 remove: member.address, changed: &changed)
+        }
+        for member in delta.added {
+            let name = RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: member.address.isIPv6)
+            if ruleset.sets[name] == nil {
+                for v6 in [false, true] {
+                    let set = RulesetRenderer.addressSet(RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: v6),
+                                                         ipv6: v6, [])
+                    ruleset.add(set)
+                    changed.insert(set.name)
+                    replaced.insert(set.name)
+                }
+                moved = true
+            }
+            edit(name, add: member.address, changed: &changed)
+        }
+        // Ports that lost members: are both their sets empty now?
+        for member in delta.removed {
+            let names = [false, true].map { RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: $0) }
+            guard names.allSatisfy({ ruleset.sets[$0]?.elements.isEmpty ?? true }) else { continue }
+            for name in names {
+                ruleset.sets[name] = nil
+                changed.insert(name)
+                replaced.insert(name)
+            }
+            moved = true
+        }
+        return moved
+    }
+
+    /// One address into or out of one address set, recorded for the differ. A CIDR coming into
+    /// a hash set, or the last one leaving an interval set, changes the set's kind
+    /// (`RulesetRenderer.addressSet`): then it is replaced, not edited.
+    private mutating func edit(_ name: String, add net: IPNet? = nil, remove gone: IPNet? = nil, changed: inout Set<String>) {
+        guard var set = ruleset.sets.removeValue(forKey: name) else { return }
+        var delta = edited.removeValue(forKey: name) ?? NFTSetDelta()
+        if let gone {
+            set.elements.remove(.net(gone))
+            delta.remove(.net(gone))
+            if set.interval, !gone.isSingleAddress,
+               !set.elements.contains(where: { if case .net(let n) = $0 { return !n.isSingleAddress } else { return false } }) {
+                set.interval = false
+                replaced.insert(name)
+            }
+        }
+        if let net {
+            set.elements.insert(.net(net))
+            delta.insert(.net(net))
+            if !set.interval, !net.isSingleAddress {
+                set.interval = true
+                replaced.insert(name)
+            }
+        }
+        ruleset.sets[name] = set
+        edited[name] = delta
+        changed.insert(name)
     }
 
     /// The keys whose values differ between two states, found by comparing every one.
@@ -163,8 +270,9 @@ public struct IncrementalRenderer: Sendable {
             guard a != b else { return [] }
             return Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }
         }
+        let ipSets = differing(old.ipSets, new.ipSets)
         return DataplaneChanges(endpoints: differing(old.endpoints, new.endpoints), policies: differing(old.policies, new.policies),
-                                profiles: differing(old.profiles, new.profiles), ipSets: differing(old.ipSets, new.ipSets),
+                                profiles: differing(old.profiles, new.profiles), ipSets: ipSets, wholeSets: ipSets,
                                 config: old.config != new.config)
     }
 
@@ -182,11 +290,12 @@ public struct IncrementalRenderer: Sendable {
             ruleset.chains[name] = nil
             ruleset.sets[name] = nil
             changed.insert(name)
+            replaced.insert(name)
         }
         for piece in pieces {
             switch piece {
             case .chain(let c): if ruleset.chains[c.name] != c { ruleset.add(c); changed.insert(c.name) }
-            case .set(let s): if ruleset.sets[s.name] != s { ruleset.add(s); changed.insert(s.name) }
+            case .set(let s): if ruleset.sets[s.name] != s { ruleset.add(s); changed.insert(s.name); replaced.insert(s.name) }
             }
         }
         owned[owner] = pieces.isEmpty ? nil : pieces.map(\.name)

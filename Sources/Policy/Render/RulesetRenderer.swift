@@ -170,20 +170,26 @@ public enum RulesetRenderer {
         switch id {
         case .selector:
             for v6 in [false, true] {
-                out.append(NFTSet(name: RenderNames.selectorSet(id, ipv6: v6), type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
-                                  elements: Set(members.nets.filter { $0.isIPv6 == v6 }.map { .net($0) })))
+                out.append(addressSet(RenderNames.selectorSet(id, ipv6: v6), ipv6: v6, members.nets.filter { $0.isIPv6 == v6 }))
             }
         case .namedPort:
             let groups = Dictionary(grouping: members.ports) { PortKey(proto: $0.protocol, port: $0.port) }
             for (key, group) in groups {
                 for v6 in [false, true] {
-                    out.append(NFTSet(name: RenderNames.namedPortSet(id, proto: key.proto, port: key.port, ipv6: v6),
-                                      type: v6 ? .ipv6Addr : .ipv4Addr, interval: true,
-                                      elements: Set(group.filter { $0.address.isIPv6 == v6 }.map { .net($0.address) })))
+                    out.append(addressSet(RenderNames.namedPortSet(id, proto: key.proto, port: key.port, ipv6: v6), ipv6: v6,
+                                          group.filter { $0.address.isIPv6 == v6 }.map(\.address)))
                 }
             }
         }
         return out
+    }
+
+    /// A set of endpoints' and network sets' addresses: a hash set while it holds single
+    /// addresses only (a pod coming or going is one element, looked up in one probe), an
+    /// interval set once it holds a CIDR.
+    static func addressSet(_ name: String, ipv6: Bool, _ nets: [IPNet]) -> NFTSet {
+        NFTSet(name: name, type: ipv6 ? .ipv6Addr : .ipv4Addr, interval: nets.contains { !$0.isSingleAddress },
+               elements: Set(nets.map { .net($0) }))
     }
 
     private struct PortKey: Hashable {
