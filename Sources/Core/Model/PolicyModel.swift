@@ -50,11 +50,16 @@ public struct Policy: Sendable, Hashable {
 
     /// Calico's order within a tier: by order (absent last), then by name.
     public static func appliesBefore(_ lhs: Policy, _ rhs: Policy) -> Bool {
-        switch (lhs.order, rhs.order) {
+        appliesBefore(lhs.order, lhs.key, rhs.order, rhs.key)
+    }
+
+    /// The same on the two fields it reads (sorting these moves less than whole policies).
+    public static func appliesBefore(_ lOrder: Double?, _ lKey: PolicyKey, _ rOrder: Double?, _ rKey: PolicyKey) -> Bool {
+        switch (lOrder, rOrder) {
         case let (l?, r?) where l != r: return l < r
         case (.some, nil): return true
         case (nil, .some): return false
-        default: return lhs.key.name != rhs.key.name ? lhs.key.name < rhs.key.name : lhs.key < rhs.key
+        default: return lKey.name != rKey.name ? lKey.name < rKey.name : lKey < rKey
         }
     }
 }

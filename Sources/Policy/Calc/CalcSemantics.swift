@@ -87,14 +87,18 @@ enum CalcSemantics {
     /// The tiers of the policies that apply in one direction: tiers by name with `default`
     /// last, policies within a tier by order then name.
     static func tiers(_ policies: [Policy], ingress: Bool) -> [TierPlan] {
-        let applying = policies.filter { ingress ? $0.types.ingress : $0.types.egress }
-        let byTier = Dictionary(grouping: applying, by: \.tier)
+        // Sorted as (order, key) pairs, not as policies: a selector change replans every endpoint
+        // it moves, and swapping whole policies (rules and all) was most of that.
+        var byTier: [String: [(order: Double?, key: PolicyKey)]] = [:]
+        for policy in policies where ingress ? policy.types.ingress : policy.types.egress {
+            byTier[policy.tier, default: []].append((policy.order, policy.key))
+        }
         let names = byTier.keys.sorted { lhs, rhs in
             if (lhs == "default") != (rhs == "default") { return rhs == "default" }
             return lhs < rhs
         }
         return names.map { name in
-            TierPlan(name: name, policies: (byTier[name] ?? []).sorted(by: Policy.appliesBefore).map(\.key))
+            TierPlan(name: name, policies: (byTier[name] ?? []).sorted { Policy.appliesBefore($0.order, $0.key, $1.order, $1.key) }.map(\.key))
         }
     }
 

@@ -155,11 +155,20 @@ struct DispatchIndex: Sendable, Equatable {
                         tierDelta[direction, default: [:]][tier, default: 0] += n == nil ? -1 : 1
                         moves.append(Move(set: Place.tierEnd(tier).set(ingress: direction), interface: iface, add: n != nil))
                     }
-                    let newList = n ?? []
-                    for (a, b) in zip(newList, newList.dropFirst()) {
-                        guard let pa = policies[a], let pb = policies[b], Policy.appliesBefore(pa, pb) else { return nil }
+                    // The lists differ in a few policies: only the window between their common
+                    // head and tail is compared, and checked for order with its two neighbours
+                    // (the rest kept the order it had, as no policy's order moved: the caller
+                    // renders in full when one does).
+                    let oldList = o ?? [], newList = n ?? []
+                    var head = 0, tail = 0
+                    while head < oldList.count, head < newList.count, oldList[head] == newList[head] { head += 1 }
+                    while tail < oldList.count - head, tail < newList.count - head,
+                          oldList[oldList.count - 1 - tail] == newList[newList.count - 1 - tail] { tail += 1 }
+                    let span = newList[max(head - 1, 0)..<min(newList.count - tail + 1, newList.count)]
+                    for (a, b) in zip(span, span.dropFirst()) {
+                        guard let pa = policies[a], let pb = policies[b], Policy.appliesBefore(pa.order, a, pb.order, b) else { return nil }
                     }
-                    let was = Set(o ?? []), now = Set(newList)
+                    let was = Set(oldList[head..<(oldList.count - tail)]), now = Set(newList[head..<(newList.count - tail)])
                     for (keys, add) in [(was.subtracting(now), false), (now.subtracting(was), true)] {
                         for key in keys {
                             delta[direction, default: [:]][tier, default: [:]][key, default: 0] += add ? 1 : -1
