@@ -12,7 +12,8 @@
 # FELIX_BENCH_BIN=<driver> reuses a driver built before; FELIX_BENCH_PROBE=1 on the driver times
 # single kinds of kernel change instead (element, rule, chain); FELIX_BENCH_TRACE=1 prints each
 # update's phases (value, structural, selector, create, pod); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
-# FELIX_BENCH_FULL_ECHO=1 has the full program echoed too. FELIX_BENCH_KEEP_TEXT=<file> keeps the
+# FELIX_BENCH_FULL_ECHO=1 has the full program echoed too; FELIX_BENCH_KINDS=<kinds, comma-separated> runs only those
+# kinds of update (e.g. pod, to `perf record` the driver on them). FELIX_BENCH_KEEP_TEXT=<file> keeps the
 # ruleset text the driver wrote (the `nft -f` side), e.g. to time the kernel's validation on it.
 # Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
 set -euo pipefail
