@@ -32,11 +32,15 @@ public struct NFTProgrammedState: Sendable, Hashable {
         /// (`learn`); nil when read back. It lets the differ match a rule by value instead of
         /// hashing the desired rule's text (its storage is shared with the desired ruleset's
         /// copy). Not part of equality: the kernel's view is handles and identities.
-        public var known: NFTRule?
+        public var known: NFTRule? { didSet { isKnown = known != nil } }
+        /// `known != nil`, read without copying the rule out (`learn` asks it of every rule of
+        /// the ~850-rule dispatch chains after each commit).
+        private(set) var isKnown: Bool
         public init(handle: UInt64, identity: String?, known: NFTRule? = nil) {
             self.handle = handle
             self.identity = identity
             self.known = known
+            isKnown = known != nil
         }
         public static func == (a: Rule, b: Rule) -> Bool { a.handle == b.handle && a.identity == b.identity }
         public func hash(into h: inout Hasher) {
@@ -68,7 +72,7 @@ public struct NFTProgrammedState: Sendable, Hashable {
             guard let rules = desired.chains[name]?.rules, var chain = self.chains[name], chain.rules.count == rules.count else { continue }
             self.chains[name] = nil  // `chain` alone holds the rules: updated in place
             // A rule's value stays right as long as its handle lives: only new ones are filled.
-            for i in rules.indices where chain.rules[i].known == nil { chain.rules[i].known = rules[i] }
+            for i in rules.indices where !chain.rules[i].isKnown { chain.rules[i].known = rules[i] }
             self.chains[name] = chain
         }
     }
