@@ -102,7 +102,8 @@ public enum NFTDiff {
             let want = NFTElementCodec.keyElements(set)
             let have = fresh ? [] : existing!.elements
             var gone = have.subtracting(want).sorted(), added = want.subtracting(have).sorted()
-            if set.interval, !gone.isEmpty || !added.isEmpty { (gone, added) = intervalDelta(have: have, want: want) }
+            // (Into an empty set the keys go as they are: nothing there to overlap.)
+            if set.interval, !have.isEmpty, !gone.isEmpty || !added.isEmpty { (gone, added) = intervalDelta(have: have, want: want) }
             if !gone.isEmpty { plan.deleteSetElements[set.name] = gone }
             if !added.isEmpty { plan.addSetElements[set.name] = added }
             if fresh { plan.addSets.append(set) }
