@@ -28,21 +28,6 @@ struct DataplaneChanges: Sendable {
     }
 }
 
-/// Members added to and removed from one set over some revisions: a member removed and added
-/// again (or the reverse) is in neither.
-struct MemberDelta<Member: Hashable & Sendable>: Sendable, Equatable {
-    var added: Set<Member> = []
-    var removed: Set<Member> = []
-
-    mutating func insert(_ member: Member) { if removed.remove(member) == nil { added.insert(member) } }
-    mutating func remove(_ member: Member) { if added.remove(member) == nil { removed.insert(member) } }
-    /// This delta followed by `later`.
-    mutating func append(_ later: MemberDelta) {
-        for member in later.added { insert(member) }
-        for member in later.removed { remove(member) }
-    }
-}
-
 /// What the calculator changed in its state, one entry per `apply` that changed something,
 /// each under a random revision id. A renderer that remembers the id of the last revision it
 /// rendered reads only the keys changed since, instead of comparing every policy, profile, set

@@ -133,13 +133,10 @@ public enum NFTDiff {
     /// diff, alternating runs). Nil for other sets.
     static func interfaceDelta(_ set: NFTSet, programmed: Set<NFTKeyElement>) -> (gone: [NFTKeyElement], added: [NFTKeyElement])? {
         guard set.type == .ifname, !set.interval else { return nil }
-        func key(_ element: NFTSetElement) -> NFTKeyElement? {
-            NFTElementCodec.bounds(element, type: .ifname).map { NFTKeyElement(wide: $0.first, count: NFTSetType.ifname.keyLength) }
-        }
+        let key = { (e: NFTSetElement) in singleKey(e, type: .ifname) }
         var added: [NFTKeyElement] = [], present = 0
         for element in set.elements {
-            // One name is one key only while it fits the key (interface names always do).
-            guard case .ifname(let name) = element, name.utf8.count < NFTKeyElement.maxKeyLength, let k = key(element) else { return nil }
+            guard let k = key(element) else { return nil }
             if programmed.contains(k) { present += 1 } else { added.append(k) }
         }
         var gone: [NFTKeyElement] = []

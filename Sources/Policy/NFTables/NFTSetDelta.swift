@@ -5,16 +5,7 @@ import Core
 /// of the places it goes through). With it the differ keys only these elements instead of the
 /// whole set: a pod's update touches ~30 sets of up to 1,000 elements each, which keyed whole
 /// and compared cost 1.6-5.7 ms of its diff.
-public struct NFTSetDelta: Sendable, Equatable {
-    public private(set) var added: Set<NFTSetElement> = []
-    public private(set) var removed: Set<NFTSetElement> = []
-
-    public init() {}
-
-    /// An element removed and added again (or the reverse) is in neither.
-    public mutating func insert(_ e: NFTSetElement) { if removed.remove(e) == nil { added.insert(e) } }
-    public mutating func remove(_ e: NFTSetElement) { if added.remove(e) == nil { removed.insert(e) } }
-}
+public typealias NFTSetDelta = MemberDelta<NFTSetElement>
 
 extension NFTDiff {
     /// The keys to delete and add for `set` given the elements that changed, each element one
@@ -23,17 +14,7 @@ extension NFTDiff {
     /// element that is not one key): the caller compares the set whole.
     static func keyDelta(_ set: NFTSet, _ delta: NFTSetDelta, programmed: Set<NFTKeyElement>) -> (gone: [NFTKeyElement], added: [NFTKeyElement])? {
         guard !set.interval else { return nil }
-        let width = set.type.keyLength
-        func key(_ e: NFTSetElement) -> NFTKeyElement? {
-            switch (e, set.type) {
-            // Names fit the key (longer ones would be cut and could collide).
-            case (.ifname(let name), .ifname) where name.utf8.count < NFTKeyElement.maxKeyLength: break
-            case (.net(let n), .ipv4Addr) where n.isSingleAddress && !n.isIPv6: break
-            case (.net(let n), .ipv6Addr) where n.isSingleAddress && n.isIPv6: break
-            default: return nil
-            }
-            return NFTElementCodec.bounds(e, type: set.type).map { NFTKeyElement(wide: $0.first, count: width) }
-        }
+        let key = { (e: NFTSetElement) in singleKey(e, type: set.type) }
         var gone: [NFTKeyElement] = [], added: [NFTKeyElement] = []
         for e in delta.added {
             guard let k = key(e) else { return nil }
@@ -44,5 +25,17 @@ extension NFTDiff {
             if programmed.contains(k) { gone.append(k) }
         }
         return (gone.sorted(), added.sorted())
+    }
+
+    /// The one key of a hash set's element: an interface name (that fits the key: a longer one
+    /// would be cut and could collide) or a single address of the set's family; else nil.
+    static func singleKey(_ e: NFTSetElement, type: NFTSetType) -> NFTKeyElement? {
+        switch (e, type) {
+        case (.ifname(let name), .ifname) where name.utf8.count < NFTKeyElement.maxKeyLength: break
+        case (.net(let n), .ipv4Addr) where n.isSingleAddress && !n.isIPv6: break
+        case (.net(let n), .ipv6Addr) where n.isSingleAddress && n.isIPv6: break
+        default: return nil
+        }
+        return NFTElementCodec.bounds(e, type: type).map { NFTKeyElement(wide: $0.first, count: type.keyLength) }
     }
 }
