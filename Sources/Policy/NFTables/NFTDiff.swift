@@ -89,12 +89,11 @@ public enum NFTDiff {
             if !recreatedSets.contains(set.name), programmed.sets[set.name] != nil, unchanged(set.name, set, { $0.sets[set.name] }) { continue }
             let existing = programmed.sets[set.name]
             let fresh = existing == nil || recreatedSets.contains(set.name)
-            if !fresh, scope != nil, let given = deltas[set.name], let delta = keyDelta(set, given, programmed: existing!.elements) {
-                if !delta.gone.isEmpty { plan.deleteSetElements[set.name] = delta.gone }
-                if !delta.added.isEmpty { plan.addSetElements[set.name] = delta.added }
-                continue
-            }
-            if !fresh, let delta = interfaceDelta(set, programmed: existing!.elements) {
+            // Keyed element by element where the caller said which changed, or name by name for
+            // interface sets; else the whole set below.
+            let given = scope == nil ? nil : deltas[set.name]
+            if !fresh, let delta = given.flatMap({ keyDelta(set, $0, programmed: existing!.elements) })
+                ?? interfaceDelta(set, programmed: existing!.elements) {
                 if !delta.gone.isEmpty { plan.deleteSetElements[set.name] = delta.gone }
                 if !delta.added.isEmpty { plan.addSetElements[set.name] = delta.added }
                 continue
