@@ -10,6 +10,10 @@ final class NFTablesTests: XCTestCase {
         rs.add(NFTSet(name: "s-web", type: .ipv4Addr, interval: true,
                       elements: [.net(IPNet(parsing: "10.65.0.0/24")!), .net(IPNet(parsing: "10.65.1.7")!)]))
         rs.add(NFTSet(name: "ports", type: .inetService, elements: [.port(80), .port(443)]))
+        // A named port's addresses and ports, both versions (keys of 8 and 20 bytes).
+        rs.add(NFTSet(name: "n4-http", type: .ipv4AddrService,
+                      elements: [.addrPort(IPNet(parsing: "10.65.0.5")!, 8080), .addrPort(IPNet(parsing: "10.65.0.6")!, 8081)]))
+        rs.add(NFTSet(name: "n6-http", type: .ipv6AddrService, elements: [.addrPort(IPNet(parsing: "fd00::5")!, 8080)]))
         rs.add(NFTVerdictMap(name: "to-wl", elements: ["cali1": .goto("cali-tw-cali1"), "cali2": .goto("cali-tw-cali2")]))
         var policy = [
             NFTRule([.addrInSet(.source, ipv6: false, set: "s-web", negated: false), .port(.tcp, .destination, .set("ports"))],
@@ -17,6 +21,8 @@ final class NFTablesTests: XCTestCase {
             NFTRule([.port(.udp, .destination, .anyOf([53...53, 5000...5100]))], verdict: .accept),
             NFTRule([.addr(.destination, IPNet(parsing: "192.168.0.0/16")!, negated: true), .icmp(ipv6: false, type: 8, code: nil)],
                     statements: [.log(prefix: "calico-drop ")], verdict: .drop),
+            NFTRule([.addrPortInSet(.destination, ipv6: false, .tcp, set: "n4-http")], statements: [.orMark(0x10000)], verdict: .return),
+            NFTRule([.addrPortInSet(.source, ipv6: true, .udp, set: "n6-http", negated: true)], verdict: .drop),
         ]
         if extraRule { policy.insert(NFTRule([.l4protoIn([6, 17])], verdict: .accept, comment: "new"), at: 1) }
         rs.add(NFTChain(name: "cali-pi-web", rules: policy))

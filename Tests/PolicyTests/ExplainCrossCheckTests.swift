@@ -26,7 +26,7 @@ final class ExplainCrossCheckTests: XCTestCase {
                 pick([.number(53), .number(80), .range(80, 81), .range(1000, 2000), .named("http"), .named("dns")], &rng)
             }
         }
-        if chance(8, &rng) { side.notPorts = [pick([.number(81), .range(1500, 40000)], &rng)] }
+        if chance(8, &rng) { side.notPorts = [pick([.number(81), .range(1500, 40000), .named("http"), .named("dns")], &rng)] }
         return side
     }
 

@@ -207,7 +207,13 @@ final class FelixDaemonTests: XCTestCase {
         defer { r.task.cancel() }
         await r.daemon.waitUntilProgrammed()
         let chain = try XCTUnwrap(r.dataplane.last?.chains[RenderNames.policyChain(PolicyKey(namespace: "x", name: "knp.default.named"), ingress: true)])
-        XCTAssertTrue(chain.rules.isEmpty, "a port that resolves nowhere allows nothing: \(chain.rules)")
+        // Its rules look up the named port's addresses and ports, which are none: they allow nothing.
+        let named = chain.rules.flatMap(\.matches).compactMap { m -> String? in
+            if case .addrPortInSet(_, _, _, let set, false) = m { return set } else { return nil }
+        }
+        XCTAssertEqual(named.count, 2, "one lookup per IP version: \(chain.rules)")
+        XCTAssertEqual(chain.rules.count, named.count, "every rule needs the named port: \(chain.rules)")
+        for set in named { XCTAssertEqual(r.dataplane.last?.sets[set]?.elements, [], set) }
         let text = String(decoding: MetricsRoutes.answer(r.metrics, method: "GET", path: "/metrics").body, as: UTF8.self)
         XCTAssertTrue(text.contains("felix_unresolved_named_ports 1"), text)
     }

@@ -79,4 +79,24 @@ final class FelixIncrementalPodTests: XCTestCase {
         XCTAssertEqual(Set(closed.deleteSets), Set([true, false].map {
             RenderNames.membersSet(chain: RenderNames.profileChain("kns.y", ingress: $0), occurrence: 0) }))
     }
+
+    /// A pod whose named port resolves to a number no other pod uses is one element of the
+    /// named port's set (address and port), not new sets and rules; leaving, the element goes.
+    func testAPodWithANewNamedPortNumberIsOneElement() {
+        var calc = calculator()
+        calc.apply(.policyUpdated(F.policy("named", ns: "x", order: 2, selector: "role == 'web'",
+                                           ingress: [F.allowFrom("all()", ports: [.named("http")], proto: .tcp)])))
+        calc.apply(.endpointUpdated(F.endpoint("p0", ip: "10.1.0.1", labels: ["role": "web"],
+                                               ports: [EndpointPort(name: "http", protocol: .tcp, port: 8080)], sa: "web")))
+        let set = RenderNames.namedPortSet(.namedPort(.all, .tcp, "http"), ipv6: false)
+        let pod = F.endpoint("p2", ip: "10.1.0.3", labels: ["role": "web"], ports: [EndpointPort(name: "http", protocol: .tcp, port: 9090)], sa: "web")
+        let key = NFTKeyElement(key: [10, 1, 0, 3, 0x23, 0x82, 0, 0])
+        let arrived = planOf(&calc, .endpointUpdated(pod), places: 0)
+        XCTAssertEqual(arrived.addRules.count + arrived.deleteRules.count + arrived.addChains.count + arrived.addSets.count + arrived.deleteSets.count, 0)
+        XCTAssertEqual(arrived.addSetElements[set], [key])
+        XCTAssertEqual(calc.state.ipSets[.namedPort(.all, .tcp, "http")]?.ports.map(\.port).sorted(), [8080, 9090])
+        let left = planOf(&calc, .endpointRemoved(key: pod.key), places: 0)
+        XCTAssertEqual(left.addRules.count + left.deleteRules.count + left.deleteChains.count + left.deleteSets.count, 0)
+        XCTAssertEqual(left.deleteSetElements[set], [key])
+    }
 }

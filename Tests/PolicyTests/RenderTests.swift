@@ -96,18 +96,20 @@ final class RenderTests: XCTestCase {
             NFTRule([.l4proto(6), .addrInSet(.source, ipv6: v6, set: RenderNames.selectorSet(src, ipv6: v6))] + extra,
                     statements: [.orMark(0x10000)], verdict: .return)
         }
-        let namedSet4 = RenderNames.namedPortSet(named, proto: .tcp, port: 8080, ipv6: false)
-        let namedSet6 = RenderNames.namedPortSet(named, proto: .tcp, port: 8080, ipv6: true)
+        let namedSet4 = RenderNames.namedPortSet(named, ipv6: false)
+        let namedSet6 = RenderNames.namedPortSet(named, ipv6: true)
+        // The named port is one lookup of the address and port together, whatever it resolves to.
         XCTAssertEqual(ruleset.chains["cali-pi-x_allow-b"]?.rules, [
             allow(false, [.port(.tcp, .destination, .set(ports))]),
-            allow(false, [.addrInSet(.destination, ipv6: false, set: namedSet4), .port(.tcp, .destination, .eq(8080))]),
+            allow(false, [.addrPortInSet(.destination, ipv6: false, .tcp, set: namedSet4)]),
             allow(true, [.port(.tcp, .destination, .set(ports))]),
-            allow(true, [.addrInSet(.destination, ipv6: true, set: namedSet6), .port(.tcp, .destination, .eq(8080))]),
+            allow(true, [.addrPortInSet(.destination, ipv6: true, .tcp, set: namedSet6)]),
         ])
         XCTAssertEqual(ruleset.sets[ports], NFTSet(name: ports, type: .inetService, interval: true, elements: [.port(80)]))
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: false)]?.elements, [.net(IPNet(parsing: "10.0.0.2")!)])
         XCTAssertEqual(ruleset.sets[RenderNames.selectorSet(src, ipv6: true)]?.elements, [])
-        XCTAssertEqual(ruleset.sets[namedSet4]?.elements, [.net(IPNet(parsing: "10.0.0.1")!)])
+        XCTAssertEqual(ruleset.sets[namedSet4], NFTSet(name: namedSet4, type: .ipv4AddrService, elements: [.addrPort(IPNet(parsing: "10.0.0.1")!, 8080)]))
+        XCTAssertEqual(ruleset.sets[namedSet6], NFTSet(name: namedSet6, type: .ipv6AddrService))
         XCTAssertEqual(Set(ruleset.chains.keys), ["raw-prerouting", "filter-forward", "filter-input", "cali-to-wl", "cali-from-wl",
                                                   "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
     }
@@ -180,7 +182,7 @@ final class RenderTests: XCTestCase {
 
     private func render(_ rule: PolicyRule) -> (rules: [NFTRule], sets: [String: Set<NFTSetElement>]) {
         var sets: [NFTSet] = []
-        let rules = RuleRenderer(state: DataplaneState()).render(rule, owner: "c", sets: &sets)
+        let rules = RuleRenderer().render(rule, owner: "c", sets: &sets)
         return (rules, Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0.elements) }))
     }
 

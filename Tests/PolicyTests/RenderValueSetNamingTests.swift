@@ -21,7 +21,7 @@ final class RenderValueSetNamingTests: XCTestCase {
 
     private func ruleset(_ rules: [PolicyRule]) -> NFTRuleset {
         var rs = NFTRuleset(table: RenderNames.table, family: .inet)
-        for piece in RulesetRenderer.ruleChain(chain, rules, RuleRenderer(state: DataplaneState())) { piece.add(to: &rs) }
+        for piece in RulesetRenderer.ruleChain(chain, rules, RuleRenderer()) { piece.add(to: &rs) }
         return rs
     }
 

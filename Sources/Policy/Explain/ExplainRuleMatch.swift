@@ -14,32 +14,17 @@ enum ExplainRuleMatch {
 
     static func evaluate(_ rule: PolicyRule, _ flow: ExplainFlow, ipSets: [IPSetID: IPSetMembers]) -> Outcome {
         var best = Outcome.no
-        for version in versions(rule) {
+        for version in rule.renderedVersions {
             best = max(best, evaluate(rule, flow, version: version, ipSets: ipSets))
             if best == .yes { break }
         }
         return best
     }
 
-    /// The IP versions the renderer emits the rule for (nil: one rule without an address match).
-    private static func versions(_ rule: PolicyRule) -> [Int?] {
-        if let v = rule.ipVersion { return [v] }
-        if rule.protocol == .icmp { return [4] }
-        if rule.protocol == .icmpv6 { return [6] }
-        return hasAddressMatch(rule) ? [4, 6] : [nil]
-    }
-
-    private static func hasAddressMatch(_ rule: PolicyRule) -> Bool {
-        [rule.source, rule.destination].contains { side in
-            !side.nets.isEmpty || !side.notNets.isEmpty || side.selector != nil || side.notSelector != nil
-                || side.ports.contains { if case .named = $0 { return true } else { return false } }
-        }
-    }
-
     private static func evaluate(_ rule: PolicyRule, _ flow: ExplainFlow, version: Int?, ipSets: [IPSetID: IPSetMembers]) -> Outcome {
         let v6 = version == 6
         let proto = flow.protocol.number
-        if let version, rule.ipVersion != nil || !hasAddressMatch(rule), version != flow.ipVersion { return .no }
+        if let version, rule.ipVersion != nil || !rule.matchesAddresses, version != flow.ipVersion { return .no }
         if let p = rule.protocol, p.number != proto { return .no }
         if let p = rule.notProtocol, p.number == proto { return .no }
         if let icmp = rule.icmp, !icmpMatches(icmp, flow, v6: v6, negated: false) { return .no }
@@ -83,17 +68,19 @@ enum ExplainRuleMatch {
         // A port match loads the transport header only for its own protocol.
         guard flow.protocol == proto else { return .no }
         guard let port = source ? flow.sourcePort : flow.destinationPort else { return source ? .unknown : .no }
-        for case .range(let lo, let hi) in side.notPorts where (lo...hi).contains(port) { return .no }
-        guard !side.ports.isEmpty else { return .yes }
-        for case .range(let lo, let hi) in side.ports where (lo...hi).contains(port) { return .yes }
-        for case .named(let name) in side.ports {
+        // A named port holds where the side's address has that name for this port.
+        func named(_ name: String) -> Bool {
             let members = ipSets[.namedPort(side.selector ?? .all, rule.protocol, name)]?.ports ?? []
-            let hit = members.contains {
+            return members.contains {
                 $0.protocol == proto && $0.port == port && $0.address.isIPv6 == v6 && family == address.ipVersion
                     && $0.address.contains(address)
             }
-            if hit { return .yes }
         }
+        for case .range(let lo, let hi) in side.notPorts where (lo...hi).contains(port) { return .no }
+        for case .named(let name) in side.notPorts where named(name) { return .no }
+        guard !side.ports.isEmpty else { return .yes }
+        for case .range(let lo, let hi) in side.ports where (lo...hi).contains(port) { return .yes }
+        for case .named(let name) in side.ports where named(name) { return .yes }
         return .no
     }
 

@@ -147,6 +147,13 @@ public enum RulesetPacketWalk {
             guard a.isIPv6 == v6 else { return false }
             let hit = ruleset.sets[s]?.elements.contains { if case .net(let n) = $0 { return n.contains(a) } else { return false } } ?? false
             return hit != neg
+        case .addrPortInSet(let dir, let v6, let proto, let s, let neg):
+            // As the kernel: a packet of another protocol or family fails the match, negated or not.
+            let a = dir == .source ? p.source : p.destination
+            guard a.isIPv6 == v6, p.l4proto == proto.number,
+                  let port = dir == .source ? p.sourcePort : p.destinationPort,
+                  let single = IPNet(bytes: a.bytes, prefixLength: a.bytes.count * 8) else { return false }
+            return (ruleset.sets[s]?.elements.contains(.addrPort(single, port)) ?? false) != neg
         case .ipVersion(let v): return p.source.ipVersion == v
         case .l4proto(let n, let neg): return (p.l4proto == n) != neg
         case .l4protoIn(let ns, let neg): return ns.contains(p.l4proto) != neg

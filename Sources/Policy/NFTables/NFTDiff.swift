@@ -198,7 +198,7 @@ public enum NFTDiff {
         for m in rule.matches {
             switch m {
             case .iifnameInSet(let s, _), .oifnameInSet(let s, _): names.append(s)
-            case .addrInSet(_, _, let s, _): names.append(s)
+            case .addrInSet(_, _, let s, _), .addrPortInSet(_, _, _, let s, _): names.append(s)
             case .port(_, _, .set(let s), _): names.append(s)
             default: break
             }

@@ -122,6 +122,10 @@ public enum NFTSetType: String, Sendable, Hashable, CaseIterable {
     case inetService = "inet_service"
     case inetProto = "inet_proto"
     case ifname
+    /// An address and a port together (a named port: each endpoint's address with the port its
+    /// name resolves to there), as Calico's `hash:ip,port` sets; hash sets only.
+    case ipv4AddrService = "ipv4_addr . inet_service"
+    case ipv6AddrService = "ipv6_addr . inet_service"
 
     /// nftables' datatype number (what `nft` reads back to print the type).
     public var datatype: UInt32 {
@@ -131,6 +135,9 @@ public enum NFTSetType: String, Sendable, Hashable, CaseIterable {
         case .inetProto: return 12
         case .inetService: return 13
         case .ifname: return 41
+        // A concatenation's type is its fields' types, 6 bits each, the first field highest.
+        case .ipv4AddrService: return 7 << 6 | 13
+        case .ipv6AddrService: return 8 << 6 | 13
         }
     }
 
@@ -142,6 +149,10 @@ public enum NFTSetType: String, Sendable, Hashable, CaseIterable {
         case .inetService: return 2
         case .inetProto: return 1
         case .ifname: return 16
+        // Each field of a concatenation takes whole 32-bit registers: the port's two bytes are
+        // followed by two zero bytes.
+        case .ipv4AddrService: return 8
+        case .ipv6AddrService: return 20
         }
     }
 
@@ -159,6 +170,8 @@ public enum NFTSetElement: Sendable, Hashable, Comparable, CustomStringConvertib
     case ports(ClosedRange<UInt16>)
     case proto(UInt8)
     case ifname(String)
+    /// A single address and a port (sets of type `ipv4AddrService`/`ipv6AddrService`).
+    case addrPort(IPNet, UInt16)
 
     public static func port(_ p: UInt16) -> NFTSetElement { .ports(p...p) }
 
@@ -168,6 +181,7 @@ public enum NFTSetElement: Sendable, Hashable, Comparable, CustomStringConvertib
         case .ports(let r): return r.count == 1 ? "\(r.lowerBound)" : "\(r.lowerBound)-\(r.upperBound)"
         case .proto(let p): return "\(p)"
         case .ifname(let s): return NFTText.quoted(s)
+        case .addrPort(let n, let p): return "\(n.addressText) . \(p)"
         }
     }
 
@@ -177,11 +191,13 @@ public enum NFTSetElement: Sendable, Hashable, Comparable, CustomStringConvertib
         case .ports(let r): return (1, "", Int(r.lowerBound), Int(r.upperBound))
         case .proto(let p): return (2, "", Int(p), 0)
         case .ifname(let s): return (3, s, 0, 0)
+        case .addrPort(let n, let p): return (4, "", n.ipVersion, Int(p))
         }
     }
 
     public static func < (lhs: NFTSetElement, rhs: NFTSetElement) -> Bool {
         if case .net(let a) = lhs, case .net(let b) = rhs { return a < b }
+        if case .addrPort(let a, let p) = lhs, case .addrPort(let b, let q) = rhs { return a != b ? a < b : p < q }
         return lhs.order < rhs.order
     }
 }

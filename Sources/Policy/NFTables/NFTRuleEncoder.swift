@@ -58,12 +58,12 @@ struct NFTRuleEncoder {
         }
     }
 
-    private func payload(_ base: UInt32, offset: UInt32, length: UInt32) {
+    private func payload(_ base: UInt32, offset: UInt32, length: UInt32, into register: UInt32 = reg1) {
         expr("payload") { e in
             Self.set(e, NFTNL_EXPR_PAYLOAD_BASE, base)
             Self.set(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset)
             Self.set(e, NFTNL_EXPR_PAYLOAD_LEN, length)
-            Self.set(e, NFTNL_EXPR_PAYLOAD_DREG, Self.reg1)
+            Self.set(e, NFTNL_EXPR_PAYLOAD_DREG, register)
         }
     }
 
@@ -130,6 +130,15 @@ struct NFTRuleEncoder {
             cmpEq(net.bytes, negated: neg)
         case .addrInSet(let dir, let v6, let s, let neg):
             loadAddress(dir, ipv6: v6)
+            lookup(set: s, id: nil, negated: neg)
+        case .addrPortInSet(let dir, let v6, let proto, let s, let neg):
+            // As nft lays a concatenation: the address from register 1 on, the port in the
+            // 32-bit register right after it (NFT_REG32_01 after 4 bytes, NFT_REG32_04 after 16).
+            metaLoad(NFT_META_L4PROTO.rawValue)
+            cmpEq([proto.number])
+            loadAddress(dir, ipv6: v6)
+            payload(NFT_PAYLOAD_TRANSPORT_HEADER.rawValue, offset: dir == .source ? 0 : 2, length: 2,
+                    into: v6 ? UInt32(NFT_REG32_04.rawValue) : UInt32(NFT_REG32_01.rawValue))
             lookup(set: s, id: nil, negated: neg)
         case .ipVersion(let v):
             testVersion(v)

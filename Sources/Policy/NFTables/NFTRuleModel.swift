@@ -110,6 +110,9 @@ public enum NFTMatch: Sendable, Hashable {
     case addr(NFTDirection, IPNet, negated: Bool = false)
     /// `ip saddr @set` (ipv4 sets) or `ip6 saddr @set` (ipv6 sets).
     case addrInSet(NFTDirection, ipv6: Bool, set: String, negated: Bool = false)
+    /// `ip daddr . tcp dport @set`: the address and the port of one side together in a set of
+    /// addresses and ports (a named port, which resolves per endpoint).
+    case addrPortInSet(NFTDirection, ipv6: Bool, NFTPortProtocol, set: String, negated: Bool = false)
     /// `meta nfproto ipv4|ipv6`.
     case ipVersion(Int)
     /// `meta l4proto N` / `meta l4proto { ... }`.

@@ -28,14 +28,16 @@ extension NFTDiff {
     }
 
     /// The one key of a hash set's element: an interface name (that fits the key: a longer one
-    /// would be cut and could collide) or a single address of the set's family; else nil.
+    /// would be cut and could collide), a single address of the set's family, or such an
+    /// address and a port; else nil.
     static func singleKey(_ e: NFTSetElement, type: NFTSetType) -> NFTKeyElement? {
         switch (e, type) {
-        case (.ifname(let name), .ifname) where name.utf8.count < NFTKeyElement.maxKeyLength: break
+        case (.ifname(let name), .ifname) where name.utf8.count < NFTSetType.ifname.keyLength: break
         case (.net(let n), .ipv4Addr) where n.isSingleAddress && !n.isIPv6: break
         case (.net(let n), .ipv6Addr) where n.isSingleAddress && n.isIPv6: break
+        case (.addrPort, .ipv4AddrService), (.addrPort, .ipv6AddrService): break
         default: return nil
         }
-        return NFTElementCodec.bounds(e, type: type).map { NFTKeyElement(wide: $0.first, count: type.keyLength) }
+        return NFTElementCodec.key(e, type: type)
     }
 }

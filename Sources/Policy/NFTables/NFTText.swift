@@ -85,6 +85,9 @@ public enum NFTText {
             let text = net.isSingleAddress ? net.addressText : net.description
             return "\(net.isIPv6 ? "ip6" : "ip") \(d.rawValue) \(op(neg))\(text)"
         case .addrInSet(let d, let v6, let s, let neg): return "\(v6 ? "ip6" : "ip") \(d.rawValue) \(op(neg))@\(s)"
+        case .addrPortInSet(let d, let v6, let proto, let s, let neg):
+            let port: NFTPortDirection = d == .source ? .source : .destination
+            return "\(v6 ? "ip6" : "ip") \(d.rawValue) . \(proto.rawValue) \(port.rawValue) \(op(neg))@\(s)"
         case .ipVersion(let v): return "meta nfproto \(v == 6 ? "ipv6" : "ipv4")"
         case .l4proto(let p, let neg): return "meta l4proto \(op(neg))\(p)"
         case .l4protoIn(let ps, let neg):

@@ -54,23 +54,20 @@ public struct IncrementalRenderer: Sendable {
         last = nil  // `old` is the only reference: updated in place below
         let keys = lastRevision.flatMap { state.journal.changes(since: $0) } ?? Self.differences(old, state)
         var changed = Set<String>()
-        let rules = RuleRenderer(state: state)
+        let rules = RuleRenderer()
 
-        // IP sets first: a named port resolving to other ports changes the rules that use it.
-        var namedPortsMoved = false
+        // IP sets: a set that stayed changes by its members' comings and goings, journalled.
         for id in keys.ipSets {
             let before = old.ipSets[id], after = state.ipSets[id]
-            // A set that stayed: its members' comings and goings, if any, are journalled.
             if before != nil, after != nil, !keys.wholeSets.contains(id) {
                 if id.isNamedPort {
-                    if let delta = keys.portDeltas[id], editPorts(id, delta, old: &old, changed: &changed) { namedPortsMoved = true }
+                    if let delta = keys.portDeltas[id] { editPorts(id, delta, old: &old, changed: &changed) }
                 } else if let delta = keys.netDeltas[id] {
                     editNets(id, delta, old: &old, changed: &changed)
                 }
                 continue
             }
             guard before != after else { continue }
-            if id.isNamedPort, Set(before?.ports.map(\.port) ?? []) != Set(after?.ports.map(\.port) ?? []) { namedPortsMoved = true }
             for set in before.map({ RulesetRenderer.ipSets(id, $0) }) ?? [] {
                 ruleset.sets[set.name] = nil
                 changed.insert(set.name)
@@ -108,18 +105,16 @@ public struct IncrementalRenderer: Sendable {
             }
         }
 
-        let policyKeys = namedPortsMoved ? Set(old.policies.keys).union(state.policies.keys) : keys.policies
-        for key in policyKeys {
+        for key in keys.policies {
             let before = old.policies[key], after = state.policies[key]
-            guard namedPortsMoved || before != after else { continue }
+            guard before != after else { continue }
             let owner = RenderNames.policyChain(key, ingress: true)
             replace(owner: owner, with: after.map { RulesetRenderer.policyChains(key, $0, rules) } ?? [], changed: &changed)
             old.policies[key] = after
         }
-        let profileNames = namedPortsMoved ? Set(old.profiles.keys).union(state.profiles.keys) : keys.profiles
-        for name in profileNames {
+        for name in keys.profiles {
             let before = old.profiles[name], after = state.profiles[name]
-            guard namedPortsMoved || before != after else { continue }
+            guard before != after else { continue }
             let owner = RenderNames.profileChain(name, ingress: true)
             replace(owner: owner, with: after.map { RulesetRenderer.profileChains(name, $0, rules) } ?? [], changed: &changed)
             old.profiles[name] = after
@@ -195,45 +190,29 @@ public struct IncrementalRenderer: Sendable {
         for net in delta.added { edit(RenderNames.selectorSet(id, ipv6: net.isIPv6), add: net, changed: &changed) }
     }
 
-    /// The same for a named-port set: each member goes into the address set of its protocol and
-    /// port. A port that gains its first member or loses its last makes or drops that port's
-    /// two sets (as `RulesetRenderer.ipSets` would): then true, the rules naming them must be
-    /// rendered again.
+    /// The same for a named-port set: each member is an address and a port in its version's set.
     private mutating func editPorts(_ id: IPSetID, _ delta: MemberDelta<IPPortMember>, old: inout DataplaneState,
-                                    changed: inout Set<String>) -> Bool {
+                                    changed: inout Set<String>) {
         old.ipSets[id]?.ports.subtract(delta.removed)
         old.ipSets[id]?.ports.formUnion(delta.added)
-        var moved = false
-        for member in delta.removed {
-            edit(RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: member.address.isIPv6),
-                 remove: member.address, changed: &changed)
-        }
-        for member in delta.added {
-            let name = RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: member.address.isIPv6)
-            if ruleset.sets[name] == nil {
-                for v6 in [false, true] {
-                    let set = RulesetRenderer.addressSet(RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: v6),
-                                                         ipv6: v6, [])
-                    ruleset.add(set)
-                    changed.insert(set.name)
-                    replaced.insert(set.name)
+        for (members, add) in [(delta.removed, false), (delta.added, true)] {
+            for member in members {
+                let v6 = member.address.isIPv6
+                guard let element = RulesetRenderer.namedPortElement(id, member, ipv6: v6) else { continue }
+                let name = RenderNames.namedPortSet(id, ipv6: v6)
+                guard ruleset.sets[name] != nil else { continue }
+                var delta = edited.removeValue(forKey: name) ?? NFTSetDelta()
+                if add {
+                    ruleset.sets[name]?.elements.insert(element)
+                    delta.insert(element)
+                } else {
+                    ruleset.sets[name]?.elements.remove(element)
+                    delta.remove(element)
                 }
-                moved = true
-            }
-            edit(name, add: member.address, changed: &changed)
-        }
-        // Ports that lost members: are both their sets empty now?
-        for member in delta.removed {
-            let names = [false, true].map { RenderNames.namedPortSet(id, proto: member.protocol, port: member.port, ipv6: $0) }
-            guard names.allSatisfy({ ruleset.sets[$0]?.elements.isEmpty ?? true }) else { continue }
-            for name in names {
-                ruleset.sets[name] = nil
+                edited[name] = delta
                 changed.insert(name)
-                replaced.insert(name)
             }
-            moved = true
         }
-        return moved
     }
 
     /// One address into or out of one address set, recorded for the differ. A CIDR coming into

@@ -61,9 +61,10 @@ public enum RenderNames {
         (ipv6 ? "s6-" : "s4-") + SHA1.hexDigest(id.description).prefix(16)
     }
 
-    /// The address set of the endpoints whose named port is `proto`/`port`.
-    public static func namedPortSet(_ id: IPSetID, proto: IPProtocol, port: UInt16, ipv6: Bool) -> String {
-        (ipv6 ? "n6-" : "n4-") + SHA1.hexDigest("\(id.description)|\(proto.number)|\(port)").prefix(16)
+    /// The addresses and ports of a named port for one IP version: each endpoint's address
+    /// with the port the name resolves to on it.
+    public static func namedPortSet(_ id: IPSetID, ipv6: Bool) -> String {
+        (ipv6 ? "n6-" : "n4-") + SHA1.hexDigest(id.description).prefix(16)
     }
 
     static func readable(_ name: String) -> String {

@@ -1,15 +1,14 @@
 import Core
 
 /// One Calico rule to nftables rules. A rule becomes several when it needs alternatives nftables
-/// cannot express in one rule: each IP version it may match and each (protocol, port) a named
-/// port resolves to. The values a user edits (ports, notPorts, nets, notNets) go into named sets
+/// cannot express in one rule: each IP version it may match, and numeric ports or each named
+/// port (a lookup of the address and port together: the name resolves per endpoint, which the
+/// rule does not depend on). The values a user edits (ports, notPorts, nets, notNets) go into named sets
 /// of their own, named after the chain, the rule's shape and ordinal among rules of that shape
 /// (`RuleShape`) and the field, so editing them changes set elements only: the kernel commits an
 /// element-only batch without re-validating the jump graph, and the rule and its handle stay;
 /// inserting or removing another rule renames none of them.
 struct RuleRenderer {
-    let state: DataplaneState
-
     /// The rules for a rule of chain `owner`, the `ordinal`th of its shape there; the value sets
     /// they name are appended to `sets`.
     func render(_ rule: PolicyRule, owner: String, ordinal: Int = 0, sets: inout [NFTSet]) -> [NFTRule] {
@@ -19,7 +18,7 @@ struct RuleRenderer {
     func render(_ rule: PolicyRule, owner: String, shape: String, ordinal: Int, sets: inout [NFTSet]) -> [NFTRule] {
         var out: [NFTRule] = []
         let values = ValueSets(owner: owner, shape: shape, ordinal: ordinal)
-        for version in versions(rule) {
+        for version in rule.renderedVersions {
             out += render(rule, version: version, values: values, sets: &sets)
         }
         return out
@@ -40,18 +39,10 @@ struct RuleRenderer {
         }
     }
 
-    /// nil: a rule with no address match, valid for both versions at once.
-    private func versions(_ rule: PolicyRule) -> [Int?] {
-        if let v = rule.ipVersion { return [v] }
-        if rule.protocol == .icmp { return [4] }
-        if rule.protocol == .icmpv6 { return [6] }
-        return hasAddressMatch(rule) ? [4, 6] : [nil]
-    }
-
     private func render(_ rule: PolicyRule, version: Int?, values: ValueSets, sets: inout [NFTSet]) -> [NFTRule] {
         let v6 = version == 6
         var common: [NFTMatch] = []
-        if let version, rule.ipVersion != nil || !hasAddressMatch(rule) { common.append(.ipVersion(version)) }
+        if let version, rule.ipVersion != nil || !rule.matchesAddresses { common.append(.ipVersion(version)) }
         if let p = rule.protocol { common.append(.l4proto(p.number)) }
         if let p = rule.notProtocol { common.append(.l4proto(p.number, negated: true)) }
         if let icmp = rule.icmp { common.append(.icmp(ipv6: v6, type: icmp.type, code: icmp.code)) }
@@ -68,14 +59,6 @@ struct RuleRenderer {
             }
         }
         return out
-    }
-
-    /// Whether a side matches addresses (nets, selectors, named ports), which are per version.
-    private func hasAddressMatch(_ rule: PolicyRule) -> Bool {
-        [rule.source, rule.destination].contains { side in
-            !side.nets.isEmpty || !side.notNets.isEmpty || side.selector != nil || side.notSelector != nil
-                || side.ports.contains { if case .named = $0 { return true } else { return false } }
-        }
     }
 
     /// The alternatives (ORed) for one side, each a list of matches (ANDed); nil when the side
@@ -107,11 +90,17 @@ struct RuleRenderer {
         let numeric = side.ports.compactMap { p -> NFTSetElement? in if case .range(let lo, let hi) = p { return .ports(lo...hi) }; return nil }
         let notNumeric = side.notPorts.compactMap { p -> NFTSetElement? in if case .range(let lo, let hi) = p { return .ports(lo...hi) }; return nil }
         let named = side.ports.compactMap { p -> String? in if case .named(let n) = p { return n }; return nil }
+        let notNamed = side.notPorts.compactMap { p -> String? in if case .named(let n) = p { return n }; return nil }
+        // The set of a named port on this side: its selector's endpoints (all, without one).
+        func namedSet(_ name: String) -> String { RenderNames.namedPortSet(.namedPort(side.selector ?? .all, rule.protocol, name), ipv6: v6) }
         if !side.ports.isEmpty || !side.notPorts.isEmpty {
             guard let proto = rule.protocol.flatMap({ NFTPortProtocol(rawValue: $0.description.lowercased()) }) else { return nil }
             if !notNumeric.isEmpty {
                 let set = values.add(portTag + "-notports", type: .inetService, notNumeric, to: &sets)
                 alternatives = alternatives.map { $0 + [.port(proto, portDirection, .set(set), negated: true)] }
+            }
+            for name in notNamed {
+                alternatives = alternatives.map { $0 + [.addrPortInSet(direction, ipv6: v6, proto, set: namedSet(name), negated: true)] }
             }
             if !side.ports.isEmpty {
                 var portAlternatives: [[NFTMatch]] = []
@@ -120,13 +109,7 @@ struct RuleRenderer {
                     portAlternatives.append([.port(proto, portDirection, .set(set))])
                 }
                 for name in named {
-                    let id = IPSetID.namedPort(side.selector ?? .all, rule.protocol, name)
-                    let members = state.ipSets[id]?.ports ?? []
-                    let ports = Set(members.filter { $0.protocol == rule.protocol }.map(\.port)).sorted()
-                    for port in ports {
-                        let set = RenderNames.namedPortSet(id, proto: rule.protocol ?? .tcp, port: port, ipv6: v6)
-                        portAlternatives.append([.addrInSet(direction, ipv6: v6, set: set), .port(proto, portDirection, .eq(port))])
-                    }
+                    portAlternatives.append([.addrPortInSet(direction, ipv6: v6, proto, set: namedSet(name))])
                 }
                 alternatives = alternatives.flatMap { a in portAlternatives.map { a + $0 } }
             }
@@ -148,6 +131,26 @@ struct RuleRenderer {
         case .allow, .pass: return .return
         case .deny: return .drop
         case .log: return nil
+        }
+    }
+}
+
+extension PolicyRule {
+    /// The IP versions the rule is rendered for, one nftables rule (or more) each; nil: one
+    /// rule without an address match, valid for both versions at once.
+    var renderedVersions: [Int?] {
+        if let v = ipVersion { return [v] }
+        if self.protocol == .icmp { return [4] }
+        if self.protocol == .icmpv6 { return [6] }
+        return matchesAddresses ? [4, 6] : [nil]
+    }
+
+    /// Whether a side matches addresses (nets, selectors, named ports in ports or notPorts),
+    /// which are per IP version: such a rule is rendered, and evaluated, once per version.
+    var matchesAddresses: Bool {
+        [source, destination].contains { side in
+            !side.nets.isEmpty || !side.notNets.isEmpty || side.selector != nil || side.notSelector != nil
+                || (side.ports + side.notPorts).contains { if case .named = $0 { return true } else { return false } }
         }
     }
 }

@@ -45,7 +45,7 @@ public enum RulesetRenderer {
         let dispatch = dispatchIndexed(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
-        let rules = RuleRenderer(state: state)
+        let rules = RuleRenderer()
         for (key, policy) in state.policies {
             let pieces = policyChains(key, policy, rules)
             for piece in pieces { piece.add(to: &ruleset) }
@@ -158,13 +158,14 @@ public enum RulesetRenderer {
         return [.chain(NFTChain(name: name, rules: rules))] + sets.map { .set($0) }
     }
 
-    /// Every selector set in both versions, and the named-port sets split by resolved port.
+    /// Every selector and named-port set in both versions.
     static func ipSets(_ state: DataplaneState) -> [NFTSet] {
         state.ipSets.flatMap { ipSets($0.key, $0.value) }
     }
 
-    /// The nftables sets of one IP set: both versions of a selector set; per resolved port and
-    /// version for a named-port set.
+    /// The nftables sets of one IP set, one per IP version: addresses for a selector; addresses
+    /// and ports for a named port (of the protocol its rules name), so that a pod whose name
+    /// resolves to a port no other pod uses is one element, not a set and rules of its own.
     static func ipSets(_ id: IPSetID, _ members: IPSetMembers) -> [NFTSet] {
         var out: [NFTSet] = []
         switch id {
@@ -173,15 +174,21 @@ public enum RulesetRenderer {
                 out.append(addressSet(RenderNames.selectorSet(id, ipv6: v6), ipv6: v6, members.nets.filter { $0.isIPv6 == v6 }))
             }
         case .namedPort:
-            let groups = Dictionary(grouping: members.ports) { PortKey(proto: $0.protocol, port: $0.port) }
-            for (key, group) in groups {
-                for v6 in [false, true] {
-                    out.append(addressSet(RenderNames.namedPortSet(id, proto: key.proto, port: key.port, ipv6: v6), ipv6: v6,
-                                          group.filter { $0.address.isIPv6 == v6 }.map(\.address)))
-                }
+            for v6 in [false, true] {
+                out.append(NFTSet(name: RenderNames.namedPortSet(id, ipv6: v6), type: v6 ? .ipv6AddrService : .ipv4AddrService,
+                                  elements: Set(members.ports.compactMap { namedPortElement(id, $0, ipv6: v6) })))
             }
         }
         return out
+    }
+
+    /// A named-port member as an element of its IP version's set; nil for the other version, or
+    /// a protocol other than the one the set's rules name (they test it before the lookup; a
+    /// rule with ports always names one, so a set without a protocol is never looked up).
+    static func namedPortElement(_ id: IPSetID, _ member: IPPortMember, ipv6: Bool) -> NFTSetElement? {
+        guard member.address.isIPv6 == ipv6, case .namedPort(_, let proto?, _) = id, proto == member.protocol
+        else { return nil }
+        return .addrPort(member.address, member.port)
     }
 
     /// A set of endpoints' and network sets' addresses: a hash set while it holds single
@@ -190,10 +197,5 @@ public enum RulesetRenderer {
     static func addressSet(_ name: String, ipv6: Bool, _ nets: [IPNet]) -> NFTSet {
         NFTSet(name: name, type: ipv6 ? .ipv6Addr : .ipv4Addr, interval: nets.contains { !$0.isSingleAddress },
                elements: Set(nets.map { .net($0) }))
-    }
-
-    private struct PortKey: Hashable {
-        var proto: IPProtocol
-        var port: UInt16
     }
 }
