@@ -13,9 +13,12 @@ final class FelixIncrementalRenderTests: XCTestCase {
         switch Int.random(in: 0..<10, using: &g) {
         case 0, 1:
             let port = UInt16.random(in: 80...81, using: &g)
-            return .endpointUpdated(F.endpoint(pod, ns: ns, node: Int.random(in: 0..<4, using: &g) == 0 ? "n2" : "n1",
-                                               ip: "10.1.0.\(Int.random(in: 1...5, using: &g))", labels: ["pod": pod],
-                                               ports: [EndpointPort(name: "web", protocol: .tcp, port: port)]))
+            var endpoint = F.endpoint(pod, ns: ns, node: Int.random(in: 0..<4, using: &g) == 0 ? "n2" : "n1",
+                                      ip: "10.1.0.\(Int.random(in: 1...5, using: &g))", labels: ["pod": pod],
+                                      ports: [EndpointPort(name: "web", protocol: .tcp, port: port)])
+            // Dual-stack at times: IPv6 members meet sets that exist only with IPv6 support.
+            if Bool.random(using: &g) { endpoint.addresses.append(IPNet(parsing: "fd00::\(Int.random(in: 1...5, using: &g))")!) }
+            return .endpointUpdated(endpoint)
         case 2:
             return .endpointRemoved(key: "\(ns)/\(pod)")
         case 3:
@@ -33,7 +36,7 @@ final class FelixIncrementalRenderTests: XCTestCase {
             return .networkSetUpdated(NetworkSetEntry(key: "x/ns1", namespace: "x", labels: ["pod": pod], profiles: [],
                                                       nets: [IPNet(parsing: net)!]))
         default:
-            return .configUpdated(CalcConfig(endpointToHostAction: Bool.random(using: &g) ? "Drop" : "Accept"))
+            return .configUpdated(CalcConfig(endpointToHostAction: Bool.random(using: &g) ? "Drop" : "Accept", ipv6: Bool.random(using: &g)))
         }
     }
 

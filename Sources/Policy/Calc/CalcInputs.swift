@@ -7,10 +7,14 @@ public struct CalcConfig: Sendable, Hashable {
     /// The prefix of workload interfaces (felix's InterfacePrefix): traffic through one that is
     /// no known endpoint's is dropped.
     public var interfacePrefix: String
+    /// Felix's IPv6Support: false renders no IPv6 rules or sets (an IPv4-only cluster's
+    /// manifests say so), so IPv6 packets find nothing that allows them by address.
+    public var ipv6: Bool
 
-    public init(endpointToHostAction: String = "Drop", interfacePrefix: String = "cali") {
+    public init(endpointToHostAction: String = "Drop", interfacePrefix: String = "cali", ipv6: Bool = true) {
         self.endpointToHostAction = endpointToHostAction
         self.interfacePrefix = interfacePrefix
+        self.ipv6 = ipv6
     }
 }
 

@@ -53,7 +53,7 @@ public enum ExplainEvaluator {
                     func step(_ text: String) -> ExplainStep {
                         ExplainStep(kind: .policyRule, tier: tier.name, policy: name, rule: i, action: rule.action.rawValue, text: "\(at) \(text)")
                     }
-                    switch ExplainRuleMatch.evaluate(rule, flow, ipSets: state.ipSets) {
+                    switch ExplainRuleMatch.evaluate(rule, flow, ipSets: state.ipSets, ipv6: state.config.ipv6) {
                     case .no:
                         continue
                     case .unknown:
@@ -93,7 +93,7 @@ public enum ExplainEvaluator {
                 func step(_ text: String) -> ExplainStep {
                     ExplainStep(kind: .profileRule, profile: name, rule: i, action: rule.action.rawValue, text: "\(at) \(text)")
                 }
-                let outcome = ExplainRuleMatch.evaluate(rule, flow, ipSets: state.ipSets)
+                let outcome = ExplainRuleMatch.evaluate(rule, flow, ipSets: state.ipSets, ipv6: state.config.ipv6)
                 if outcome == .unknown {
                     trace.append(ExplainStep(kind: .note, profile: name, rule: i, action: rule.action.rawValue,
                                              text: "\(at) matches on source ports; no source port given, counted as not matching"))

@@ -12,9 +12,9 @@ enum ExplainRuleMatch {
         static func < (a: Outcome, b: Outcome) -> Bool { a.rawValue < b.rawValue }
     }
 
-    static func evaluate(_ rule: PolicyRule, _ flow: ExplainFlow, ipSets: [IPSetID: IPSetMembers]) -> Outcome {
+    static func evaluate(_ rule: PolicyRule, _ flow: ExplainFlow, ipSets: [IPSetID: IPSetMembers], ipv6: Bool = true) -> Outcome {
         var best = Outcome.no
-        for version in rule.renderedVersions {
+        for version in rule.renderedVersions(ipv6: ipv6) {
             best = max(best, evaluate(rule, flow, version: version, ipSets: ipSets))
             if best == .yes { break }
         }
@@ -24,7 +24,7 @@ enum ExplainRuleMatch {
     private static func evaluate(_ rule: PolicyRule, _ flow: ExplainFlow, version: Int?, ipSets: [IPSetID: IPSetMembers]) -> Outcome {
         let v6 = version == 6
         let proto = flow.protocol.number
-        if let version, rule.ipVersion != nil || !rule.matchesAddresses, version != flow.ipVersion { return .no }
+        if let version, rule.ipVersion != nil || !rule.loadsAddresses(version: version), version != flow.ipVersion { return .no }
         if let p = rule.protocol, p.number != proto { return .no }
         if let p = rule.notProtocol, p.number == proto { return .no }
         if let icmp = rule.icmp, !icmpMatches(icmp, flow, v6: v6, negated: false) { return .no }
@@ -77,7 +77,8 @@ enum ExplainRuleMatch {
             }
         }
         for case .range(let lo, let hi) in side.notPorts where (lo...hi).contains(port) { return .no }
-        for case .named(let name) in side.notPorts where named(name) { return .no }
+        // A negated named port is still a lookup of this family's address: another family's fails it.
+        for case .named(let name) in side.notPorts { guard family == address.ipVersion, !named(name) else { return .no } }
         guard !side.ports.isEmpty else { return .yes }
         for case .range(let lo, let hi) in side.ports where (lo...hi).contains(port) { return .yes }
         for case .named(let name) in side.ports where named(name) { return .yes }

@@ -21,7 +21,8 @@ public struct FelixEngine: Sendable {
         let (config, issues) = FelixConfigLayering.resolve(environment: environment)
         self.config = config
         configIssues = issues
-        calculator = PolicyCalculator(nodeName: nodeName, config: CalcConfig(endpointToHostAction: config.defaultEndpointToHostAction, interfacePrefix: config.interfacePrefix))
+        calculator = PolicyCalculator(nodeName: nodeName, config: CalcConfig(endpointToHostAction: config.defaultEndpointToHostAction, interfacePrefix: config.interfacePrefix,
+                                                                                     ipv6: config.ipv6Support))
     }
 
     public var state: DataplaneState { calculator.state }
@@ -124,7 +125,8 @@ public struct FelixEngine: Sendable {
         configIssues = issues
         guard next != config else { return false }
         config = next
-        let calc = CalcConfig(endpointToHostAction: next.defaultEndpointToHostAction, interfacePrefix: next.interfacePrefix)
+        let calc = CalcConfig(endpointToHostAction: next.defaultEndpointToHostAction, interfacePrefix: next.interfacePrefix,
+                              ipv6: next.ipv6Support)
         if calc != calculator.state.config { calculator.apply(.configUpdated(calc)) }
         return true
     }

@@ -54,7 +54,7 @@ public struct IncrementalRenderer: Sendable {
         last = nil  // `old` is the only reference: updated in place below
         let keys = lastRevision.flatMap { state.journal.changes(since: $0) } ?? Self.differences(old, state)
         var changed = Set<String>()
-        let rules = RuleRenderer()
+        let rules = RuleRenderer(ipv6: state.config.ipv6)
 
         // IP sets: a set that stayed changes by its members' comings and goings, journalled.
         for id in keys.ipSets {
@@ -68,12 +68,12 @@ public struct IncrementalRenderer: Sendable {
                 continue
             }
             guard before != after else { continue }
-            for set in before.map({ RulesetRenderer.ipSets(id, $0) }) ?? [] {
+            for set in before.map({ RulesetRenderer.ipSets(id, $0, ipv6: state.config.ipv6) }) ?? [] {
                 ruleset.sets[set.name] = nil
                 changed.insert(set.name)
                 replaced.insert(set.name)
             }
-            for set in after.map({ RulesetRenderer.ipSets(id, $0) }) ?? [] {
+            for set in after.map({ RulesetRenderer.ipSets(id, $0, ipv6: state.config.ipv6) }) ?? [] {
                 ruleset.add(set)
                 changed.insert(set.name)
                 replaced.insert(set.name)

@@ -9,6 +9,9 @@ import Core
 /// element-only batch without re-validating the jump graph, and the rule and its handle stay;
 /// inserting or removing another rule renames none of them.
 struct RuleRenderer {
+    /// Whether IPv6 rules are rendered (`CalcConfig.ipv6`).
+    var ipv6 = true
+
     /// The rules for a rule of chain `owner`, the `ordinal`th of its shape there; the value sets
     /// they name are appended to `sets`.
     func render(_ rule: PolicyRule, owner: String, ordinal: Int = 0, sets: inout [NFTSet]) -> [NFTRule] {
@@ -18,7 +21,7 @@ struct RuleRenderer {
     func render(_ rule: PolicyRule, owner: String, shape: String, ordinal: Int, sets: inout [NFTSet]) -> [NFTRule] {
         var out: [NFTRule] = []
         let values = ValueSets(owner: owner, shape: shape, ordinal: ordinal)
-        for version in rule.renderedVersions {
+        for version in rule.renderedVersions(ipv6: ipv6) {
             out += render(rule, version: version, values: values, sets: &sets)
         }
         return out
@@ -42,7 +45,7 @@ struct RuleRenderer {
     private func render(_ rule: PolicyRule, version: Int?, values: ValueSets, sets: inout [NFTSet]) -> [NFTRule] {
         let v6 = version == 6
         var common: [NFTMatch] = []
-        if let version, rule.ipVersion != nil || !rule.matchesAddresses { common.append(.ipVersion(version)) }
+        if let version, rule.ipVersion != nil || !rule.loadsAddresses(version: version) { common.append(.ipVersion(version)) }
         if let p = rule.protocol { common.append(.l4proto(p.number)) }
         if let p = rule.notProtocol { common.append(.l4proto(p.number, negated: true)) }
         if let icmp = rule.icmp { common.append(.icmp(ipv6: v6, type: icmp.type, code: icmp.code)) }
@@ -137,12 +140,26 @@ struct RuleRenderer {
 
 extension PolicyRule {
     /// The IP versions the rule is rendered for, one nftables rule (or more) each; nil: one
-    /// rule without an address match, valid for both versions at once.
-    var renderedVersions: [Int?] {
-        if let v = ipVersion { return [v] }
-        if self.protocol == .icmp { return [4] }
-        if self.protocol == .icmpv6 { return [6] }
-        return matchesAddresses ? [4, 6] : [nil]
+    /// rule without an address match, valid for both versions at once. Without IPv6 support,
+    /// none of version 6.
+    func renderedVersions(ipv6: Bool) -> [Int?] {
+        let versions: [Int?]
+        if let v = ipVersion { versions = [v] } else if self.protocol == .icmp { versions = [4] } else if self.protocol == .icmpv6 { versions = [6] } else {
+            versions = matchesAddresses ? [4, 6] : [nil]
+        }
+        return ipv6 ? versions : versions.filter { $0 != 6 }
+    }
+
+    /// Whether the rule's rendering for `version` loads an address of that family (which tests
+    /// the family): else the rule must test it itself. A notNets of the other family alone
+    /// renders nothing here, and without the test the rule would take the other family's
+    /// packets, the excluded addresses among them.
+    func loadsAddresses(version: Int) -> Bool {
+        [source, destination].contains { side in
+            side.nets.contains { $0.ipVersion == version } || side.notNets.contains { $0.ipVersion == version }
+                || side.selector != nil || side.notSelector != nil
+                || (side.ports + side.notPorts).contains { if case .named = $0 { return true } else { return false } }
+        }
     }
 
     /// Whether a side matches addresses (nets, selectors, named ports in ports or notPorts),

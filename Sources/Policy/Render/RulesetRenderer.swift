@@ -45,7 +45,7 @@ public enum RulesetRenderer {
         let dispatch = dispatchIndexed(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
-        let rules = RuleRenderer()
+        let rules = RuleRenderer(ipv6: state.config.ipv6)
         for (key, policy) in state.policies {
             let pieces = policyChains(key, policy, rules)
             for piece in pieces { piece.add(to: &ruleset) }
@@ -160,21 +160,22 @@ public enum RulesetRenderer {
 
     /// Every selector and named-port set in both versions.
     static func ipSets(_ state: DataplaneState) -> [NFTSet] {
-        state.ipSets.flatMap { ipSets($0.key, $0.value) }
+        state.ipSets.flatMap { ipSets($0.key, $0.value, ipv6: state.config.ipv6) }
     }
 
     /// The nftables sets of one IP set, one per IP version: addresses for a selector; addresses
     /// and ports for a named port (of the protocol its rules name), so that a pod whose name
     /// resolves to a port no other pod uses is one element, not a set and rules of its own.
-    static func ipSets(_ id: IPSetID, _ members: IPSetMembers) -> [NFTSet] {
+    static func ipSets(_ id: IPSetID, _ members: IPSetMembers, ipv6: Bool) -> [NFTSet] {
         var out: [NFTSet] = []
+        let versions = ipv6 ? [false, true] : [false]
         switch id {
         case .selector:
-            for v6 in [false, true] {
+            for v6 in versions {
                 out.append(addressSet(RenderNames.selectorSet(id, ipv6: v6), ipv6: v6, members.nets.filter { $0.isIPv6 == v6 }))
             }
         case .namedPort:
-            for v6 in [false, true] {
+            for v6 in versions {
                 out.append(NFTSet(name: RenderNames.namedPortSet(id, ipv6: v6), type: v6 ? .ipv6AddrService : .ipv4AddrService,
                                   elements: Set(members.ports.compactMap { namedPortElement(id, $0, ipv6: v6) })))
             }
