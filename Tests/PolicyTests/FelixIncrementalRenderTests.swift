@@ -76,12 +76,14 @@ final class FelixIncrementalRenderTests: XCTestCase {
         var calc = PolicyCalculator(nodeName: "n1")
         calc.apply(.profileUpdated(F.namespace("x")))
         for pod in ["a", "b"] { calc.apply(.endpointUpdated(F.endpoint(pod, ns: "x", ip: pod == "a" ? "10.1.0.1" : "10.1.0.2", labels: ["pod": pod]))) }
-        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'", ingress: [F.allowFrom("pod == 'b'", ports: [.range(80, 80)], proto: .tcp)])))
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'",
+                                           ingress: [F.allowFrom("pod == 'b'", ports: [.range(80, 80), .range(8080, 8080)], proto: .tcp)])))
         var renderer = IncrementalRenderer()
         XCTAssertNil(renderer.render(calc.state).changed, "the first render is a full one")
-        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'", ingress: [F.allowFrom("pod == 'b'", ports: [.range(81, 81)], proto: .tcp)])))
+        calc.apply(.policyUpdated(F.policy("p", ns: "x", selector: "pod == 'a'",
+                                           ingress: [F.allowFrom("pod == 'b'", ports: [.range(81, 81), .range(8080, 8080)], proto: .tcp)])))
         let (_, changed) = renderer.render(calc.state)
-        // A port is a value: only the rule's port set changes, the chains stay.
+        // A port list is a value: only the rule's port set changes, the chains stay.
         let key = PolicyKey(namespace: "x", name: "p")
         let rule = try! XCTUnwrap(calc.state.policies[key]?.ingress.first)
         XCTAssertEqual(changed, [RenderNames.valueSet(owner: RenderNames.policyChain(key, ingress: true), rule: rule, field: "d-ports")])

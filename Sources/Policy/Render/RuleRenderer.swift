@@ -3,11 +3,13 @@ import Core
 /// One Calico rule to nftables rules. A rule becomes several when it needs alternatives nftables
 /// cannot express in one rule: each IP version it may match, and numeric ports or each named
 /// port (a lookup of the address and port together: the name resolves per endpoint, which the
-/// rule does not depend on). The values a user edits (ports, notPorts, nets, notNets) go into named sets
-/// of their own, named after the chain, the rule's shape and ordinal among rules of that shape
-/// (`RuleShape`) and the field, so editing them changes set elements only: the kernel commits an
-/// element-only batch without re-validating the jump graph, and the rule and its handle stay;
-/// inserting or removing another rule renames none of them.
+/// rule does not depend on). A field a user edits (ports, notPorts, nets, notNets) with one
+/// value is written into the rule (an edit replaces the rule); with several it goes into a named
+/// set of its own, named after the chain, the rule's shape and ordinal among rules of that shape
+/// (`RuleShape`) and the field, so editing the list changes set elements only: the kernel commits
+/// an element-only batch without re-validating the jump graph, and the rule and its handle stay;
+/// inserting or removing another rule renames none of them. (One-value sets were most of the
+/// table's sets, and every set the kernel makes or looks up by name walks the list of them all.)
 struct RuleRenderer {
     /// Whether IPv6 rules are rendered (`CalcConfig.ipv6`).
     var ipv6 = true
@@ -74,11 +76,15 @@ struct RuleRenderer {
         var base: [NFTMatch] = []
         let nets = side.nets.filter { version == nil || $0.ipVersion == version }
         if !side.nets.isEmpty && nets.isEmpty { return nil }
-        if !nets.isEmpty {
+        if nets.count == 1 {
+            base.append(.addr(direction, nets[0]))
+        } else if !nets.isEmpty {
             base.append(.addrInSet(direction, ipv6: v6, set: values.add(tag + "-nets", type: addrType, nets.map { .net($0) }, to: &sets)))
         }
         let notNets = side.notNets.filter { version == nil || $0.ipVersion == version }
-        if !notNets.isEmpty {
+        if notNets.count == 1 {
+            base.append(.addr(direction, notNets[0], negated: true))
+        } else if !notNets.isEmpty {
             let set = values.add(tag + "-notnets", type: addrType, notNets.map { .net($0) }, to: &sets)
             base.append(.addrInSet(direction, ipv6: v6, set: set, negated: true))
         }
@@ -98,7 +104,9 @@ struct RuleRenderer {
         func namedSet(_ name: String) -> String { RenderNames.namedPortSet(.namedPort(side.selector ?? .all, rule.protocol, name), ipv6: v6) }
         if !side.ports.isEmpty || !side.notPorts.isEmpty {
             guard let proto = rule.protocol.flatMap({ NFTPortProtocol(rawValue: $0.description.lowercased()) }) else { return nil }
-            if !notNumeric.isEmpty {
+            if notNumeric.count == 1, case .ports(let r) = notNumeric[0] {
+                alternatives = alternatives.map { $0 + [.port(proto, portDirection, Self.inline(r), negated: true)] }
+            } else if !notNumeric.isEmpty {
                 let set = values.add(portTag + "-notports", type: .inetService, notNumeric, to: &sets)
                 alternatives = alternatives.map { $0 + [.port(proto, portDirection, .set(set), negated: true)] }
             }
@@ -107,7 +115,9 @@ struct RuleRenderer {
             }
             if !side.ports.isEmpty {
                 var portAlternatives: [[NFTMatch]] = []
-                if !numeric.isEmpty {
+                if numeric.count == 1, case .ports(let r) = numeric[0] {
+                    portAlternatives.append([.port(proto, portDirection, Self.inline(r))])
+                } else if !numeric.isEmpty {
                     let set = values.add(portTag + "-ports", type: .inetService, numeric, to: &sets)
                     portAlternatives.append([.port(proto, portDirection, .set(set))])
                 }
@@ -119,6 +129,9 @@ struct RuleRenderer {
         }
         return alternatives
     }
+
+    /// One port or range written into the rule.
+    private static func inline(_ r: ClosedRange<UInt16>) -> NFTPortMatch { r.count == 1 ? .eq(r.lowerBound) : .range(r) }
 
     private func statements(_ action: RuleAction) -> [NFTStatement] {
         switch action {
