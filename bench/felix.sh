@@ -2,8 +2,8 @@
 # Felix's programming path at scale (defaults: 1,000 local endpoints, 500 policies, 200 one-policy
 # updates): calculation, render and one NFTProgrammer batch from nothing, against `nft -f` of the
 # same ruleset text, in a throwaway namespace; then one changed policy at a time from the
-# calculator's update to the kernel's commit (median, p99), value-only (a port: set elements
-# only), structural (a rule added or removed), selector (a policy's selector changes so it
+# calculator's update to the kernel's commit (median, p99), value-only (a port: set elements where
+# the rule's ports are a list, the rule replaced where it is the one port), structural (a rule added or removed), selector (a policy's selector changes so it
 # applies to an overlapping set of endpoints: interface-set elements, and a place opened or closed
 # when it reaches its first or leaves its last) and create (a new policy on 10 local endpoints,
 # deleted by the next update: its places open and close); then pods (a local pod arriving, leaving
@@ -13,7 +13,8 @@
 # single kinds of kernel change instead (element, rule, chain); FELIX_BENCH_TRACE=1 prints each
 # update's phases (value, structural, selector, create, pod); FELIX_BENCH_ECHO_LIMIT=N sets the programmer's echo limit (0: no echoes) and
 # FELIX_BENCH_FULL_ECHO=1 has the full program echoed too; FELIX_BENCH_KINDS=<kinds, comma-separated> runs only those
-# kinds of update (e.g. pod, to `perf record` the driver on them). FELIX_BENCH_KEEP_TEXT=<file> keeps the
+# kinds of update (e.g. pod, to `perf record` the driver on them); FELIX_BENCH_IPV6=0 renders as with IPv6Support false (the setting of
+# the IPv4 manifests in deploy/: no IPv6 rules or sets). FELIX_BENCH_KEEP_TEXT=<file> keeps the
 # ruleset text the driver wrote (the `nft -f` side), e.g. to time the kernel's validation on it.
 # Usage: bench/felix.sh [ENDPOINTS] [POLICIES] [UPDATES]. Needs root. Built with swiftc -O (Core's Kernel and Model as module Core; Policy's Calc, Render, NFTables with the driver).
 set -euo pipefail
@@ -59,7 +60,7 @@ nft_peak=$( { /usr/bin/time -f "%M" ip netns exec "$NS" nft -f "$WORK/ruleset.nf
 
 echo "felix bench: endpoints=$our_endpoints policies=$our_policies rules=$our_rules sets=$our_sets chains=$our_chains $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs kernel $(uname -r)"
 echo "ours: calc ${our_calc_ms} ms, render ${our_render_ms} ms, program from nothing ${our_full_ms} ms (one batch)"
-echo "ours: value-only update, a policy's port (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over ${our_update_timed} that reached the kernel (${our_update_noops} of $UPDATES changed a policy in force on no local endpoint: nothing to commit, not timed); of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms; rule operations ${our_value_update_rule_ops} (0 = element-only batches)"
+echo "ours: value-only update, a policy's port (calc + render + diff + commit) median ${our_update_median_ms} ms, p99 ${our_update_p99_ms} ms, max ${our_update_max_ms} ms over ${our_update_timed} that reached the kernel (${our_update_noops} of $UPDATES changed a policy in force on no local endpoint: nothing to commit, not timed); of which calc ${our_update_calc_median_ms} ms, render ${our_update_render_median_ms} ms; rule operations ${our_value_update_rule_ops} (rules whose one port is written in them are replaced; port lists change as set elements)"
 echo "ours: structural update, a policy gains or loses a rule: median ${our_structural_median_ms} ms, p99 ${our_structural_p99_ms} ms over ${our_structural_timed} that reached the kernel (${our_structural_noops} of $UPDATES had nothing to commit; ${our_structural_rule_ops} rule operations)"
 echo "ours: selector update, a policy's selector moves to an overlapping set of local endpoints: median ${our_selector_median_ms} ms, p99 ${our_selector_p99_ms} ms over ${our_selector_timed} that reached the kernel (${our_selector_noops} of $UPDATES had nothing to commit; ${our_selector_rule_ops} rule operations); of which render ${our_selector_render_median_ms} ms, commit ${our_selector_commit_median_ms} ms (medians)"
 echo "ours: create update, a new policy on 10 local endpoints, then deleted again (alternating): median ${our_create_median_ms} ms, p99 ${our_create_p99_ms} ms over ${our_create_timed} (${our_create_rule_ops} rule operations); of which render ${our_create_render_median_ms} ms (median)"

@@ -118,6 +118,8 @@ struct FelixBench {
             fail("usage: felix-bench NS FILE ENDPOINTS POLICIES UPDATES", status: 2)
         }
         var inputs = CalcInputs(nodeName: "node")
+        // FELIX_BENCH_IPV6=0: IPv6Support false, as the IPv4 manifests in deploy/ set it.
+        if env("FELIX_BENCH_IPV6") == "0" { inputs.config.ipv6 = false }
         for i in 0..<nEndpoints { let e = endpoint(i); inputs.endpoints[e.key] = e }
         for n in 0..<20 {
             inputs.profiles["kns.ns\(n)"] = Profile(name: "kns.ns\(n)", labels: ["pcns.projectcalico.org/name": "ns\(n)"],
