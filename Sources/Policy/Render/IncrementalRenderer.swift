@@ -201,15 +201,15 @@ public struct IncrementalRenderer: Sendable {
                 guard let element = RulesetRenderer.namedPortElement(id, member, ipv6: v6) else { continue }
                 let name = RenderNames.namedPortSet(id, ipv6: v6)
                 guard ruleset.sets[name] != nil else { continue }
-                var delta = edited.removeValue(forKey: name) ?? NFTSetDelta()
+                var setDelta = edited.removeValue(forKey: name) ?? NFTSetDelta()
                 if add {
                     ruleset.sets[name]?.elements.insert(element)
-                    delta.insert(element)
+                    setDelta.insert(element)
                 } else {
                     ruleset.sets[name]?.elements.remove(element)
-                    delta.remove(element)
+                    setDelta.remove(element)
                 }
-                edited[name] = delta
+                edited[name] = setDelta
                 changed.insert(name)
             }
         }
