@@ -72,6 +72,23 @@ final class NFTModelTests: XCTestCase {
         XCTAssertEqual(NFTElementCodec.ifname(fromKey: NFTElementCodec.ifnameKey("cali123")), "cali123")
     }
 
+    /// Addresses and ports: the address, the port's two bytes, two zero bytes; 8 and 20 bytes,
+    /// ordered as their bytes. Another family's address, a CIDR or a bare address is invalid.
+    func testAddressAndPortKeys() {
+        let v4 = NFTSet(name: "n4", type: .ipv4AddrService,
+                        elements: [.addrPort(net("10.0.0.2"), 80), .addrPort(net("10.0.0.1"), 8080), .addrPort(net("fd00::1"), 80),
+                                   .addrPort(net("10.0.0.0/24"), 80), .net(net("10.0.0.3"))])
+        XCTAssertEqual(NFTElementCodec.keyElements(v4).sorted(), [
+            NFTKeyElement(key: [10, 0, 0, 1, 0x1f, 0x90, 0, 0]), NFTKeyElement(key: [10, 0, 0, 2, 0, 80, 0, 0]),
+        ])
+        XCTAssertEqual(NFTElementCodec.invalidElements(v4), [.net(net("10.0.0.3")), .addrPort(net("10.0.0.0/24"), 80), .addrPort(net("fd00::1"), 80)])
+        let v6 = NFTSet(name: "n6", type: .ipv6AddrService, elements: [.addrPort(net("fd00::1"), 443)])
+        let key = NFTElementCodec.keyElements(v6).first?.key
+        XCTAssertEqual(key, [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 187, 0, 0])
+        XCTAssertEqual(key.map { NFTKeyElement(key: $0) }, NFTElementCodec.keyElements(v6).first, "read back as written")
+        XCTAssertLessThan(NFTKeyElement(key: Array(key!.dropLast(4)) + [1, 186, 0, 0]), NFTKeyElement(key: key!), "the port orders within an address")
+    }
+
     /// The keys of random address and port sets (overlapping, adjacent, nested, reaching the
     /// top) against a plain byte-array reference: sort by first key, merge what overlaps or
     /// touches, end one past each interval's last key unless it is the top.

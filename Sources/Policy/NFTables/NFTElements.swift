@@ -142,6 +142,6 @@ public enum NFTElementCodec {
 
     /// Elements that do not fit their set's type.
     public static func invalidElements(_ set: NFTSet) -> [NFTSetElement] {
-        set.elements.filter { (set.interval ? bounds($0, type: set.type).map { _ in () } : key($0, type: set.type).map { _ in () }) == nil }.sorted()
+        set.elements.filter { set.interval ? bounds($0, type: set.type) == nil : key($0, type: set.type) == nil }.sorted()
     }
 }
