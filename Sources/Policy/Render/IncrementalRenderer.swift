@@ -146,16 +146,7 @@ public struct IncrementalRenderer: Sendable {
                 dispatchNames.remove(set)
             }
         }
-        for move in update.moves {
-            if move.add {
-                ruleset.sets[move.set]?.elements.insert(.ifname(move.interface))
-                edited[move.set, default: NFTSetDelta()].insert(.ifname(move.interface))
-            } else {
-                ruleset.sets[move.set]?.elements.remove(.ifname(move.interface))
-                edited[move.set, default: NFTSetDelta()].remove(.ifname(move.interface))
-            }
-            changed.insert(move.set)
-        }
+        for move in update.moves { editElement(move.set, .ifname(move.interface), add: move.add, changed: &changed) }
         return true
     }
 
@@ -201,18 +192,21 @@ public struct IncrementalRenderer: Sendable {
                 guard let element = RulesetRenderer.namedPortElement(id, member, ipv6: v6) else { continue }
                 let name = RenderNames.namedPortSet(id, ipv6: v6)
                 guard ruleset.sets[name] != nil else { continue }
-                var setDelta = edited.removeValue(forKey: name) ?? NFTSetDelta()
-                if add {
-                    ruleset.sets[name]?.elements.insert(element)
-                    setDelta.insert(element)
-                } else {
-                    ruleset.sets[name]?.elements.remove(element)
-                    setDelta.remove(element)
-                }
-                edited[name] = setDelta
-                changed.insert(name)
+                editElement(name, element, add: add, changed: &changed)
             }
         }
+    }
+
+    /// One element into or out of a set whose kind it does not change, recorded for the differ.
+    private mutating func editElement(_ name: String, _ element: NFTSetElement, add: Bool, changed: inout Set<String>) {
+        if add {
+            ruleset.sets[name]?.elements.insert(element)
+            edited[name, default: NFTSetDelta()].insert(element)
+        } else {
+            ruleset.sets[name]?.elements.remove(element)
+            edited[name, default: NFTSetDelta()].remove(element)
+        }
+        changed.insert(name)
     }
 
     /// One address into or out of one address set, recorded for the differ. A CIDR coming into

@@ -157,8 +157,11 @@ extension PolicyRule {
     /// none of version 6.
     func renderedVersions(ipv6: Bool) -> [Int?] {
         let versions: [Int?]
-        if let v = ipVersion { versions = [v] } else if self.protocol == .icmp { versions = [4] } else if self.protocol == .icmpv6 { versions = [6] } else {
-            versions = matchesAddresses ? [4, 6] : [nil]
+        switch (ipVersion, self.protocol) {
+        case (let v?, _): versions = [v]
+        case (nil, .icmp?): versions = [4]
+        case (nil, .icmpv6?): versions = [6]
+        default: versions = matchesAddresses ? [4, 6] : [nil]
         }
         return ipv6 ? versions : versions.filter { $0 != 6 }
     }
@@ -175,12 +178,7 @@ extension PolicyRule {
         }
     }
 
-    /// Whether a side matches addresses (nets, selectors, named ports in ports or notPorts),
-    /// which are per IP version: such a rule is rendered, and evaluated, once per version.
-    var matchesAddresses: Bool {
-        [source, destination].contains { side in
-            !side.nets.isEmpty || !side.notNets.isEmpty || side.selector != nil || side.notSelector != nil
-                || (side.ports + side.notPorts).contains { if case .named = $0 { return true } else { return false } }
-        }
-    }
+    /// Whether a side matches addresses (nets, selectors, named ports in ports or notPorts) of
+    /// some family, which are per IP version: such a rule is rendered, and evaluated, once per version.
+    var matchesAddresses: Bool { loadsAddresses(version: 4) || loadsAddresses(version: 6) }
 }
