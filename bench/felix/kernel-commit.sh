@@ -8,6 +8,9 @@
 #       the bench's ruleset text (FELIX_BENCH_KEEP_TEXT=<file> bash bench/felix.sh) as rendered
 #       and with its leaves changed, in interleaved rounds: as-is, leaves without their drop
 #       rule, without comments, leaves empty, leaves unreferenced (dispatch vmap rules removed).
+#   bench/felix/kernel-commit.sh endpoint-chains <ruleset.nft> [rounds]
+#       the current layout's text with a chain per endpoint and direction added
+#       (endpoint-chain-variants.py says which), interleaved with the text as rendered.
 #   bench/felix/kernel-commit.sh probe-perf <driver> <probe label> [rounds] [cold MiB]
 #       perf record -g of the bench driver's probe (FELIX_BENCH_PROBE=<label>, see KernelProbe.swift;
 #       <driver> built as bench/felix.sh builds it), then its kernel samples from the first probe
@@ -111,5 +114,15 @@ variants)
         done
     done
     ;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+endpoint-chains)
+    text="${2:?ruleset text}"; rounds="${3:-6}"
+    cp "$text" "$WORK/as-rendered.nft"
+    python3 endpoint-chain-variants.py "$text" "$WORK"
+    for r in $(seq "$rounds"); do
+        for v in as-rendered chains-2 chains-1 entry-3 chains-empty; do
+            echo "round $r $v: $(probe "$WORK/$v.nft") load $(cut -d' ' -f1 /proc/loadavg)"
+        done
+    done
+    ;;
+*) sed -n '2,15p' "$0"; exit 2 ;;
 esac
