@@ -281,6 +281,9 @@ for flow in "shop/frontend shop/backend" "shop/db shop/backend"; do
     "$CALICO_NODE" ctl explain $flow --port "$PORT" 2>&1 | sed 's/^/    /' || true
 done
 
+section "calico-node ctl endpoint: shop/backend's policies in order, and the nftables rules that apply to it"
+"$CALICO_NODE" ctl endpoint shop/backend 2>&1 | sed 's/^/  /' || true
+
 section "node-1's metrics (GET 127.0.0.1:9091/metrics inside the node)"
 dcexec node-1 curl -sf http://127.0.0.1:9091/metrics \
     | grep -E '^(felix_active_local_(endpoints|policies)|felix_int_dataplane_applies_total|calico_bgp_sessions\{state="Established"\}|calico_bgp_kernel_routes) ' \

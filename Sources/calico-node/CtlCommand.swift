@@ -6,7 +6,7 @@ struct CtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "calicoctl-style access to Calico resources in the Kubernetes datastore.",
-        subcommands: [CtlGetCommand.self, CtlApplyCommand.self, CtlCreateCommand.self, CtlDeleteCommand.self, CtlExplainCommand.self,
+        subcommands: [CtlGetCommand.self, CtlApplyCommand.self, CtlCreateCommand.self, CtlDeleteCommand.self, CtlExplainCommand.self, CtlEndpointCommand.self,
                       CtlNodeCommand.self]
     )
 }

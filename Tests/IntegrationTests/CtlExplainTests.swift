@@ -99,4 +99,36 @@ final class CtlExplainTests: CtlServerTestCase {
         XCTAssertNotEqual(noPort.status, 0)
         XCTAssertTrue(noPort.err.contains("--port is required for TCP"), noPort.err)
     }
+
+    /// `ctl endpoint`: a pod's tiers, policies and profiles in order and the kernel rules that
+    /// apply to it, as felix on its node renders them.
+    func testEndpointViewAgainstTheAPI() throws {
+        try post("/api/v1/namespaces", #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}"#)
+        try post("/api/v1/namespaces/shop/pods", #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"shop","labels":{"app":"web"}},"spec":{"nodeName":"node-2","containers":[{"name":"w","image":"w"}]},"status":{"podIP":"10.244.2.7"}}"#)
+        try post("/api/v1/namespaces/shop/pods", #"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pending","namespace":"shop"},"spec":{"containers":[{"name":"c","image":"c"}]}}"#)
+        try post("/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", #"{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"default-deny","namespace":"shop"},"spec":{"podSelector":{},"policyTypes":["Ingress"]}}"#)
+
+        let text = try ctl(["endpoint", "shop/web"])
+        XCTAssertEqual(text.status, 0, text.err)
+        XCTAssertTrue(text.out.hasPrefix("endpoint shop/web on node node-2, interface cali"), text.out)
+        XCTAssertTrue(text.out.contains("ingress (to the workload):\n  tier default: shop/knp.default.default-deny\n  profiles: kns.shop\n"), text.out)
+        XCTAssertTrue(text.out.contains("egress (from the workload):\n  no policy: the profiles decide\n"), text.out)
+        XCTAssertTrue(text.out.contains(" jump cali-pi-shop_knp.default.default-deny"), text.out)
+
+        let json = try ctl(["endpoint", "shop/web", "-o", "json"])
+        XCTAssertEqual(json.status, 0, json.err)
+        let doc = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any], json.out)
+        XCTAssertEqual(doc["endpoint"] as? String, "shop/web")
+        XCTAssertEqual(doc["addresses"] as? [String], ["10.244.2.7/32"])
+        let ingress = try XCTUnwrap(doc["ingress"] as? [String: Any])
+        XCTAssertEqual(ingress["chain"] as? String, "cali-to-wl")
+        XCTAssertEqual((ingress["verdict"] as? [String])?.count, 2)
+
+        for (pod, message) in [("shop/nope", "pod shop/nope not found"), ("shop/pending", "pod shop/pending is not scheduled")] {
+            let failed = try ctl(["endpoint", pod])
+            XCTAssertEqual(failed.status, 2)
+            XCTAssertTrue(failed.err.contains(message), failed.err)
+        }
+    }
 }
+

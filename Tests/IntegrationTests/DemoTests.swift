@@ -72,6 +72,8 @@ final class DemoTests: XCTestCase {
         // ctl explain agrees with the measured matrix.
         XCTAssertTrue(out.contains("shop/frontend -> shop/backend TCP/80: ALLOWED"), out)
         XCTAssertTrue(out.contains("shop/db -> shop/backend TCP/80: DENIED"), out)
+        // ctl endpoint lists backend's two policies in Calico's order (same order 1000: by name).
+        XCTAssertTrue(out.contains("  tier default: shop/knp.default.allow-frontend-to-backend, shop/knp.default.default-deny\n"), out)
 
         // Teardown: nothing of this cluster is left.
         let name = try XCTUnwrap(Self.firstMatch(#"up: cluster (demo[0-9a-f]+) with"#, in: out), out)

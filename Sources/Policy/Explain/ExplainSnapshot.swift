@@ -96,6 +96,17 @@ public struct ExplainSnapshot: Sendable {
         return (flow, result)
     }
 
+    /// The endpoint of the pod named `<namespace>/<name>` as felix on its node programs it.
+    public func endpointView(_ pod: String) throws(ExplainError) -> EndpointView {
+        let (key, node) = try endpointPod(pod)
+        let engine = engine(node: node)
+        guard let endpoint = engine.calculator.inputs.endpoints[key],
+              let view = EndpointView.make(interface: endpoint.interfaceName, node: node, state: engine.state,
+                                           ruleset: RulesetRenderer.render(engine.state))
+        else { throw .noEndpoint(key, node: node) }
+        return view
+    }
+
     private func endpointPod(_ text: String) throws(ExplainError) -> (key: String, node: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .badPodName(text) }

@@ -1,0 +1,119 @@
+import Core
+
+/// One endpoint as felix programs it: its tiers, policies and profiles in the order they are
+/// evaluated, per direction, and the kernel rules its packets can meet, in the kernel's order.
+///
+/// Felix has no chain per endpoint (every rule reachable from a base chain costs each
+/// rule-adding commit a visit, docs/benchmarks.md): the shared chains `cali-to-wl` and
+/// `cali-from-wl` guard each policy with the set of the interfaces it applies to. This view is
+/// what Calico's `cali-tw-<iface>` / `cali-fw-<iface>` would list: the shared chain's rules whose
+/// interface-set matches the endpoint's interface satisfies, then the base chain's verdict rules
+/// for it. Pure: the ruleset is `RulesetRenderer`'s for the endpoint's node.
+public struct EndpointView: Sendable, Hashable, Encodable {
+    public var endpoint: String
+    public var node: String
+    public var interface: String
+    public var addresses: [String]
+    /// To the workload, then from it.
+    public var ingress: Direction
+    public var egress: Direction
+
+    public struct Tier: Sendable, Hashable, Encodable {
+        public var name: String
+        public var policies: [String]
+    }
+
+    public struct Direction: Sendable, Hashable, Encodable {
+        /// The tiers in order, each with its policies in order; empty: the profiles decide.
+        public var tiers: [Tier]
+        public var profiles: [String]
+        /// The shared chain, and those of its rules that apply to the interface (nft syntax).
+        public var chain: String
+        public var rules: [String]
+        /// The base chain's rules after it that give this endpoint's verdict and count it.
+        public var verdict: [String]
+    }
+
+    /// The view of the endpoint on `interface`; nil when `state` has no such local endpoint.
+    public static func make(interface: String, node: String, state: DataplaneState, ruleset: NFTRuleset) -> EndpointView? {
+        guard let plan = state.endpoints[interface] else { return nil }
+        func direction(ingress: Bool) -> Direction {
+            let tiers = (ingress ? plan.ingress : plan.egress).map { Tier(name: $0.name, policies: $0.policies.map(\.description)) }
+            let shared = RenderNames.dispatchChain(ingress: ingress)
+            let base = ruleset.chains[RenderNames.forwardChain]?.rules ?? []
+            // The base chain's rules for this direction after its jump to the shared chain.
+            let afterJump = base.drop { $0.verdict != .jump(shared) }.dropFirst()
+            return Direction(tiers: tiers, profiles: plan.profiles, chain: shared,
+                             rules: applying(ruleset.chains[shared]?.rules ?? [], interface, ingress: ingress, ruleset).map(text),
+                             verdict: afterJump.prefix { $0.verdict != .jump(RenderNames.dispatchChain(ingress: !ingress)) }
+                                .filter { guards($0, ingress: ingress) && applies($0, interface, ingress: ingress, ruleset) }.map(text))
+        }
+        return EndpointView(endpoint: plan.key, node: node, interface: interface, addresses: plan.addresses.map(\.description),
+                            ingress: direction(ingress: true), egress: direction(ingress: false))
+    }
+
+    /// The rules of a shared chain that apply to `interface`. A place the interface is not in is
+    /// a guarded rule and the unguarded one after it (the return on the accept mark after a
+    /// policy's jump, the pass mark's clearing after a tier's end): both go, the second being
+    /// a no-op for packets that never took the first.
+    static func applying(_ rules: [NFTRule], _ interface: String, ingress: Bool, _ ruleset: NFTRuleset) -> [NFTRule] {
+        var out: [NFTRule] = []
+        var skippedPlace = false
+        for rule in rules {
+            let guarded = guards(rule, ingress: ingress)
+            if guarded {
+                skippedPlace = !applies(rule, interface, ingress: ingress, ruleset)
+                if !skippedPlace { out.append(rule) }
+            } else {
+                if !skippedPlace { out.append(rule) }
+                skippedPlace = false
+            }
+        }
+        return out
+    }
+
+    /// A rule as nft lists it, with its comment (without the identity hash felix stores).
+    private static func text(_ rule: NFTRule) -> String {
+        NFTText.rule(rule) + (rule.comment.map { " comment " + NFTText.quoted($0) } ?? "")
+    }
+
+    /// Whether each interface-set match of the rule (output interface to a workload, input
+    /// interface from one) holds for `interface`; rules without one apply to every endpoint.
+    static func applies(_ rule: NFTRule, _ interface: String, ingress: Bool, _ ruleset: NFTRuleset) -> Bool {
+        rule.matches.allSatisfy { match in
+            switch match {
+            case .oifnameInSet(let set, let negated) where ingress, .iifnameInSet(let set, let negated) where !ingress:
+                return (ruleset.sets[set]?.elements.contains(.ifname(interface)) ?? false) != negated
+            default:
+                return true
+            }
+        }
+    }
+
+    /// Whether the rule tests the interface of its direction through a set at all.
+    private static func guards(_ rule: NFTRule, ingress: Bool) -> Bool {
+        rule.matches.contains { match in
+            switch match {
+            case .oifnameInSet: return ingress
+            case .iifnameInSet: return !ingress
+            default: return false
+            }
+        }
+    }
+
+    /// The view as text: the order of evaluation first, then the kernel's rules.
+    public var text: String {
+        var out = "endpoint \(endpoint) on node \(node), interface \(interface), addresses \(addresses.joined(separator: ", "))\n"
+        for (title, d) in [("ingress (to the workload)", ingress), ("egress (from the workload)", egress)] {
+            out += "\n\(title):\n"
+            if d.tiers.isEmpty { out += "  no policy: the profiles decide\n" }
+            for tier in d.tiers { out += "  tier \(tier.name): " + tier.policies.joined(separator: ", ") + "\n" }
+            out += "  profiles: " + (d.profiles.isEmpty ? "none (denied unless a policy allows)" : d.profiles.joined(separator: ", ")) + "\n"
+            out += "  rules of \(d.chain) that apply to \(interface):\n"
+            for rule in d.rules { out += "    \(rule)\n" }
+            out += "  then in \(RenderNames.forwardChain):\n"
+            for rule in d.verdict { out += "    \(rule)\n" }
+        }
+        return out
+    }
+}
