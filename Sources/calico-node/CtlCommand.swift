@@ -6,8 +6,8 @@ struct CtlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "calicoctl-style access to Calico resources in the Kubernetes datastore.",
-        subcommands: [CtlGetCommand.self, CtlApplyCommand.self, CtlCreateCommand.self, CtlDeleteCommand.self, CtlExplainCommand.self, CtlEndpointCommand.self,
-                      CtlNodeCommand.self]
+        subcommands: [CtlGetCommand.self, CtlApplyCommand.self, CtlCreateCommand.self, CtlDeleteCommand.self, CtlExplainCommand.self,
+                      CtlEndpointCommand.self, CtlNodeCommand.self]
     )
 }
 

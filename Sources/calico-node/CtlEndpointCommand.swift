@@ -24,12 +24,7 @@ struct CtlEndpointCommand: AsyncRunnable {
     @Option(name: [.short, .customLong("output")], help: "Output format: text or json.") var output: Output = .text
 
     func runAsync() async throws {
-        let api = try KubeClient(connection: DatastoreConfig.load())
-        let snapshot = try await ExplainSnapshot.load(api: api, environment: ProcessInfo.processInfo.environment)
-        for kind in snapshot.missingKinds { warn("\(kind) cannot be listed (custom resource not installed): counted as none") }
-        for (key, reason) in snapshot.policyErrors.sorted(by: { $0.key < $1.key }) {
-            warn("policy \(key) left out, as felix leaves it out: \(reason)")
-        }
+        let snapshot = try await ExplainSnapshot.loadWarning()
         do {
             let view = try snapshot.endpointView(pod)
             if output == .json {
@@ -44,6 +39,4 @@ struct CtlEndpointCommand: AsyncRunnable {
             throw ExitCode(2)
         }
     }
-
-    private func warn(_ text: String) { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
 }

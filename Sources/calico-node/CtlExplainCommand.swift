@@ -43,13 +43,7 @@ struct CtlExplainCommand: AsyncRunnable {
         }
         if proto.hasPorts && port == nil { throw ValidationError("--port is required for \(proto)") }
         let isICMP = proto == .icmp || proto == .icmpv6
-        let api = try KubeClient(connection: DatastoreConfig.load())
-        let environment = ProcessInfo.processInfo.environment
-        let snapshot = try await ExplainSnapshot.load(api: api, environment: environment)
-        for kind in snapshot.missingKinds { warn("\(kind) cannot be listed (custom resource not installed): counted as none") }
-        for (key, reason) in snapshot.policyErrors.sorted(by: { $0.key < $1.key }) {
-            warn("policy \(key) left out, as felix leaves it out: \(reason)")
-        }
+        let snapshot = try await ExplainSnapshot.loadWarning()
         let source = from ?? pods[0], destination = to ?? pods[1]
         do {
             let (flow, result) = try snapshot.explain(
@@ -62,6 +56,19 @@ struct CtlExplainCommand: AsyncRunnable {
             throw ExitCode(2)
         }
     }
+}
 
-    private func warn(_ text: String) { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+extension ExplainSnapshot {
+    /// What the API holds now, as felix's reflectors would deliver it; says on stderr what felix
+    /// would not see (kinds not installed) or would leave out (policies that do not convert).
+    static func loadWarning() async throws -> ExplainSnapshot {
+        let api = try KubeClient(connection: DatastoreConfig.load())
+        let snapshot = try await load(api: api, environment: ProcessInfo.processInfo.environment)
+        func warn(_ text: String) { FileHandle.standardError.write(Data("warning: \(text)\n".utf8)) }
+        for kind in snapshot.missingKinds { warn("\(kind) cannot be listed (custom resource not installed): counted as none") }
+        for (key, reason) in snapshot.policyErrors.sorted(by: { $0.key < $1.key }) {
+            warn("policy \(key) left out, as felix leaves it out: \(reason)")
+        }
+        return snapshot
+    }
 }
