@@ -60,14 +60,14 @@ public struct EndpointView: Sendable, Hashable, Encodable {
         var out: [NFTRule] = []
         var skippedPlace = false
         for rule in rules {
-            let guarded = guards(rule, ingress: ingress)
-            if guarded {
+            if guards(rule, ingress: ingress) {
                 skippedPlace = !applies(rule, interface, ingress: ingress, ruleset)
-                if !skippedPlace { out.append(rule) }
-            } else {
-                if !skippedPlace { out.append(rule) }
+                if skippedPlace { continue }
+            } else if skippedPlace {
                 skippedPlace = false
+                continue
             }
+            out.append(rule)
         }
         return out
     }
