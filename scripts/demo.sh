@@ -283,6 +283,10 @@ done
 
 section "calico-node ctl endpoint: shop/backend's policies in order, and the nftables rules that apply to it"
 "$CALICO_NODE" ctl endpoint shop/backend 2>&1 | sed 's/^/  /' || true
+# backend's own chain in node-2's kernel: its counters are the matrix's probes to it.
+BACKEND_IF=$("$CALICO_NODE" ctl endpoint shop/backend 2>/dev/null | sed -n 's/.*, interface \(cali[0-9a-f]*\),.*/\1/p')
+section "node-2's chain for traffic to shop/backend (nft list chain inet calico cali-tw-$BACKEND_IF)"
+dcexec node-2 nft list chain inet calico "cali-tw-$BACKEND_IF" 2>&1 | sed 's/^/  /' || true
 
 section "node-1's metrics (GET 127.0.0.1:9091/metrics inside the node)"
 dcexec node-1 curl -sf http://127.0.0.1:9091/metrics \

@@ -12,8 +12,9 @@ struct CtlEndpointCommand: AsyncRunnable {
         discussion: """
         Per direction: the tiers and their policies in evaluation order, the profiles, the rules \
         of the shared chain (cali-to-wl or cali-from-wl) whose interface sets hold the pod's \
-        interface, and the verdict rules after it, whose counting sets count per endpoint \
-        (on the node: nft list set inet calico cali-tw-denied). Exits 2 when the pod is not \
+        interface, then the rules of the pod's own chain (cali-tw-<iface> or cali-fw-<iface>), \
+        which give its verdict and count it (on the node: nft list chain inet calico \
+        cali-tw-<iface>). Exits 2 when the pod is not \
         found, not scheduled, or not an endpoint felix programs (no address yet).
         """
     )

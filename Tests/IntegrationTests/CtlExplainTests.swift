@@ -122,7 +122,8 @@ final class CtlExplainTests: CtlServerTestCase {
         XCTAssertEqual(doc["addresses"] as? [String], ["10.244.2.7/32"])
         let ingress = try XCTUnwrap(doc["ingress"] as? [String: Any])
         XCTAssertEqual(ingress["chain"] as? String, "cali-to-wl")
-        XCTAssertEqual((ingress["verdict"] as? [String])?.count, 2)
+        XCTAssertEqual((ingress["endpointRules"] as? [String])?.count, 2)
+        XCTAssertEqual((ingress["endpointChain"] as? String)?.hasPrefix("cali-tw-cali"), true)
 
         for (pod, message) in [("shop/nope", "pod shop/nope not found"), ("shop/pending", "pod shop/pending is not scheduled")] {
             let failed = try ctl(["endpoint", pod])

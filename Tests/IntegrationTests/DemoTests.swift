@@ -74,6 +74,12 @@ final class DemoTests: XCTestCase {
         XCTAssertTrue(out.contains("shop/db -> shop/backend TCP/80: DENIED"), out)
         // ctl endpoint lists backend's two policies in Calico's order (same order 1000: by name).
         XCTAssertTrue(out.contains("  tier default: shop/knp.default.allow-frontend-to-backend, shop/knp.default.default-deny\n"), out)
+        // backend's own chain in node-2's kernel counted the matrix's probes: frontend's allowed
+        // (before the policies every probe was), db's and stranger's dropped after them.
+        let allowed = try XCTUnwrap(Self.firstMatch(#"meta mark & 0x00010000 == 0x00010000 counter packets ([0-9]+) bytes"#, in: out), out)
+        let dropped = try XCTUnwrap(Self.firstMatch(#"\n\s+counter packets ([0-9]+) bytes [0-9]+ drop"#, in: out), out)
+        XCTAssertGreaterThan(Int(allowed) ?? 0, 0, out)
+        XCTAssertGreaterThan(Int(dropped) ?? 0, 0, out)
 
         // Teardown: nothing of this cluster is left.
         let name = try XCTUnwrap(Self.firstMatch(#"up: cluster (demo[0-9a-f]+) with"#, in: out), out)

@@ -104,19 +104,23 @@ final class FelixDataplaneTests: XCTestCase {
 
     /// The packets counted for a pod's interface in one of the verdict counting sets, read
     /// with `nft -j` (what an operator would look at).
-    private func verdictPackets(_ set: String, _ pod: Ref) throws -> Int {
-        let json = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node),
-                                                          "nft", "-j", "list", "set", "inet", RenderNames.table, set])
+    /// The packets the pod's own chain (`cali-tw-` or `cali-fw-`) counted as allowed (its first
+    /// rule) or as allowed by no policy or profile (its second), read back with `nft -j`.
+    private func verdictPackets(_ pod: Ref, ingress: Bool, allowed: Bool) throws -> Int {
         let iface = WorkloadEndpoint.hostInterfaceName(namespace: pod.namespace, pod: pod.name)
+        let chain = RenderNames.endpointChain(iface, ingress: ingress)
+        let json = try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node),
+                                                          "nft", "-j", "list", "chain", "inet", RenderNames.table, chain])
         let root = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
-        for case let item as [String: Any] in root?["nftables"] as? [Any] ?? [] {
-            for case let entry as [String: Any] in (item["set"] as? [String: Any])?["elem"] as? [Any] ?? [] {
-                guard let elem = entry["elem"] as? [String: Any], elem["val"] as? String == iface,
-                      let counter = elem["counter"] as? [String: Any], let packets = counter["packets"] as? Int else { continue }
-                return packets
+        let counts = (root?["nftables"] as? [Any] ?? []).compactMap { item -> Int? in
+            guard let rule = (item as? [String: Any])?["rule"] as? [String: Any] else { return nil }
+            for case let expr as [String: Any] in rule["expr"] as? [Any] ?? [] {
+                if let counter = expr["counter"] as? [String: Any], let packets = counter["packets"] as? Int { return packets }
             }
+            return nil
         }
-        throw DevServerError("no counted element for \(iface) in set \(set): \(json)")
+        guard counts.count == 2 else { throw DevServerError("\(chain): expected two counted rules: \(json)") }
+        return counts[allowed ? 0 : 1]
     }
 
     private func ping(_ from: Ref, _ to: Ref) -> Bool {
@@ -170,11 +174,11 @@ final class FelixDataplaneTests: XCTestCase {
         XCTAssertTrue(ping(b, c), "c has no policy")
         // Each endpoint counts its own verdicts: a allowed c and dropped b for want of an allow;
         // b's ICMP was dropped by a Deny rule in its policy's chain, not counted as unallowed.
-        XCTAssertGreaterThan(try verdictPackets(RenderNames.toWorkloadAllowed, a), 0)
-        XCTAssertGreaterThan(try verdictPackets(RenderNames.toWorkloadDenied, a), 0)
-        XCTAssertEqual(try verdictPackets(RenderNames.toWorkloadDenied, b), 0)
-        XCTAssertGreaterThan(try verdictPackets(RenderNames.fromWorkloadAllowed, c), 0, "c's egress allowed it")
-        XCTAssertEqual(try verdictPackets(RenderNames.fromWorkloadDenied, c), 0)
+        XCTAssertGreaterThan(try verdictPackets(a, ingress: true, allowed: true), 0)
+        XCTAssertGreaterThan(try verdictPackets(a, ingress: true, allowed: false), 0)
+        XCTAssertEqual(try verdictPackets(b, ingress: true, allowed: false), 0)
+        XCTAssertGreaterThan(try verdictPackets(c, ingress: false, allowed: true), 0, "c's egress allowed it")
+        XCTAssertEqual(try verdictPackets(c, ingress: false, allowed: false), 0)
     }
 
     func testRestartKeepsEstablishedFlowAndNeverAllowsDenied() async throws {

@@ -51,43 +51,39 @@ final class NFTablesRenderedTests: XCTestCase {
         }
     }
 
-    /// A node programmed by the earlier layout (a leaf chain per endpoint and direction, reached
-    /// through two verdict maps) moves to this one in one batch on felix's restart: the rules
-    /// naming the maps, the maps and the leaves go, the counting sets come, nothing else moves.
-    func testEarlierLeafLayoutReconcilesInOneBatch() throws {
+    /// A node programmed by the earlier layout (no chain per endpoint: the verdict as two rules
+    /// per direction in the forward chain that look the interface up in four counting sets)
+    /// moves to this one in one batch on felix's restart: the counting sets and the rules
+    /// naming them go, the endpoints' chains and the maps to them come, nothing else moves.
+    func testEarlierCountingSetLayoutReconcilesInOneBatch() throws {
         try KernelFixture.withNamespaces(1) { spaces in
             let desired = ruleset(endpointToHost: "Drop")
             let ifaces = desired.sets[RenderNames.workloadInterfaces]!.elements.compactMap { e -> String? in
                 if case .ifname(let name) = e { return name } else { return nil }
             }
+            XCTAssertFalse(ifaces.isEmpty)
             var earlier = desired
-            for ingress in [true, false] {
-                for allowed in [true, false] { earlier.sets[RenderNames.verdictSet(ingress: ingress, allowed: allowed)] = nil }
-            }
+            earlier.maps = [:]
+            for iface in ifaces { for ingress in [true, false] { earlier.chains[RenderNames.endpointChain(iface, ingress: ingress)] = nil } }
+            let counting = ["cali-fw-allowed", "cali-fw-denied", "cali-tw-allowed", "cali-tw-denied"]
+            for name in counting { earlier.add(NFTSet(name: name, type: .ifname, counter: true, elements: Set(ifaces.map { .ifname($0) }))) }
             let wl = RenderNames.workloadInterfaces
-            earlier.chains[RenderNames.forwardChain]!.rules = [
-                desired.chains[RenderNames.forwardChain]!.rules[0],
-                NFTRule([.iifnameInSet(wl)], verdict: .jump(RenderNames.fromWorkloads)),
-                NFTRule(verdict: .vmapIifname("cali-fw-dispatch")),
+            let accepted = NFTMatch.mark(value: 0x10000, mask: 0x10000), notAccepted = NFTMatch.mark(value: 0x10000, mask: 0x10000, negated: true)
+            earlier.chains[RenderNames.forwardChain]!.rules = Array(desired.chains[RenderNames.forwardChain]!.rules.prefix(4)) + [
+                NFTRule([accepted, .iifnameInSet("cali-fw-allowed")], comment: "allowed: counted, on to the destination"),
+                NFTRule([notAccepted, .iifnameInSet("cali-fw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
                 NFTRule([.oifnameInSet(wl)], verdict: .jump(RenderNames.toWorkloads)),
-                NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
+                NFTRule([accepted, .oifnameInSet("cali-tw-allowed")], verdict: .accept),
+                NFTRule([.oifnameInSet("cali-tw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
             ]
-            let accepted = NFTMatch.mark(value: 0x10000, mask: 0x10000)
-            for (prefix, verdict) in [("cali-fw-", NFTVerdict.return), ("cali-tw-", .accept)] {
-                var map = NFTVerdictMap(name: prefix + "dispatch")
-                for iface in ifaces {
-                    earlier.add(NFTChain(name: prefix + iface, rules: [NFTRule([accepted], statements: [.counter], verdict: verdict),
-                                                                      NFTRule(statements: [.counter], verdict: .drop)]))
-                    map.elements[iface] = .jump(prefix + iface)
-                }
-                earlier.add(map)
-            }
+            XCTAssertEqual(earlier.chains[RenderNames.forwardChain]!.rules[3].verdict, .jump(RenderNames.fromWorkloads))
             try NFTProgrammer(namespace: spaces[0]).apply(earlier)
             let plan = try NFTProgrammer(namespace: spaces[0]).apply(desired)
-            XCTAssertEqual(Set(plan.deleteChains), Set(ifaces.flatMap { ["cali-fw-" + $0, "cali-tw-" + $0] }))
-            XCTAssertEqual(Set(plan.deleteSets), ["cali-fw-dispatch", "cali-tw-dispatch"])
-            XCTAssertEqual(Set(plan.addSets.map(\.name)), Set([true, false].flatMap { i in [true, false].map { RenderNames.verdictSet(ingress: i, allowed: $0) } }))
-            XCTAssertEqual(Set(plan.addRules.map(\.chain)), [RenderNames.forwardChain], "no other chain moves")
+            let own = Set(ifaces.flatMap { [RenderNames.fromWorkload($0), RenderNames.toWorkload($0)] })
+            XCTAssertEqual(Set(plan.addChains.map(\.name)), own)
+            XCTAssertEqual(Set(plan.deleteSets), Set(counting))
+            XCTAssertEqual(Set(plan.addMaps), [RenderNames.fromWorkloadMap, RenderNames.toWorkloadMap])
+            XCTAssertEqual(Set(plan.addRules.map(\.chain)), own.union([RenderNames.forwardChain]), "no other chain moves")
             XCTAssertTrue(try NFTProgrammer(namespace: spaces[0]).apply(desired).isEmpty, "a second restart sends nothing")
         }
     }

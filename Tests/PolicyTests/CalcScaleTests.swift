@@ -41,7 +41,7 @@ final class CalcScaleTests: XCTestCase {
         let ruleset = RulesetRenderer.render(calc.state)
         print("render: \(ruleset.chains.count) chains, \(ruleset.ruleCount) rules, \(ruleset.sets.count) sets in \(ContinuousClock.now - start)")
         // Base chains (forward, input, raw prerouting), the two shared evaluation chains, one per
-        // policy, two for the one profile; none per endpoint (their verdicts count in sets).
-        XCTAssertEqual(ruleset.chains.count, RulesetRenderer.baseChains(calc.state.config).count + 2 + 500 + 2)
+        // policy, two for the one profile, two per endpoint (its verdicts, two rules each).
+        XCTAssertEqual(ruleset.chains.count, RulesetRenderer.baseChains(calc.state.config).count + 2 + 500 + 2 + 2 * 1000)
     }
 }

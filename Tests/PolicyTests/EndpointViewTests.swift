@@ -49,16 +49,16 @@ final class EndpointViewTests: XCTestCase {
         XCTAssertEqual(jumps(c.ingress.rules), ["cali-pri-kns.x"], "no policy selects c: its profile alone")
         // Conntrack comes first in every endpoint's view; the verdict is the two counted rules.
         XCTAssertEqual(Array(c.ingress.rules.prefix(2)), ["ct state established,related accept", "ct state invalid drop"])
-        XCTAssertEqual(a.ingress.verdict.count, 2)
-        XCTAssertTrue(a.ingress.verdict[0].contains("@cali-tw-allowed") && a.ingress.verdict[0].hasSuffix("accept"), a.ingress.verdict[0])
-        XCTAssertTrue(a.ingress.verdict[1].contains("@cali-tw-denied") && a.ingress.verdict[1].contains("drop"), a.ingress.verdict[1])
-        XCTAssertEqual(a.egress.verdict.count, 2)
-        XCTAssertTrue(a.egress.verdict.allSatisfy { $0.contains("@cali-fw-") }, "\(a.egress.verdict)")
+        XCTAssertEqual(a.ingress.endpointChain, "cali-tw-" + iface("a"))
+        XCTAssertEqual(a.egress.endpointChain, "cali-fw-" + iface("a"))
+        XCTAssertEqual(a.ingress.endpointRules, [#"meta mark & 0x10000 == 0x10000 counter accept comment "allowed""#,
+                                                 #"counter drop comment "no policy or profile allowed it""#])
+        XCTAssertEqual(a.egress.endpointRules.first, #"meta mark & 0x10000 == 0x10000 counter return comment "allowed: on to the destination""#)
         XCTAssertNil(EndpointView.make(interface: "cali-none", node: "n1", state: state, ruleset: ruleset))
         XCTAssertEqual(a.egress.rules.filter { $0.contains(" return") }, [#"meta mark & 0x10000 == 0x10000 return comment "allowed: ep-cali-pro-kns.x""#],
                        "deny-b's place is not a's: neither its jump nor the return after it")
-        XCTAssertTrue(a.ingress.verdict[1].hasSuffix(#"drop comment "no policy or profile allowed it""#), a.ingress.verdict[1])
         XCTAssertTrue(a.text.contains("  tier security: x/pass-a\n  tier default: x/allow-web\n  profiles: kns.x\n"), a.text)
+        XCTAssertTrue(a.text.contains("  then its own chain cali-tw-\(iface("a")):\n    meta mark"), a.text)
     }
 
     /// The rules the view leaves out cannot touch the endpoint: with the shared chain cut down to

@@ -2,10 +2,11 @@ import Core
 import XCTest
 @testable import Policy
 
-/// A pod arriving or leaving is interface-set elements of the dispatch (the interface set, the
-/// four counting sets, its policies', tiers' and profiles' sets), not a render of both dispatch
-/// chains and every `ep-*` set; only the first pod of a namespace or service account (or the
-/// last) opens (closes) its profile's place: two rules and a set per direction.
+/// A pod arriving or leaving is interface-set elements of the dispatch (the interface set, its
+/// policies', tiers' and profiles' sets) and its own two chains with their map elements, not a
+/// render of both dispatch chains and every `ep-*` set; only the first pod of a namespace or
+/// service account (or the last) opens (closes) its profile's place: two rules and a set per
+/// direction.
 final class FelixIncrementalPodTests: XCTestCase {
     private typealias F = Fixture
 
@@ -34,29 +35,52 @@ final class FelixIncrementalPodTests: XCTestCase {
         return NFTDiff.plan(from: .assuming(before), to: after)
     }
 
-    private let countingSets = [true, false].flatMap { ingress in [true, false].map { RenderNames.verdictSet(ingress: ingress, allowed: $0) } }
+    /// The plan's changes to `iface`'s own chains and map elements: the two chains with two rules
+    /// each and one element per map when it arrives, all of it gone when it leaves.
+    private func assertOwnChains(_ plan: NFTPlan, _ iface: String, arrived: Bool, file: StaticString = #filePath, line: UInt = #line) {
+        let own = [true, false].map { RenderNames.endpointChain(iface, ingress: $0) }
+        for ingress in [true, false] {
+            let map = RenderNames.dispatchMap(ingress: ingress), chain = RenderNames.endpointChain(iface, ingress: ingress)
+            if arrived {
+                XCTAssertEqual(plan.addMapElements[map], [iface: .jump(chain)], file: file, line: line)
+            } else {
+                XCTAssertEqual(plan.deleteMapElements[map], [iface], file: file, line: line)
+            }
+        }
+        if arrived {
+            XCTAssertEqual(Set(plan.addChains.map(\.name)), Set(own), file: file, line: line)
+            XCTAssertEqual(plan.addRules.map(\.chain).sorted(), (own + own).sorted(), "two rules in each", file: file, line: line)
+            XCTAssertEqual(plan.deleteRules.count + plan.deleteChains.count, 0, file: file, line: line)
+        } else {
+            XCTAssertEqual(Set(plan.deleteChains), Set(own), file: file, line: line)
+            XCTAssertEqual(plan.addRules.count + plan.addChains.count, 0, file: file, line: line)
+        }
+    }
 
-    func testAPodArrivingInAKnownNamespaceIsSetElementsOnly() {
+    func testAPodArrivingInAKnownNamespaceIsSetElementsAndItsOwnChains() {
         var calc = calculator()
         let pod = F.endpoint("p2", ip: "10.1.0.3", labels: ["role": "web"], sa: "web")
         let plan = planOf(&calc, .endpointUpdated(pod), places: 0)
-        XCTAssertEqual(plan.addRules.count + plan.deleteRules.count + plan.addChains.count + plan.addSets.count + plan.deleteSets.count, 0)
+        XCTAssertEqual(plan.addSets.count + plan.deleteSets.count, 0)
+        assertOwnChains(plan, pod.interfaceName, arrived: true)
         let iface = NFTKeyElement(key: NFTElementCodec.ifnameKey(pod.interfaceName))
         let expected = [RenderNames.workloadInterfaces, "ep-cali-pi-x_a",
                         RenderNames.membersSet(chain: RenderNames.profileChain("kns.x", ingress: true), occurrence: 0),
-                        RenderNames.membersSet(chain: RenderNames.profileChain("ksa.x.web", ingress: false), occurrence: 0)] + countingSets
+                        RenderNames.membersSet(chain: RenderNames.profileChain("ksa.x.web", ingress: false), occurrence: 0)]
         for set in expected {
             XCTAssertEqual(plan.addSetElements[set]?.contains(iface), true, "\(pod.interfaceName) added to \(set)")
         }
         XCTAssertEqual(Set(plan.deleteSetElements.keys).intersection(expected), [], "no interface set loses an element")
     }
 
-    func testAPodLeavingIsSetElementsOnly() {
+    func testAPodLeavingIsSetElementsAndItsOwnChains() {
         var calc = calculator()
         let plan = planOf(&calc, .endpointRemoved(key: "x/p1"), places: 0)
-        XCTAssertEqual(plan.addRules.count + plan.deleteRules.count + plan.deleteChains.count + plan.deleteSets.count, 0)
-        let iface = NFTKeyElement(key: NFTElementCodec.ifnameKey(WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: "p1")))
-        for set in [RenderNames.workloadInterfaces, "ep-cali-pi-x_a"] + countingSets {
+        XCTAssertEqual(plan.deleteSets.count, 0)
+        let name = WorkloadEndpoint.hostInterfaceName(namespace: "x", pod: "p1")
+        assertOwnChains(plan, name, arrived: false)
+        let iface = NFTKeyElement(key: NFTElementCodec.ifnameKey(name))
+        for set in [RenderNames.workloadInterfaces, "ep-cali-pi-x_a"] {
             XCTAssertEqual(plan.deleteSetElements[set]?.contains(iface), true, "removed from \(set)")
         }
     }
@@ -81,7 +105,8 @@ final class FelixIncrementalPodTests: XCTestCase {
     }
 
     /// A pod whose named port resolves to a number no other pod uses is one element of the
-    /// named port's set (address and port), not new sets and rules; leaving, the element goes.
+    /// named port's set (address and port), not new sets or rules beyond its own chains; leaving,
+    /// the element goes.
     func testAPodWithANewNamedPortNumberIsOneElement() {
         var calc = calculator()
         calc.apply(.policyUpdated(F.policy("named", ns: "x", order: 2, selector: "role == 'web'",
@@ -92,11 +117,13 @@ final class FelixIncrementalPodTests: XCTestCase {
         let pod = F.endpoint("p2", ip: "10.1.0.3", labels: ["role": "web"], ports: [EndpointPort(name: "http", protocol: .tcp, port: 9090)], sa: "web")
         let key = NFTKeyElement(key: [10, 1, 0, 3, 0x23, 0x82, 0, 0])
         let arrived = planOf(&calc, .endpointUpdated(pod), places: 0)
-        XCTAssertEqual(arrived.addRules.count + arrived.deleteRules.count + arrived.addChains.count + arrived.addSets.count + arrived.deleteSets.count, 0)
+        XCTAssertEqual(arrived.addSets.count + arrived.deleteSets.count, 0)
+        assertOwnChains(arrived, pod.interfaceName, arrived: true)
         XCTAssertEqual(arrived.addSetElements[set], [key])
         XCTAssertEqual(calc.state.ipSets[.namedPort(.all, .tcp, "http")]?.ports.map(\.port).sorted(), [8080, 9090])
         let left = planOf(&calc, .endpointRemoved(key: pod.key), places: 0)
-        XCTAssertEqual(left.addRules.count + left.deleteRules.count + left.deleteChains.count + left.deleteSets.count, 0)
+        XCTAssertEqual(left.deleteSets.count, 0)
+        assertOwnChains(left, pod.interfaceName, arrived: false)
         XCTAssertEqual(left.deleteSetElements[set], [key])
     }
 }

@@ -40,11 +40,11 @@ final class RenderTests: XCTestCase {
             NFTRule(statements: [.andMark(~UInt32(0x30000))]),
             unknownIn, unknownOut,
             NFTRule([.iifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-from-wl")),
-            NFTRule([acceptMark, .iifnameInSet("cali-fw-allowed")], comment: "allowed: counted, on to the destination"),
-            NFTRule([notAccepted, .iifnameInSet("cali-fw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
+            NFTRule(verdict: .vmapIifname("cali-fw-dispatch")),
+            NFTRule([notAccepted, .iifnameInSet("cali-wl-ifaces")], statements: [.counter], verdict: .drop, comment: "no endpoint chain"),
             NFTRule([.oifnameInSet("cali-wl-ifaces")], verdict: .jump("cali-to-wl")),
-            NFTRule([acceptMark, .oifnameInSet("cali-tw-allowed")], verdict: .accept),
-            NFTRule([.oifnameInSet("cali-tw-denied")], verdict: .drop, comment: "no policy or profile allowed it"),
+            NFTRule(verdict: .vmapOifname("cali-tw-dispatch")),
+            NFTRule([.oifnameInSet("cali-wl-ifaces")], statements: [.counter], verdict: .drop, comment: "no endpoint chain"),
         ])
         // Endpoint to host is Drop by default: only what conntrack knows gets through, nothing
         // is evaluated and nothing is dispatched to from the input hook.
@@ -62,12 +62,20 @@ final class RenderTests: XCTestCase {
                      .addr(.source, IPNet(parsing: "::/128")!, negated: true), .sourceRouteMissing()],
                     statements: [.counter], verdict: .drop, comment: "spoofed source"),
         ]))
-        // No chain or rule per endpoint: each outcome counts per interface in a set of its own.
-        XCTAssertEqual(ruleset.maps, [:])
-        for name in ["cali-fw-allowed", "cali-fw-denied", "cali-tw-allowed", "cali-tw-denied"] {
-            XCTAssertEqual(ruleset.sets[name], NFTSet(name: name, type: .ifname, counter: true, elements: [.ifname(iface)]))
-        }
-        XCTAssertFalse(ruleset.chains.keys.contains { $0.contains(iface) }, "no chain per endpoint")
+        // Each endpoint's own chains, reached through a verdict map per direction, give its
+        // verdict on the shared chain's mark and count it; they jump nowhere.
+        XCTAssertEqual(ruleset.maps, [
+            "cali-fw-dispatch": NFTVerdictMap(name: "cali-fw-dispatch", elements: [iface: .jump("cali-fw-" + iface)]),
+            "cali-tw-dispatch": NFTVerdictMap(name: "cali-tw-dispatch", elements: [iface: .jump("cali-tw-" + iface)]),
+        ])
+        let denied = NFTRule(statements: [.counter], verdict: .drop, comment: "no policy or profile allowed it")
+        XCTAssertEqual(ruleset.chains["cali-tw-" + iface]?.rules,
+                       [NFTRule([acceptMark], statements: [.counter], verdict: .accept, comment: "allowed"), denied])
+        XCTAssertEqual(ruleset.chains["cali-fw-" + iface]?.rules,
+                       [NFTRule([acceptMark], statements: [.counter], verdict: .return, comment: "allowed: on to the destination"), denied])
+        XCTAssertEqual(ruleset.chains.keys.filter { $0.contains(iface) }.sorted(), ["cali-fw-" + iface, "cali-tw-" + iface],
+                       "the endpoint's two chains only")
+        XCTAssertFalse(ruleset.sets.values.contains { $0.counter }, "counting is in the endpoint chains")
 
         // One shared chain per direction, pure evaluation: each policy and profile guarded by
         // the set of the interfaces it applies to; it returns with the accept mark set or clear.
@@ -109,7 +117,7 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(ruleset.sets[namedSet4], NFTSet(name: namedSet4, type: .ipv4AddrService, elements: [.addrPort(IPNet(parsing: "10.0.0.1")!, 8080)]))
         XCTAssertEqual(ruleset.sets[namedSet6], NFTSet(name: namedSet6, type: .ipv6AddrService))
         XCTAssertEqual(Set(ruleset.chains.keys), ["raw-prerouting", "filter-forward", "filter-input", "cali-to-wl", "cali-from-wl",
-                                                  "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x"])
+                                                  "cali-pi-x_allow-b", "cali-pri-kns.x", "cali-pro-kns.x", "cali-tw-" + iface, "cali-fw-" + iface])
     }
 
     /// Endpoints with different policy lists share the dispatch chain; each policy appears once,

@@ -2,9 +2,9 @@ import XCTest
 import Core
 @testable import Policy
 
-/// The verdict rules after the shared evaluation chains and their counting sets, the shared
-/// reverse-path anti-spoofing check, endpoint to host, and how few paths reach a policy (with
-/// nothing per endpoint for the kernel's validation to walk).
+/// The endpoints' own chains that give the verdict after the shared evaluation chains, the
+/// shared reverse-path anti-spoofing check, endpoint to host, and how few paths reach a policy
+/// (with two rules per endpoint and direction for the kernel's validation to walk).
 final class RenderVerdictTests: XCTestCase {
     private typealias F = Fixture
 
@@ -148,8 +148,8 @@ final class RenderVerdictTests: XCTestCase {
     }
 
     /// The kernel walks every rule reachable from a base chain at each validating commit: a
-    /// policy chain must stay on few paths however many endpoints it applies to, and no rule or
-    /// chain may exist per endpoint.
+    /// policy chain must stay on few paths however many endpoints it applies to, and an
+    /// endpoint's own chains are reached once each and jump nowhere.
     func testPolicyChainsAreReachableOnFewPaths() {
         var endpoints: [String: WorkloadEndpoint] = [:]
         for i in 0..<40 {
@@ -172,7 +172,13 @@ final class RenderVerdictTests: XCTestCase {
             XCTAssertEqual(paths[chain], 1, "\(chain): from cali-from-wl on the forward hook (endpoint to host Drop evaluates nothing)")
         }
         for e in endpoints.values {
-            XCTAssertFalse(ruleset.chains.keys.contains { $0.contains(e.interfaceName) }, "no chain per endpoint")
+            let own = ruleset.chains.keys.filter { $0.contains(e.interfaceName) }.sorted()
+            XCTAssertEqual(own, [RenderNames.fromWorkload(e.interfaceName), RenderNames.toWorkload(e.interfaceName)])
+            for chain in own {
+                XCTAssertEqual(paths[chain], 1, "\(chain): from its dispatch map on the forward hook")
+                XCTAssertEqual(ruleset.chains[chain]!.rules.count, 2)
+                XCTAssertTrue(ruleset.chains[chain]!.rules.allSatisfy { $0.verdict?.target == nil }, "\(chain) jumps nowhere")
+            }
         }
         XCTAssertEqual(paths[RenderNames.rawPreroutingChain], 1)
         XCTAssertTrue(ruleset.chains[RenderNames.rawPreroutingChain]!.rules.allSatisfy { $0.verdict == .drop }, "prerouting jumps nowhere")
@@ -181,11 +187,9 @@ final class RenderVerdictTests: XCTestCase {
         accepting.config = CalcConfig(endpointToHostAction: "Accept")
         let acceptPaths = Self.pathCounts(RulesetRenderer.render(DataplaneState.compute(from: accepting)))
         XCTAssertEqual(acceptPaths["cali-po-x_all-in"], 2)
-        for ingress in [true, false] {
-            for allowed in [true, false] {
-                XCTAssertEqual(ruleset.sets[RenderNames.verdictSet(ingress: ingress, allowed: allowed)]?.elements.count, 40)
-            }
-        }
+        XCTAssertEqual(acceptPaths[RenderNames.fromWorkload(iface("p0"))], 2, "and its endpoints' fw chains")
+        XCTAssertEqual(acceptPaths[RenderNames.toWorkload(iface("p0"))], 1)
+        for ingress in [true, false] { XCTAssertEqual(ruleset.maps[RenderNames.dispatchMap(ingress: ingress)]?.elements.count, 40) }
         // The rules the base chains reach outside the policies do not grow with the endpoints.
         var fewer = inputs
         fewer.endpoints = fewer.endpoints.filter { $0.value.addresses.first!.addressText.hasSuffix(".1") }
@@ -217,8 +221,8 @@ final class RenderVerdictTests: XCTestCase {
         return counts
     }
 
-    /// A pod arriving names the interface sets it joins (no chain); an address change none of
-    /// them (only the address sets that hold it); leaving removes its elements.
+    /// A pod arriving names the interface set it joins, its two chains and the two maps to them;
+    /// an address change none of them (only the address sets that hold it); leaving removes them.
     func testIncrementalRenderNamesInterfaceSetsOfChangedEndpointsOnly() {
         var calc = PolicyCalculator(nodeName: "n1")
         calc.apply(.profileUpdated(F.namespace("x")))
@@ -229,20 +233,24 @@ final class RenderVerdictTests: XCTestCase {
         calc.apply(.endpointUpdated(endpoint("b", addresses: ["10.0.0.2"])))
         let arrived = renderer.render(calc.state)
         let b = iface("b")
-        let verdictSets = [true, false].flatMap { i in [true, false].map { RenderNames.verdictSet(ingress: i, allowed: $0) } }
-        XCTAssertTrue(arrived.changed!.isSuperset(of: verdictSets + [RenderNames.workloadInterfaces]))
-        XCTAssertEqual(Set(arrived.ruleset.chains.keys), chainsBefore, "a pod brings no chain")
-        for name in verdictSets { XCTAssertTrue(arrived.ruleset.sets[name]!.elements.contains(.ifname(b)), name) }
+        let own = [true, false].flatMap { [RenderNames.endpointChain(b, ingress: $0), RenderNames.dispatchMap(ingress: $0)] }
+        XCTAssertTrue(arrived.changed!.isSuperset(of: own + [RenderNames.workloadInterfaces]))
+        XCTAssertEqual(Set(arrived.ruleset.chains.keys).subtracting(chainsBefore),
+                       [RenderNames.toWorkload(b), RenderNames.fromWorkload(b)], "a pod brings its two chains")
+        for ingress in [true, false] {
+            XCTAssertEqual(arrived.ruleset.maps[RenderNames.dispatchMap(ingress: ingress)]?.elements[b], .jump(RenderNames.endpointChain(b, ingress: ingress)))
+        }
         XCTAssertEqual(arrived.ruleset, RulesetRenderer.render(calc.state))
 
         calc.apply(.endpointUpdated(endpoint("b", addresses: ["10.0.0.3"])))
         let moved = renderer.render(calc.state)
-        XCTAssertTrue(moved.changed!.isDisjoint(with: verdictSets), "same interfaces: the counting sets stay")
+        XCTAssertTrue(moved.changed!.isDisjoint(with: own + [RenderNames.workloadInterfaces]), "same interface: its chains and elements stay")
         XCTAssertEqual(moved.ruleset, RulesetRenderer.render(calc.state))
 
         calc.apply(.endpointRemoved(key: "x/b"))
         let left = renderer.render(calc.state)
-        for name in verdictSets { XCTAssertFalse(left.ruleset.sets[name]!.elements.contains(.ifname(b)), name) }
+        XCTAssertEqual(Set(left.ruleset.chains.keys), chainsBefore)
+        for ingress in [true, false] { XCTAssertNil(left.ruleset.maps[RenderNames.dispatchMap(ingress: ingress)]?.elements[b]) }
         XCTAssertEqual(left.ruleset, RulesetRenderer.render(calc.state))
     }
 }

@@ -3,12 +3,13 @@ import Core
 /// One endpoint as felix programs it: its tiers, policies and profiles in the order they are
 /// evaluated, per direction, and the kernel rules its packets can meet, in the kernel's order.
 ///
-/// Felix has no chain per endpoint (every rule reachable from a base chain costs each
-/// rule-adding commit a visit, docs/benchmarks.md): the shared chains `cali-to-wl` and
-/// `cali-from-wl` guard each policy with the set of the interfaces it applies to. This view is
-/// what Calico's `cali-tw-<iface>` / `cali-fw-<iface>` would list: the shared chain's rules whose
-/// interface-set matches the endpoint's interface satisfies, then the base chain's verdict rules
-/// for it. Pure: the ruleset is `RulesetRenderer`'s for the endpoint's node.
+/// The policies are jumped to from the shared chains `cali-to-wl` and `cali-from-wl`, each
+/// guarded by the set of the interfaces it applies to (a jump from every endpoint's own chain
+/// would make the kernel walk every endpoint's list of policies at each rule-adding commit,
+/// docs/benchmarks.md); the endpoint's own chain `cali-tw-<iface>` / `cali-fw-<iface>` then
+/// gives and counts its verdict. This view is what Calico's per-endpoint chains list: the shared
+/// chain's rules whose interface-set matches the endpoint's interface satisfies, then its own
+/// chain's rules. Pure: the ruleset is `RulesetRenderer`'s for the endpoint's node.
 public struct EndpointView: Sendable, Hashable, Encodable {
     public var endpoint: String
     public var node: String
@@ -30,8 +31,10 @@ public struct EndpointView: Sendable, Hashable, Encodable {
         /// The shared chain, and those of its rules that apply to the interface (nft syntax).
         public var chain: String
         public var rules: [String]
-        /// The base chain's rules after it that give this endpoint's verdict and count it.
-        public var verdict: [String]
+        /// The endpoint's own chain (reached through the direction's verdict map) and its rules,
+        /// which give and count this endpoint's verdict.
+        public var endpointChain: String
+        public var endpointRules: [String]
     }
 
     /// The view of the endpoint on `interface`; nil when `state` has no such local endpoint.
@@ -40,13 +43,10 @@ public struct EndpointView: Sendable, Hashable, Encodable {
         func direction(ingress: Bool) -> Direction {
             let tiers = (ingress ? plan.ingress : plan.egress).map { Tier(name: $0.name, policies: $0.policies.map(\.description)) }
             let shared = RenderNames.dispatchChain(ingress: ingress)
-            let base = ruleset.chains[RenderNames.forwardChain]?.rules ?? []
-            // The base chain's rules for this direction after its jump to the shared chain.
-            let afterJump = base.drop { $0.verdict != .jump(shared) }.dropFirst()
+            let own = RenderNames.endpointChain(interface, ingress: ingress)
             return Direction(tiers: tiers, profiles: plan.profiles, chain: shared,
                              rules: applying(ruleset.chains[shared]?.rules ?? [], interface, ingress: ingress, ruleset).map(text),
-                             verdict: afterJump.prefix { $0.verdict != .jump(RenderNames.dispatchChain(ingress: !ingress)) }
-                                .filter { guards($0, ingress: ingress) && applies($0, interface, ingress: ingress, ruleset) }.map(text))
+                             endpointChain: own, endpointRules: (ruleset.chains[own]?.rules ?? []).map(text))
         }
         return EndpointView(endpoint: plan.key, node: node, interface: interface, addresses: plan.addresses.map(\.description),
                             ingress: direction(ingress: true), egress: direction(ingress: false))
@@ -111,8 +111,8 @@ public struct EndpointView: Sendable, Hashable, Encodable {
             out += "  profiles: " + (d.profiles.isEmpty ? "none (denied unless a policy allows)" : d.profiles.joined(separator: ", ")) + "\n"
             out += "  rules of \(d.chain) that apply to \(interface):\n"
             for rule in d.rules { out += "    \(rule)\n" }
-            out += "  then in \(RenderNames.forwardChain):\n"
-            for rule in d.verdict { out += "    \(rule)\n" }
+            out += "  then its own chain \(d.endpointChain):\n"
+            for rule in d.endpointRules { out += "    \(rule)\n" }
         }
         return out
     }

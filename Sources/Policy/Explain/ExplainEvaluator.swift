@@ -6,7 +6,7 @@ import Core
 /// calculated plan in order, each tier's policies in order; the first matching rule acts (Log
 /// goes on, Pass skips the rest of the tier); a tier whose policies neither allowed nor passed
 /// denies; with no policy, or after every tier passed, the profiles decide in order; nothing
-/// allowed it: denied. The verdict rules then act on that outcome (`verdictRules`). The
+/// allowed it: denied. The endpoint's own chain then acts on that outcome (`endpointChain`). The
 /// reverse-path check in prerouting never applies here, a flow's addresses being its endpoints'
 /// own (their routes lead back through their interfaces). Pure: the
 /// states are `DataplaneState`s the calculator computed.

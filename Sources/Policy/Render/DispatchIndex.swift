@@ -13,8 +13,8 @@ import Core
 /// would give the chains as they are, with the places of the tiers, policies and profiles that
 /// gained their first endpoint inserted at their rank and those of the ones that lost their last
 /// removed, and the changed endpoints' interfaces moved between `ep-*`, tier and the interface
-/// and counting sets. A pod arriving or leaving is then set elements, plus a place only when it
-/// is the first or last of its namespace, service account or policy.
+/// sets. A pod arriving or leaving is then set elements and its own two chains, plus a place
+/// only when it is the first or last of its namespace, service account or policy.
 struct DispatchIndex: Sendable, Equatable {
     /// Per direction, per tier: how many endpoints go through each policy's slot.
     private var ingress: [String: [PolicyKey: Int]] = [:]
@@ -124,11 +124,8 @@ struct DispatchIndex: Sendable, Equatable {
             guard let plan = after ?? before else { continue }
             let iface = plan.interfaceName
             if (before == nil) != (after == nil) {
-                // Every endpoint is in the interface set and the four counting sets.
-                let sets = [RenderNames.workloadInterfaces] + [true, false].flatMap { ingress in
-                    [true, false].map { RenderNames.verdictSet(ingress: ingress, allowed: $0) }
-                }
-                moves += sets.map { Move(set: $0, interface: iface, add: after != nil) }
+                // Every endpoint is in the interface set (its own chains: `IncrementalRenderer`).
+                moves.append(Move(set: RenderNames.workloadInterfaces, interface: iface, add: after != nil))
             }
             for direction in [true, false] {
                 let oldProfiles = (before?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }

@@ -2,16 +2,15 @@ import Core
 
 extension RulesetRenderer {
     /// The shared evaluation chains `cali-to-wl` and `cali-from-wl` with the interface sets that
-    /// guard each tier, policy and profile in them, the set of all workload interfaces and the
-    /// counting sets of the verdicts (`verdictSets`), and the index of its slots that lets a
-    /// later membership change be applied as interface-set elements (nil when some tier or
+    /// guard each tier, policy and profile in them and the set of all workload interfaces (not
+    /// the endpoints' own chains and the maps to them: `endpointChains`, `dispatchMaps`), and
+    /// the index of its slots that lets a later membership change be applied as interface-set elements (nil when some tier or
     /// policy took more than one slot). Depends on the endpoints' plans and on the policies'
     /// order (not on what they say).
     static func dispatchIndexed(_ state: DataplaneState)
         -> (chains: [NFTChain], sets: [NFTSet], index: DispatchIndex?) {
         let ifaces = state.endpoints.keys.sorted()
         var sets = [NFTSet(name: RenderNames.workloadInterfaces, type: .ifname, elements: Set(ifaces.map { .ifname($0) }))]
-            + verdictSets(ifaces)
         let plans = ifaces.compactMap { state.endpoints[$0] }
         // Tiers and policies merge in Calico's order (the one every endpoint's lists are in),
         // not by name: then an endpoint gaining or losing a policy moves no other's slot.
@@ -29,7 +28,7 @@ extension RulesetRenderer {
     }
 
     /// Pure evaluation: returns with the accept mark set (allowed) or clear (denied) and leaves
-    /// the verdict to the rules after it (`verdictRules`); only conntrack's verdicts are given here.
+    /// the verdict to the endpoint's own chain (`verdictRules`); only conntrack's verdicts are given here.
     /// First match holds: the first policy or profile that allows returns at once.
     private static func dispatchChain(_ plans: [EndpointPlan], ingress: Bool, rank: [PolicyKey: Int],
                                       sets: inout [NFTSet], index: inout DispatchIndex?) -> NFTChain {

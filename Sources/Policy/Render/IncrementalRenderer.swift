@@ -5,7 +5,8 @@ import Core
 /// their interface sets when an endpoint's plan changed (or only the elements of the `ep-*`
 /// sets when endpoints merely gained or lost policies, with the two rules of each tier or
 /// policy that came into force or went out of it inserted or removed in place: `DispatchIndex`),
-/// naming the chains and sets that may have changed so the differ can skip the rest.
+/// and the own chains and map elements of endpoints that came or went, naming the chains, sets
+/// and maps that may have changed so the differ can skip the rest.
 ///
 /// Which keys differ comes from the calculator's journal when the state is a later revision of
 /// the one rendered last (O(changed)), else from comparing the two states (O(all)). The last
@@ -102,6 +103,17 @@ public struct IncrementalRenderer: Sendable {
             } else {
                 renderDispatch(state, changed: &changed)
                 dispatchUpdates.full += 1
+            }
+        }
+        // An endpoint's own chains and map elements follow its interface alone.
+        for (before, after) in movedEndpoints where (before == nil) != (after == nil) {
+            let iface = (before ?? after)!.interfaceName
+            for ingress in [true, false] {
+                let name = RenderNames.endpointChain(iface, ingress: ingress), map = RenderNames.dispatchMap(ingress: ingress)
+                ruleset.chains[name] = after.map { _ in RulesetRenderer.endpointChain(iface, ingress: ingress) }
+                ruleset.maps[map]?.elements[iface] = after.map { _ in .jump(name) }
+                changed.insert(name)
+                changed.insert(map)
             }
         }
 

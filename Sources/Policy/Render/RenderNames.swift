@@ -12,17 +12,18 @@ public enum RenderNames {
     public static let toWorkloads = "cali-to-wl"
     public static let fromWorkloads = "cali-from-wl"
     public static let workloadInterfaces = "cali-wl-ifaces"
-    /// The workload interfaces once per direction and outcome, counting per element what each
-    /// endpoint allowed and dropped (`verdictRules`).
-    public static let toWorkloadAllowed = "cali-tw-allowed"
-    public static let toWorkloadDenied = "cali-tw-denied"
-    public static let fromWorkloadAllowed = "cali-fw-allowed"
-    public static let fromWorkloadDenied = "cali-fw-denied"
+    /// The verdict maps from a workload interface to its endpoint chain.
+    public static let toWorkloadMap = "cali-tw-dispatch"
+    public static let fromWorkloadMap = "cali-fw-dispatch"
 
     public static func dispatchChain(ingress: Bool) -> String { ingress ? toWorkloads : fromWorkloads }
-    public static func verdictSet(ingress: Bool, allowed: Bool) -> String {
-        ingress ? (allowed ? toWorkloadAllowed : toWorkloadDenied) : (allowed ? fromWorkloadAllowed : fromWorkloadDenied)
-    }
+    public static func dispatchMap(ingress: Bool) -> String { ingress ? toWorkloadMap : fromWorkloadMap }
+
+    /// An endpoint's own chain: the verdict to (`cali-tw-`) or from (`cali-fw-`) it, with its
+    /// counters (Calico's names; an interface name is at most 15 bytes).
+    public static func toWorkload(_ iface: String) -> String { "cali-tw-" + iface }
+    public static func fromWorkload(_ iface: String) -> String { "cali-fw-" + iface }
+    public static func endpointChain(_ iface: String, ingress: Bool) -> String { ingress ? toWorkload(iface) : fromWorkload(iface) }
 
     /// The interfaces of the endpoints that go through one policy or profile chain at one place
     /// of a dispatch chain (`occurrence` > 0 only when endpoints order them differently).

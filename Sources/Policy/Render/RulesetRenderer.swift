@@ -7,8 +7,9 @@ import Core
 ///   interface (`fib saddr . iif oif missing`) is dropped before conntrack sees it; the pod's
 ///   own /32 and /128 routes let its addresses through (`ReversePathRenderer`).
 /// - `filter-forward` (hook forward) clears our mark bits; traffic from a workload runs the
-///   shared chain `cali-from-wl` (its egress policy), then the verdict rules drop what it did
-///   not allow; traffic to a workload likewise runs `cali-to-wl`, then is accepted or dropped.
+///   shared chain `cali-from-wl` (its egress policy), then its endpoint's chain `cali-fw-<iface>`
+///   drops what it did not allow; traffic to a workload likewise runs `cali-to-wl`, then
+///   `cali-tw-<iface>` accepts or drops it.
 /// - `filter-input` (hook input), workload to host: with the endpoint-to-host action Drop (the
 ///   default) it accepts established/related and drops the rest, without evaluating anything;
 ///   with Accept or Return it runs the workload's egress like forward, then gives that verdict.
@@ -20,17 +21,20 @@ import Core
 ///   accept mark follows each jump; a tier ends with a return (denied) for its endpoints that
 ///   nobody passed. Then the profiles, guarded the same way. They return with the accept mark
 ///   set or clear.
-/// - The verdict rules (`VerdictRenderer`) after each shared chain act on the mark; the
-///   interface's element in a counting set counts each outcome per endpoint.
+/// - The verdict: after each shared chain the base chain sends the packet through a verdict map
+///   keyed by interface to the endpoint's own chain (`cali-fw-<iface>`, `cali-tw-<iface>`:
+///   `EndpointChainRenderer`), which acts on the mark and counts per endpoint.
 /// - Policy and profile chains set the accept (0x10000) or pass (0x20000) mark and return.
 ///
 /// Why this shape: nf_tables re-validates every rule reachable from a base chain at every
 /// commit that adds a rule with a verdict, lookup or mark statement (or a verdict-map element);
 /// that walk is most of a structural update's time. A policy chain jumped to from each
-/// endpoint's chain sat on one path per endpoint; here it sits on one or two, and no rule
-/// exists per endpoint at all: a pod coming or going, or a policy's endpoints changing, only
-/// changes elements of plain sets, which needs no validation. The anti-spoofing lives in the
-/// prerouting chain that jumps nowhere, and with Drop the input hook evaluates nothing.
+/// endpoint's chain (Calico's layout) made every policy change walk every endpoint's list of
+/// policies; here the policies are jumped to from the shared chains, guarded by interface sets,
+/// and each endpoint's chains are two rules that jump nowhere. A policy's endpoints changing
+/// only changes elements of plain sets, which needs no validation; a pod coming or going is its
+/// interface's elements and its two chains. The anti-spoofing lives in the prerouting chain
+/// that jumps nowhere, and with Drop the input hook evaluates nothing.
 public enum RulesetRenderer {
     public static func render(_ state: DataplaneState) -> NFTRuleset { renderNamingPieces(state).ruleset }
 
@@ -45,6 +49,8 @@ public enum RulesetRenderer {
         let dispatch = dispatchIndexed(state)
         for chain in dispatch.chains { ruleset.add(chain) }
         for set in dispatch.sets { ruleset.add(set) }
+        for iface in state.endpoints.keys { for chain in endpointChains(iface) { ruleset.add(chain) } }
+        for map in dispatchMaps(Array(state.endpoints.keys)) { ruleset.add(map) }
         let rules = RuleRenderer(ipv6: state.config.ipv6)
         for (key, policy) in state.policies {
             let pieces = policyChains(key, policy, rules)
@@ -79,7 +85,7 @@ public enum RulesetRenderer {
     /// replies to the node's own connections and what they relate to; running the workload's
     /// egress first would decide nothing and cost the kernel's validation a walk of every
     /// policy from this hook. Accept and Return run the workload's egress policy first (and
-    /// the verdict rules, which drop what egress denies), then give that verdict.
+    /// its endpoint's chain, which drops what egress denies), then give that verdict.
     static func inputRules(_ config: CalcConfig) -> [NFTRule] {
         let wl = RenderNames.workloadInterfaces
         let action = endpointToHost(config)
