@@ -28,18 +28,19 @@ final class CalcRandomizedTests: XCTestCase {
             if Int.random(in: 0..<4, using: &rng) == 0 { return .profileRemoved(name: "kns.\(ns)") }
             return .profileUpdated(F.namespace(ns, labels: Bool.random(using: &rng) ? ["team": "blue"] : [:]))
         case 5...7:
-            let name = ["p1", "p2", "p3"].randomElement(using: &rng)!
+            let name = ["p1", "p2", "p3", "p4", "p5"].randomElement(using: &rng)!
             let rule = F.allowFrom(selectors.randomElement(using: &rng)!, ports: Bool.random(using: &rng) ? [.named("http")] : [],
                                    proto: .tcp)
             var egress = rule
             egress.destination.selector = F.sel(selectors.randomElement(using: &rng)!)
             return .policyUpdated(F.policy(name, ns: Bool.random(using: &rng) ? "x" : nil,
                                            order: Bool.random(using: &rng) ? Double(Int.random(in: 1...3, using: &rng)) : nil,
+                                           tier: ["default", "default", "security", "audit"].randomElement(using: &rng)!,
                                            selector: selectors.randomElement(using: &rng)!,
                                            ingress: Bool.random(using: &rng) ? [rule] : nil,
                                            egress: Bool.random(using: &rng) ? [egress] : nil))
         case 8:
-            return .policyRemoved(PolicyKey(namespace: Bool.random(using: &rng) ? "x" : nil, name: ["p1", "p2", "p3"].randomElement(using: &rng)!))
+            return .policyRemoved(PolicyKey(namespace: Bool.random(using: &rng) ? "x" : nil, name: ["p1", "p2", "p3", "p4", "p5"].randomElement(using: &rng)!))
         default:
             let name = ["s1", "s2"].randomElement(using: &rng)!
             if Int.random(in: 0..<3, using: &rng) == 0 { return .networkSetRemoved(key: name) }

@@ -93,10 +93,7 @@ enum CalcSemantics {
         for policy in policies where ingress ? policy.types.ingress : policy.types.egress {
             byTier[policy.tier, default: []].append((policy.order, policy.key))
         }
-        let names = byTier.keys.sorted { lhs, rhs in
-            if (lhs == "default") != (rhs == "default") { return rhs == "default" }
-            return lhs < rhs
-        }
+        let names = byTier.keys.sorted(by: TierPlan.tierBefore)
         return names.map { name in
             TierPlan(name: name, policies: (byTier[name] ?? []).sorted { Policy.appliesBefore($0.order, $0.key, $1.order, $1.key) }.map(\.key))
         }

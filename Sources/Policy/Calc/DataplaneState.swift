@@ -66,6 +66,11 @@ public struct TierPlan: Sendable, Hashable {
     public var name: String
     public var policies: [PolicyKey]
 
+    /// Calico's order of tiers: by name, `default` last.
+    public static func tierBefore(_ a: String, _ b: String) -> Bool {
+        (a == "default") != (b == "default") ? b == "default" : a < b
+    }
+
     public init(name: String, policies: [PolicyKey]) {
         self.name = name
         self.policies = policies

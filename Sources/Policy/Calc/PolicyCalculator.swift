@@ -158,7 +158,9 @@ public struct PolicyCalculator: Sendable {
         }
         // A plan lists its policies' keys by tier and order: the endpoints that kept the policy
         // need a new one only when its place moved.
-        for endpointKey in gained.union(lost) { replan(endpointKey) }
+        // The endpoints it moved onto or off: that one key inserted or removed in their plans.
+        for endpointKey in lost { replan(endpointKey, removing: key) }
+        if let policy { for endpointKey in gained { replan(endpointKey, inserting: policy) } }
         if let previous, let policy, Self.placement(previous) != Self.placement(policy) {
             for endpointKey in before.intersection(after) { replan(endpointKey) }
         }
@@ -226,12 +228,36 @@ public struct PolicyCalculator: Sendable {
 
     /// Rebuilds one endpoint's plan from its matched policies, and keeps profile use counts.
     private mutating func replan(_ key: String) {
-        let old = plans[key]
         var new: EndpointPlan?
         if let endpoint = inputs.endpoints[key], endpoint.node == inputs.nodeName {
             let policies = (endpointPolicies[key] ?? []).compactMap { inputs.policies[$0] }
             new = CalcSemantics.plan(endpoint, policies: policies, profiles: inputs.profiles)
         }
+        install(key, new)
+    }
+
+    /// The plan of an endpoint that just gained `policy` (nothing else of it changed): the key
+    /// inserted at its place, as `replan` would sort it.
+    private mutating func replan(_ key: String, inserting policy: Policy) {
+        guard var plan = plans[key] else { return replan(key) }
+        let policies = inputs.policies
+        let order = { (other: PolicyKey) in policies[other]?.order }
+        plan.ingress = TierPlanEdit.inserting(policy, into: plan.ingress, ingress: true, order: order)
+        plan.egress = TierPlanEdit.inserting(policy, into: plan.egress, ingress: false, order: order)
+        install(key, plan)
+    }
+
+    /// The plan of an endpoint that just lost the policy `removed`.
+    private mutating func replan(_ key: String, removing removed: PolicyKey) {
+        guard var plan = plans[key] else { return replan(key) }
+        plan.ingress = TierPlanEdit.removing(removed, from: plan.ingress)
+        plan.egress = TierPlanEdit.removing(removed, from: plan.egress)
+        install(key, plan)
+    }
+
+    /// Puts an endpoint's new plan (nil: no longer a local endpoint) in the state and journal.
+    private mutating func install(_ key: String, _ new: EndpointPlan?) {
+        let old = plans[key]
         // Unchanged: leave `state.endpoints` untouched, so a renderer holding the previous state
         // still shares its storage (no copy of every plan per policy change).
         if old == new { return }
@@ -244,6 +270,7 @@ public struct PolicyCalculator: Sendable {
             state.endpoints[new.interfaceName] = new
             state.journal.record { $0.endpoints.insert(new.interfaceName) }
         }
+        if old?.profiles == new?.profiles { return }
         let oldProfiles = Set(old?.profiles ?? []), newProfiles = Set(new?.profiles ?? [])
         for name in newProfiles.subtracting(oldProfiles) { useProfile(name, by: 1) }
         for name in oldProfiles.subtracting(newProfiles) { useProfile(name, by: -1) }

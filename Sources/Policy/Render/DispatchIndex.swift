@@ -81,7 +81,7 @@ struct DispatchIndex: Sendable, Equatable {
     /// when they do not fit the index.
     mutating func record(tiers slots: [SequenceMerge.Slot<String>], ingress: Bool, firstRule: Int) -> Bool {
         guard slots.allSatisfy({ $0.occurrence == 0 }),
-              zip(slots, slots.dropFirst()).allSatisfy({ RulesetRenderer.tierBefore($0.key, $1.key) }) else { return false }
+              zip(slots, slots.dropFirst()).allSatisfy({ TierPlan.tierBefore($0.key, $1.key) }) else { return false }
         tiers[ingress] = Dictionary(uniqueKeysWithValues: slots.map { ($0.key, $0.members.count) })
         layout[ingress] = []
         self.firstRule[ingress] = firstRule
@@ -142,7 +142,7 @@ struct DispatchIndex: Sendable, Equatable {
                 }
                 let old = before.map { direction ? $0.ingress : $0.egress } ?? []
                 let new = after.map { direction ? $0.ingress : $0.egress } ?? []
-                for (a, b) in zip(new, new.dropFirst()) where !RulesetRenderer.tierBefore(a.name, b.name) { return nil }
+                for (a, b) in zip(new, new.dropFirst()) where !TierPlan.tierBefore(a.name, b.name) { return nil }
                 let oldTiers = Dictionary(uniqueKeysWithValues: old.map { ($0.name, $0.policies) })
                 let newTiers = Dictionary(uniqueKeysWithValues: new.map { ($0.name, $0.policies) })
                 for tier in Set(oldTiers.keys).union(newTiers.keys) {
@@ -236,7 +236,7 @@ struct DispatchIndex: Sendable, Equatable {
         return Update(edits: edits, moves: moves.filter { !$0.add } + moves.filter(\.add))
     }
 
-    /// Where `place` goes among `places` (in chain order: tiers by `tierBefore`, within a tier
+    /// Where `place` goes among `places` (in chain order: tiers by `TierPlan.tierBefore`, within a tier
     /// the policies in Calico's order, then its end; after the tiers the profiles by chain name):
     /// the first place that comes after it. Nil when a policy to compare with is unknown.
     private static func insertion(of place: Place, in places: [Place], policies: [PolicyKey: Policy]) -> Int? {
@@ -249,7 +249,7 @@ struct DispatchIndex: Sendable, Equatable {
             default: break
             }
             guard let tier = place.tier, let otherTier = other.tier else { return false }
-            guard otherTier == tier else { return RulesetRenderer.tierBefore(tier, otherTier) }
+            guard otherTier == tier else { return TierPlan.tierBefore(tier, otherTier) }
             switch (place, other) {
             case (.policy(_, let key), .policy(_, let otherKey)):
                 guard let p = policies[key], let q = policies[otherKey] else { unknown = true; return false }

@@ -21,12 +21,6 @@ extension RulesetRenderer {
         return (chains, sets, index)
     }
 
-    /// The calculator's order of tiers (`default` last, the others by name), in which every
-    /// endpoint's tiers are listed.
-    static func tierBefore(_ a: String, _ b: String) -> Bool {
-        (a == "default") != (b == "default") ? b == "default" : a < b
-    }
-
     /// Pure evaluation: returns with the accept mark set (allowed) or clear (denied) and leaves
     /// the verdict to the endpoint's own chain (`verdictRules`); only conntrack's verdicts are given here.
     /// First match holds: the first policy or profile that allows returns at once.
@@ -46,7 +40,7 @@ extension RulesetRenderer {
             NFTRule(statements: [.andMark(~RenderMarks.all)]),
         ]
         let tierSlots = SequenceMerge.merge(plans.map { ($0.interfaceName, (ingress ? $0.ingress : $0.egress).map(\.name)) },
-                                            by: tierBefore)
+                                            by: TierPlan.tierBefore)
         if index?.record(tiers: tierSlots, ingress: ingress, firstRule: rules.count) == false { index = nil }
         for tier in tierSlots {
             let policyLists = tier.members.map { member, position in
