@@ -112,9 +112,10 @@ struct DispatchIndex: Sendable, Equatable {
     }
 
     /// The edits and set moves that render `moved` (plans before and after; nil before: the
-    /// endpoint arrived, nil after: it left), and the index updated; nil when the change does
-    /// not fit (then render the dispatch in full). `policies` are the current ones, whose order
-    /// must be the one the index was recorded in.
+    /// endpoint arrived, nil after: it left), and the index updated in place; nil when the
+    /// change does not fit (then render the dispatch in full and drop this index, which may be
+    /// part-updated: copying it first, to leave it whole, cost more than the rest of an update).
+    /// `policies` are the current ones, whose order must be the one the index was recorded in.
     mutating func update(_ moved: [(before: EndpointPlan?, after: EndpointPlan?)], policies: [PolicyKey: Policy]) -> Update? {
         var moves: [Move] = []
         var delta: [Bool: [String: [PolicyKey: Int]]] = [:]
@@ -128,9 +129,9 @@ struct DispatchIndex: Sendable, Equatable {
                 moves.append(Move(set: RenderNames.workloadInterfaces, interface: iface, add: after != nil))
             }
             for direction in [true, false] {
-                let oldProfiles = (before?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
-                let newProfiles = (after?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
-                if oldProfiles != newProfiles {
+                if before?.profiles ?? [] != after?.profiles ?? [] {
+                    let oldProfiles = (before?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
+                    let newProfiles = (after?.profiles ?? []).map { RenderNames.profileChain($0, ingress: direction) }
                     for (a, b) in zip(newProfiles, newProfiles.dropFirst()) where !(a < b) { return nil }
                     let was = Set(oldProfiles), now = Set(newProfiles)
                     for (chains, add) in [(was.subtracting(now), false), (now.subtracting(was), true)] {
@@ -142,11 +143,21 @@ struct DispatchIndex: Sendable, Equatable {
                 }
                 let old = before.map { direction ? $0.ingress : $0.egress } ?? []
                 let new = after.map { direction ? $0.ingress : $0.egress } ?? []
-                for (a, b) in zip(new, new.dropFirst()) where !TierPlan.tierBefore(a.name, b.name) { return nil }
-                let oldTiers = Dictionary(uniqueKeysWithValues: old.map { ($0.name, $0.policies) })
-                let newTiers = Dictionary(uniqueKeysWithValues: new.map { ($0.name, $0.policies) })
-                for tier in Set(oldTiers.keys).union(newTiers.keys) {
-                    let o = oldTiers[tier], n = newTiers[tier]
+                for list in [old, new] {
+                    for (a, b) in zip(list, list.dropFirst()) where !TierPlan.tierBefore(a.name, b.name) { return nil }
+                }
+                // Both lists in tier order: walk them together, a tier at a time.
+                var i = 0, j = 0
+                while i < old.count || j < new.count {
+                    var o: [PolicyKey]?, n: [PolicyKey]?
+                    if j == new.count || (i < old.count && TierPlan.tierBefore(old[i].name, new[j].name)) {
+                        o = old[i].policies; i += 1
+                    } else if i == old.count || TierPlan.tierBefore(new[j].name, old[i].name) {
+                        n = new[j].policies; j += 1
+                    } else {
+                        o = old[i].policies; n = new[j].policies; i += 1; j += 1
+                    }
+                    let tier = n != nil ? new[j - 1].name : old[i - 1].name
                     guard o != n else { continue }
                     if (o == nil) != (n == nil) {
                         tierDelta[direction, default: [:]][tier, default: 0] += n == nil ? -1 : 1
@@ -175,51 +186,49 @@ struct DispatchIndex: Sendable, Equatable {
                 }
             }
         }
-        var updated = self
         var opened: [Bool: [Place]] = [:], closed: [Bool: [Place]] = [:]
         for (direction, changes) in tierDelta {
             for (tier, change) in changes {
-                let was = updated.tiers[direction]?[tier], count = (was ?? 0) + change
+                let was = tiers[direction]?[tier], count = (was ?? 0) + change
                 guard count >= 0, was != nil || count > 0 else { return nil }
                 if was == nil { opened[direction, default: []].append(.tierEnd(tier)) }
                 if count == 0 { closed[direction, default: []].append(.tierEnd(tier)) }
-                updated.tiers[direction, default: [:]][tier] = count == 0 ? nil : count
+                tiers[direction, default: [:]][tier] = count == 0 ? nil : count
             }
         }
         for (direction, changes) in profileDelta {
             for (chain, change) in changes {
-                let was = updated.profiles[direction]?[chain], count = (was ?? 0) + change
+                let was = profiles[direction]?[chain], count = (was ?? 0) + change
                 guard count >= 0, was != nil || count > 0 else { return nil }
                 if was == nil { opened[direction, default: []].append(.profile(chain: chain)) }
                 if count == 0 { closed[direction, default: []].append(.profile(chain: chain)) }
-                updated.profiles[direction, default: [:]][chain] = count == 0 ? nil : count
+                profiles[direction, default: [:]][chain] = count == 0 ? nil : count
             }
         }
         for (direction, tiers) in delta {
             for (tier, changes) in tiers {
-                var counts = (direction ? updated.ingress[tier] : updated.egress[tier]) ?? [:]
                 for (key, change) in changes {
-                    let was = counts[key], count = (was ?? 0) + change
+                    let was = direction ? ingress[tier]?[key] : egress[tier]?[key], count = (was ?? 0) + change
                     guard count >= 0, was != nil || count > 0 else { return nil }
                     if was == nil { opened[direction, default: []].append(.policy(tier: tier, key: key)) }
                     if count == 0 { closed[direction, default: []].append(.policy(tier: tier, key: key)) }
-                    counts[key] = count == 0 ? nil : count
+                    // In place: the tier's counts are not copied.
+                    if direction { ingress[tier, default: [:]][key] = count == 0 ? nil : count } else { egress[tier, default: [:]][key] = count == 0 ? nil : count }
                 }
-                if direction { updated.ingress[tier] = counts } else { updated.egress[tier] = counts }
             }
         }
         // A tier holds its policies' slots: one closing takes them all, one opening has some.
         for direction in [true, false] {
             for case .tierEnd(let tier) in closed[direction] ?? [] {
-                guard (direction ? updated.ingress[tier] : updated.egress[tier])?.isEmpty ?? true else { return nil }
-                if direction { updated.ingress[tier] = nil } else { updated.egress[tier] = nil }
+                guard (direction ? ingress[tier] : egress[tier])?.isEmpty ?? true else { return nil }
+                if direction { ingress[tier] = nil } else { egress[tier] = nil }
             }
-            for case .policy(let tier, _) in opened[direction] ?? [] where updated.tiers[direction]?[tier] == nil { return nil }
+            for case .policy(let tier, _) in opened[direction] ?? [] where tiers[direction]?[tier] == nil { return nil }
         }
         var edits: [Edit] = []
         for direction in [true, false] where opened[direction] != nil || closed[direction] != nil {
-            guard var places = updated.layout[direction], let first = updated.firstRule[direction] else { return nil }
-            updated.layout[direction] = nil  // `places` alone holds it
+            guard var places = layout[direction], let first = firstRule[direction] else { return nil }
+            layout[direction] = nil  // `places` alone holds it
             for place in closed[direction] ?? [] {
                 guard let i = places.firstIndex(of: place) else { return nil }
                 places.remove(at: i)
@@ -230,9 +239,8 @@ struct DispatchIndex: Sendable, Equatable {
                 places.insert(place, at: i)
                 edits.append(Edit(ingress: direction, place: place, rule: first + 2 * i, open: true))
             }
-            updated.layout[direction] = places
+            layout[direction] = places
         }
-        self = updated
         return Update(edits: edits, moves: moves.filter { !$0.add } + moves.filter(\.add))
     }
 
