@@ -12,6 +12,20 @@ enum ElementDeltaCheck {
         guard let changed else { return deltas.isEmpty ? nil : "deltas after a full render" }
         for (name, delta) in deltas.sorted(by: { $0.key < $1.key }) {
             guard changed.contains(name) else { return "\(name): a delta not named as changed" }
+            if let before = previous.maps[name] {
+                // A dispatch map's delta: the interfaces whose elements came and went.
+                guard let after = got.maps[name] else { return "\(name): a delta for a map dropped" }
+                let added = Set(delta.added.compactMap { if case .ifname(let k) = $0 { k } else { nil } })
+                let removed = Set(delta.removed.compactMap { if case .ifname(let k) = $0 { k } else { nil } })
+                guard added.count == delta.added.count, removed.count == delta.removed.count,
+                      removed.isSubset(of: before.elements.keys), added.isDisjoint(with: before.elements.keys) else {
+                    return "\(name): the map delta is not relative to the previous map"
+                }
+                guard Set(before.elements.keys).subtracting(removed).union(added) == Set(after.elements.keys) else {
+                    return "\(name): the previous map and the delta are not the map rendered"
+                }
+                continue
+            }
             guard let before = previous.sets[name], let after = got.sets[name] else { return "\(name): a delta for a set made or dropped" }
             guard delta.removed.isSubset(of: before.elements), delta.added.isDisjoint(with: before.elements) else {
                 return "\(name): the delta is not relative to the previous set"
@@ -24,6 +38,9 @@ enum ElementDeltaCheck {
         let state = NFTProgrammedState.assuming(previous)
         let fast = NFTDiff.plan(from: state, to: got, previous: got, changed: changed, deltas: deltas)
         let whole = NFTDiff.plan(from: state, to: got)
+        guard fast.addMapElements == whole.addMapElements, fast.deleteMapElements == whole.deleteMapElements else {
+            return "the plan with deltas differs from the whole comparison in map elements"
+        }
         guard fast.addSetElements == whole.addSetElements, fast.deleteSetElements == whole.deleteSetElements else {
             let names = Set(fast.addSetElements.keys).union(whole.addSetElements.keys).union(fast.deleteSetElements.keys)
                 .union(whole.deleteSetElements.keys)

@@ -70,6 +70,14 @@ public enum NFTDiff {
         // Map elements.
         for map in names(desired.maps.keys).compactMap({ desired.maps[$0] }) {
             if nothingRecreated, programmed.maps[map.name] != nil, unchanged(map.name, map, { $0.maps[map.name] }) { continue }
+            // Keyed by the interfaces the caller said came or went (a pod's two map elements),
+            // not by comparing the 1,000 elements of each map.
+            if nothingRecreated, scope != nil, let have = programmed.maps[map.name], let delta = deltas[map.name],
+               let change = mapDelta(map, delta, programmed: have) {
+                if !change.gone.isEmpty { plan.deleteMapElements[map.name] = change.gone }
+                if !change.added.isEmpty { plan.addMapElements[map.name] = change.added }
+                continue
+            }
             let current = recreatedSets.contains(map.name) ? [:] : (programmed.maps[map.name] ?? [:])
             let stale = current.filter { key, verdict in
                 map.elements[key] != verdict || verdict.target.map(recreatedChains.contains) == true

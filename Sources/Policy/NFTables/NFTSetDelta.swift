@@ -27,6 +27,22 @@ extension NFTDiff {
         return (gone.sorted(), added.sorted())
     }
 
+    /// A verdict map's elements to delete and add, looking only at the interfaces in `delta`
+    /// (each an `.ifname` element naming a key whose element came, went or changed); nil when
+    /// the delta names anything else.
+    static func mapDelta(_ map: NFTVerdictMap, _ delta: NFTSetDelta, programmed: [String: NFTVerdict])
+        -> (gone: [String], added: [String: NFTVerdict])? {
+        var gone: [String] = [], added: [String: NFTVerdict] = [:]
+        for element in delta.added.union(delta.removed) {
+            guard case .ifname(let key) = element else { return nil }
+            let want = map.elements[key], have = programmed[key]
+            if want == have { continue }
+            if have != nil { gone.append(key) }
+            if let want { added[key] = want }
+        }
+        return (gone.sorted(), added)
+    }
+
     /// The one key of a hash set's element: an interface name (that fits the key: a longer one
     /// would be cut and could collide), a single address of the set's family, or such an
     /// address and a port; else nil.

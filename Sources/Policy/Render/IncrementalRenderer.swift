@@ -30,7 +30,8 @@ public struct IncrementalRenderer: Sendable {
     /// changes took.
     private(set) var dispatchUpdates = (elements: 0, places: 0, full: 0)
     /// The elements the last `render` added to and removed from sets it edited in place (a
-    /// subset of its changed names: sets it replaced or made are not here), for the differ.
+    /// subset of its changed names: sets it replaced or made are not here), and the interfaces
+    /// whose elements came into or left the dispatch maps, for the differ.
     public private(set) var elementDeltas: [String: NFTSetDelta] = [:]
     /// During a render: sets edited element by element, and those replaced whole.
     private var edited: [String: NFTSetDelta] = [:]
@@ -112,6 +113,7 @@ public struct IncrementalRenderer: Sendable {
                 let name = RenderNames.endpointChain(iface, ingress: ingress), map = RenderNames.dispatchMap(ingress: ingress)
                 ruleset.chains[name] = after.map { _ in RulesetRenderer.endpointChain(iface, ingress: ingress) }
                 ruleset.maps[map]?.elements[iface] = after.map { _ in .jump(name) }
+                if after != nil { edited[map, default: NFTSetDelta()].insert(.ifname(iface)) } else { edited[map, default: NFTSetDelta()].remove(.ifname(iface)) }
                 changed.insert(name)
                 changed.insert(map)
             }
