@@ -102,8 +102,6 @@ final class FelixDataplaneTests: XCTestCase {
         XCTAssertTrue(metrics.contains("felix_policy_errors 1"), metrics)
     }
 
-    /// The packets counted for a pod's interface in one of the verdict counting sets, read
-    /// with `nft -j` (what an operator would look at).
     /// The packets the pod's own chain (`cali-tw-` or `cali-fw-`) counted as allowed (its first
     /// rule) or as allowed by no policy or profile (its second), read back with `nft -j`.
     private func verdictPackets(_ pod: Ref, ingress: Bool, allowed: Bool) throws -> Int {
