@@ -24,7 +24,7 @@ final class FelixDataplaneTests: XCTestCase {
         cluster = nil
     }
 
-    private func ipNode(_ args: [String]) throws -> String { try KernelFixture.ip(cluster.node, args) }
+    @discardableResult private func ipNode(_ args: [String]) throws -> String { try KernelFixture.ip(cluster.node, args) }
 
     private func sysctl(_ key: String) throws -> String {
         try KernelFixture.run("/usr/sbin/ip", ["netns", "exec", KernelFixture.name(cluster.node), "sysctl", "-n", key])

@@ -113,7 +113,9 @@ public struct IncrementalRenderer: Sendable {
                 let name = RenderNames.endpointChain(iface, ingress: ingress), map = RenderNames.dispatchMap(ingress: ingress)
                 ruleset.chains[name] = after.map { _ in RulesetRenderer.endpointChain(iface, ingress: ingress) }
                 ruleset.maps[map]?.elements[iface] = after.map { _ in .jump(name) }
-                if after != nil { edited[map, default: NFTSetDelta()].insert(.ifname(iface)) } else { edited[map, default: NFTSetDelta()].remove(.ifname(iface)) }
+                // The differ's delta for the map: the interface whose element came or went.
+                if after != nil { edited[map, default: NFTSetDelta()].insert(.ifname(iface)) }
+                else { edited[map, default: NFTSetDelta()].remove(.ifname(iface)) }
                 changed.insert(name)
                 changed.insert(map)
             }
